@@ -1,0 +1,22 @@
+# Finds bertc's dependencies. All come from Debian packages (scripts/setup-deps.sh); any other
+# LibTorch works through -DTorch_DIR=.
+find_package(Threads REQUIRED)
+find_package(Torch REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc i18n)
+find_package(absl REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+
+# TorchConfig.cmake exports a plain library list; wrap it in a namespaced interface target so the
+# rest of the build links `bertc_dep::torch` without touching global flags.
+if(NOT TARGET bertc_dep_torch)
+  add_library(bertc_dep_torch INTERFACE)
+  target_link_libraries(bertc_dep_torch INTERFACE ${TORCH_LIBRARIES})
+  target_include_directories(bertc_dep_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+  # Keep only preprocessor definitions from TORCH_CXX_FLAGS (e.g. the libstdc++ ABI flag).
+  separate_arguments(_bertc_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+  foreach(_f IN LISTS _bertc_torch_flags)
+    if(_f MATCHES "^-D")
+      target_compile_options(bertc_dep_torch INTERFACE ${_f})
+    endif()
+  endforeach()
+endif()

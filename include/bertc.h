@@ -1,0 +1,162 @@
+/*
+ * bertc — BERT WordPiece tokenizer, masked-language-model pre-training and fill-mask, behind one C ABI.
+ *
+ * This header is the whole public surface (C11; usable from C++ too). Conventions that hold for
+ * every function below unless its comment says otherwise:
+ *
+ *  - Errors. Every fallible call returns a bert_status; BERT_OK (0) means success. Results go to
+ *    out-parameters, which are left untouched on failure. bert_last_error() gives the calling
+ *    thread's message for its most recent bert_* call. No C++ exception, abort() or exit() ever
+ *    crosses this boundary; out-of-memory is reported as BERT_ERR_OUT_OF_MEMORY.
+ *  - Handles. Objects are opaque (bert_tokenizer, bert_model, ...). Whoever creates one owns it
+ *    and releases it with the matching *_free(), which accepts NULL and does nothing then.
+ *  - Params. Options travel in *_params structs obtained from bert_*_params_default(). Each starts
+ *    with `size_t struct_size` (set by the default function), so fields can be appended in later
+ *    versions without breaking old callers. Passing NULL for a params pointer means "defaults".
+ *  - Strings are UTF-8. Where text may contain NUL bytes, an explicit length is taken. Strings
+ *    returned by the library are owned by the library and valid for as long as documented.
+ *  - Long calls take a bert_progress_fn; returning non-zero from it cancels the call cleanly with
+ *    BERT_ERR_CANCELLED (no partial results, no half-written files).
+ *  - Threads. Functions marked "thread-safe" may be called concurrently from any thread. A handle
+ *    must not be freed while another thread uses it.
+ */
+#ifndef BERTC_H_
+#define BERTC_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Version of this header. The library's own version is bert_version()/bert_version_number(). */
+#define BERTC_VERSION_MAJOR 0
+#define BERTC_VERSION_MINOR 1
+#define BERTC_VERSION_PATCH 0
+#define BERTC_VERSION_NUMBER (BERTC_VERSION_MAJOR * 10000 + BERTC_VERSION_MINOR * 100 + BERTC_VERSION_PATCH)
+#define BERTC_STRINGIFY_(x) #x
+#define BERTC_STRINGIFY(x) BERTC_STRINGIFY_(x)
+#define BERTC_VERSION_STRING \
+  BERTC_STRINGIFY(BERTC_VERSION_MAJOR) "." BERTC_STRINGIFY(BERTC_VERSION_MINOR) "." BERTC_STRINGIFY(BERTC_VERSION_PATCH)
+
+#if defined(_WIN32) && !defined(BERTC_STATIC)
+#if defined(BERTC_BUILDING_LIBRARY)
+#define BERT_API __declspec(dllexport)
+#else
+#define BERT_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define BERT_API __attribute__((visibility("default")))
+#else
+#define BERT_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ================================================================================================
+ * Status codes, errors, versions
+ * ============================================================================================== */
+
+/* Result of every fallible call. Values are stable: never renumbered, new codes are appended. */
+typedef enum bert_status {
+  BERT_OK = 0,
+  BERT_ERR_INVALID_ARGUMENT = 1, /* NULL where a value is required, out-of-range number, bad option */
+  BERT_ERR_IO = 2,               /* file missing, unreadable, unwritable, disk full */
+  BERT_ERR_FORMAT = 3,           /* corrupt or unexpected file content (vocab, JSON, safetensors) */
+  BERT_ERR_INVALID_UTF8 = 4,     /* input text is not valid UTF-8 (message gives the byte offset) */
+  BERT_ERR_OUT_OF_MEMORY = 5,    /* an allocation failed */
+  BERT_ERR_CANCELLED = 6,        /* a progress callback returned non-zero */
+  BERT_ERR_UNSUPPORTED = 7,      /* valid request this build or file version cannot do */
+  BERT_ERR_INTERNAL = 8          /* a bug in bertc; the message says where */
+} bert_status;
+
+/* Returns a static, human-readable name for `status` (e.g. "invalid argument"); unknown values give
+ * "unknown status". Never NULL. Thread-safe. */
+BERT_API const char* bert_status_str(bert_status status);
+
+/* Returns the calling thread's message from its most recent bert_* call that reports through this
+ * channel: the error text when that call failed, a warning when it succeeded with one (e.g. a model
+ * loaded without an MLM head), or "" otherwise. Never NULL. The string is owned by the library and
+ * valid until the next bert_* call on the same thread. Thread-safe (each thread has its own). */
+BERT_API const char* bert_last_error(void);
+
+/* Clears the calling thread's message. Thread-safe. */
+BERT_API void bert_clear_error(void);
+
+/* Version of the loaded library, e.g. "0.1.0". Static string, never NULL. Thread-safe. */
+BERT_API const char* bert_version(void);
+
+/* Version of the loaded library as MAJOR*10000 + MINOR*100 + PATCH; compare with
+ * BERTC_VERSION_NUMBER to detect a header/library mismatch. Thread-safe. */
+BERT_API unsigned bert_version_number(void);
+
+/* Checks that the loaded library can serve a caller compiled against header version `expected`
+ * (pass BERTC_VERSION_NUMBER). Returns BERT_OK when the major versions match and the library's
+ * minor version is at least the header's; otherwise BERT_ERR_UNSUPPORTED with a message naming
+ * both versions. Bindings call this once at load time. Thread-safe. */
+BERT_API bert_status bert_check_version(unsigned expected);
+
+/* ================================================================================================
+ * Progress and cancellation
+ * ============================================================================================== */
+
+/* What a progress event reports. Values are stable; new kinds are appended. */
+typedef enum bert_event_kind {
+  BERT_EVENT_TOKENIZER_COUNT = 1, /* word counting: current/total = bytes read of all input */
+  BERT_EVENT_TOKENIZER_MERGE = 2, /* vocabulary building: current/total = vocabulary size */
+  BERT_EVENT_ENCODE = 3,          /* dataset encoding: current/total = lines encoded */
+  BERT_EVENT_TRAIN_STEP = 4,      /* a logged optimizer step (loss, learning_rate, grad_norm, ...) */
+  BERT_EVENT_EVAL = 5,            /* an evaluation finished (eval_loss, perplexity, accuracy) */
+  BERT_EVENT_CHECKPOINT = 6       /* a checkpoint was written to `path` */
+} bert_event_kind;
+
+/* One progress report. Fields that do not apply to `kind` are 0 (numbers) or NULL (strings).
+ * The struct and its strings are valid only during the callback. */
+typedef struct bert_event {
+  size_t struct_size;
+  bert_event_kind kind;
+  uint64_t current;  /* progress so far (unit depends on kind; for TRAIN_STEP: the global step) */
+  uint64_t total;    /* expected end of `current`, or 0 when unknown */
+  double elapsed_seconds;
+  double loss;
+  double learning_rate;
+  double grad_norm;
+  double tokens_per_second;
+  double eval_loss;
+  double eval_perplexity;
+  double eval_accuracy;
+  double epoch;
+  const char* path;    /* CHECKPOINT: the directory written */
+  const char* message; /* optional human-readable text */
+} bert_event;
+
+/* Progress callback: called on the thread that made the long-running call (never concurrently for
+ * one call). Return 0 to continue, non-zero to cancel; the call then returns BERT_ERR_CANCELLED. */
+typedef int (*bert_progress_fn)(void* user_data, const bert_event* event);
+
+/* ================================================================================================
+ * Handles
+ * ============================================================================================== */
+
+typedef struct bert_tokenizer bert_tokenizer;   /* a WordPiece tokenizer (vocab + normalization) */
+typedef struct bert_encoding bert_encoding;     /* the result of encoding one or more inputs */
+typedef struct bert_model bert_model;           /* a BertForMaskedLM with its config */
+typedef struct bert_fill_mask_result bert_fill_mask_result; /* fill-mask predictions */
+typedef struct bert_trainer bert_trainer;       /* an MLM pre-training run */
+
+/* BERTC-SECTION: tokenizer (begin) */
+/* BERTC-SECTION: tokenizer (end) */
+
+/* BERTC-SECTION: model (begin) */
+/* BERTC-SECTION: model (end) */
+
+/* BERTC-SECTION: fill-mask (begin) */
+/* BERTC-SECTION: fill-mask (end) */
+
+/* BERTC-SECTION: trainer (begin) */
+/* BERTC-SECTION: trainer (end) */
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* BERTC_H_ */

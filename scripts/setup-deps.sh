@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs everything bertc needs to build and test on Debian 12. Idempotent: installs only what is
+# missing, runs `apt-get update` at most once, and verifies that LibTorch really uses OpenBLAS.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache
+  libtorch-dev libopenblas0-openmp
+  libicu-dev libabsl-dev nlohmann-json3-dev
+  libcmocka-dev libgtest-dev
+  abigail-tools dpkg-dev file
+)
+# Optional extras for docs and plots (not needed by the build or tests).
+if [[ "${BERTC_SETUP_DOCS:-0}" == 1 ]]; then
+  PACKAGES+=(doxygen help2man gnuplot-nox)
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup-deps: installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup-deps: all packages present"
+fi
+
+# Debian's LibTorch links libblas.so.3 through the alternatives system. The reference BLAS makes
+# matmul ~40x slower, so point the alternative at OpenBLAS (openmp flavour) and check it.
+arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+blas_link="/usr/lib/${arch}/libblas.so.3"
+openblas="/usr/lib/${arch}/openblas-openmp/libblas.so.3"
+if [[ -e "$openblas" ]]; then
+  current=$(readlink -f "$blas_link" 2>/dev/null || true)
+  if [[ "$current" != "$(readlink -f "$openblas")" ]]; then
+    $SUDO update-alternatives --set "libblas.so.3-${arch}" "$openblas" >/dev/null || true
+  fi
+fi
+current=$(readlink -f "$blas_link" 2>/dev/null || true)
+if [[ "$current" == *openblas* ]]; then
+  echo "setup-deps: BLAS = OpenBLAS ($current)"
+else
+  echo "setup-deps: WARNING: libblas.so.3 resolves to '$current', not OpenBLAS." >&2
+  echo "setup-deps: LibTorch matmul will be ~40x slower. Fix: apt-get install libopenblas0-openmp &&" >&2
+  echo "            update-alternatives --config libblas.so.3-${arch}" >&2
+fi

@@ -1,0 +1,47 @@
+// Status names, the per-thread message and versions.
+#include "api/guard.h"
+#include "bertc.h"
+
+#include <string>
+
+namespace bertc::api {
+const char* CurrentMessage();
+}
+
+extern "C" {
+
+BERT_API const char* bert_status_str(bert_status status) {
+  switch (status) {
+    case BERT_OK: return "ok";
+    case BERT_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case BERT_ERR_IO: return "I/O error";
+    case BERT_ERR_FORMAT: return "corrupt or unexpected file format";
+    case BERT_ERR_INVALID_UTF8: return "invalid UTF-8";
+    case BERT_ERR_OUT_OF_MEMORY: return "out of memory";
+    case BERT_ERR_CANCELLED: return "cancelled";
+    case BERT_ERR_UNSUPPORTED: return "unsupported";
+    case BERT_ERR_INTERNAL: return "internal error";
+  }
+  return "unknown status";
+}
+
+BERT_API const char* bert_last_error(void) { return bertc::api::CurrentMessage(); }
+
+BERT_API void bert_clear_error(void) { bertc::api::ClearMessage(); }
+
+BERT_API const char* bert_version(void) { return BERTC_VERSION_STRING; }
+
+BERT_API unsigned bert_version_number(void) { return BERTC_VERSION_NUMBER; }
+
+BERT_API bert_status bert_check_version(unsigned expected) {
+  return bertc::api::Guard(__func__, [&] {
+    const unsigned have = BERTC_VERSION_NUMBER;
+    if (expected / 10000 != have / 10000 || (expected / 100) % 100 > (have / 100) % 100) {
+      throw bertc::Unsupported("header version " + std::to_string(expected) +
+                               " is not served by library version " + std::to_string(have) + " (" +
+                               BERTC_VERSION_STRING + ")");
+    }
+  });
+}
+
+}  // extern "C"
