@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs every suite (ctest with the
+# cmocka and GoogleTest suites and the install/packaging tests, then the ABI check and SDK suites).
+# Exit status is non-zero if anything fails.
+#   BUILD_DIR=build/test   where to build
+#   BERTC_SANITIZE=1       ASan/UBSan build (separate default build dir)
+#   JOBS=N                 parallel build/test jobs (default: all cores)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+bash scripts/setup-deps.sh
+
+jobs=${JOBS:-$(nproc)}
+sanitize=${BERTC_SANITIZE:-0}
+build=${BUILD_DIR:-build/test$([[ $sanitize == 1 ]] && echo -asan)}
+werror=OFF
+[[ "${CI:-}" == "true" || "${BERTC_WERROR:-0}" == 1 ]] && werror=ON
+san=OFF
+[[ $sanitize == 1 ]] && san=ON
+
+echo "== configure ($build, WERROR=$werror, SANITIZE=$san)"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBERTC_WERROR=$werror -DBERTC_SANITIZE=$san \
+  $([[ $san == ON ]] && echo "-DBERTC_TEST_VENDOR=OFF")
+echo "== build"
+start=$(date +%s)
+cmake --build "$build" -j "$jobs"
+echo "build took $(( $(date +%s) - start )) s"
+
+status=0
+echo "== ctest"
+if [[ $san == ON ]]; then
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+fi
+ctest --test-dir "$build" --output-on-failure -j "$jobs" || status=1
+
+if [[ $san == OFF && -f abi/libbertc.abi ]]; then
+  echo "== ABI check"
+  bash scripts/check-abi.sh "$build" || status=1
+fi
+
+for sdk_test in sdk/*/test.sh; do
+  [[ -f "$sdk_test" ]] || continue
+  echo "== SDK: $sdk_test"
+  BERTC_BUILD_DIR="$root/$build" bash "$sdk_test" || status=1
+done
+
+if [[ $status == 0 ]]; then echo "== all suites passed"; else echo "== FAILURES (see above)"; fi
+exit $status

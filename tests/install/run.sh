@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Install-level tests, run by ctest: tests/install/run.sh <mode> <source-dir> <build-dir>
+#   symbols     only bert_* symbols are exported by libbertc.so
+#   cmake       install, then build a consumer with find_package(bertc)
+#   pkgconfig   install, then build a consumer with `pkg-config --cflags --libs bertc`
+#   deb         cpack the .deb packages, dpkg -x them into a temp root, build and run the sample
+#   vendor      build a host app that vendors bertc as a static subdirectory
+set -euo pipefail
+mode=$1 src=$(cd "$2" && pwd) build=$(cd "$3" && pwd)
+tmp=$(mktemp -d /tmp/bertc-install-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+sample="$src/tests/install/sample.c"
+gen=()
+command -v ninja >/dev/null && gen=(-G Ninja)
+
+case "$mode" in
+  symbols)
+    lib="$build/src/api/libbertc.so"
+    bad=$(nm -D --defined-only "$lib" | awk '{print $NF}' | grep -v '^bert_' || true)
+    count=$(nm -D --defined-only "$lib" | awk '{print $NF}' | grep -c '^bert_' || true)
+    if [[ -n "$bad" ]]; then
+      echo "non-bert_ symbols exported:"; echo "$bad" | head -50; exit 1
+    fi
+    soname=$(objdump -p "$lib" | awk '/SONAME/{print $2}')
+    [[ "$soname" == "libbertc.so.0" ]] || { echo "SONAME is '$soname', want libbertc.so.0"; exit 1; }
+    echo "exported: $count bert_* symbols, SONAME $soname"
+    ;;
+  cmake)
+    cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+    cmake -S "$src/tests/install/consumer" -B "$tmp/b" "${gen[@]}" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+      -DSAMPLE_SOURCE="$sample" >/dev/null
+    cmake --build "$tmp/b" >/dev/null
+    LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/b/sample"
+    ;;
+  pkgconfig)
+    cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+    pc=$(find "$tmp/prefix" -name bertc.pc -printf '%h\n' | head -1)
+    flags=$(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs bertc)
+    # shellcheck disable=SC2086
+    cc -std=c11 -Wall -Werror "$sample" -o "$tmp/sample" $flags
+    libdir=$(PKG_CONFIG_PATH="$pc" pkg-config --variable=libdir bertc)
+    LD_LIBRARY_PATH="$libdir" "$tmp/sample"
+    ;;
+  deb)
+    (cd "$tmp" && cpack -G DEB --config "$build/CPackConfig.cmake" >/dev/null)
+    ls "$tmp"/*.deb
+    for d in "$tmp"/*.deb; do
+      echo "== $(basename "$d")"; dpkg-deb -f "$d" Package Version Depends
+      dpkg -x "$d" "$tmp/root"
+    done
+    runtime=$(ls "$tmp"/libbertc0_*.deb) dev=$(ls "$tmp"/libbertc-dev_*.deb)
+    dpkg-deb -f "$runtime" Depends | grep libtorch >/dev/null || { echo "runtime package must depend on libtorch"; exit 1; }
+    dpkg-deb -c "$dev" | grep 'usr/include/bertc.h' >/dev/null || { echo "dev package lacks the header"; exit 1; }
+    dpkg-deb -c "$dev" | grep 'bertcConfig.cmake' >/dev/null || { echo "dev package lacks bertcConfig.cmake"; exit 1; }
+    dpkg-deb -c "$dev" | grep 'bertc.pc' >/dev/null || { echo "dev package lacks bertc.pc"; exit 1; }
+    libdir=$(dirname "$(find "$tmp/root" -name 'libbertc.so' | head -1)")
+    cc -std=c11 -Wall -Werror -I"$tmp/root/usr/include" "$sample" -L"$libdir" -lbertc -o "$tmp/sample"
+    LD_LIBRARY_PATH="$libdir" "$tmp/sample"
+    ;;
+  vendor)
+    cmake -S "$src/tests/install/vendor_host" -B "$tmp/b" "${gen[@]}" -DBERTC_SOURCE_DIR="$src" \
+      -DSAMPLE_SOURCE="$sample" -DUSE_FETCHCONTENT="${USE_FETCHCONTENT:-ON}" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$tmp/b" --target host -j "${BERTC_VENDOR_JOBS:-2}" >/dev/null
+    "$tmp/b/host"
+    if readelf -d "$tmp/b/host" | grep 'libbertc'; then echo "host links libbertc dynamically"; exit 1; fi
+    echo "vendored static bertc: ok"
+    ;;
+  *) echo "unknown mode $mode"; exit 2 ;;
+esac
