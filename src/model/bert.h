@@ -1,0 +1,144 @@
+// BertForMaskedLM in LibTorch, laid out exactly like Hugging Face's so that named_parameters() keys
+// equal HF state-dict keys (bert.embeddings.word_embeddings.weight,
+// bert.encoder.layer.0.attention.self.query.weight, ..., cls.predictions.transform.dense.weight,
+// cls.predictions.transform.LayerNorm.weight, cls.predictions.bias). The MLM decoder is tied to the
+// word embeddings (one tensor) and its bias is cls.predictions.bias, as in HF.
+//
+// Typical use (trainer):
+//
+//   bertc::model::BertForMaskedLM model(config, /*seed=*/42);      // HF init, train() mode
+//   auto groups = model->parameter_groups();                         // AdamW weight-decay groups
+//   auto out = model->ForwardWithLoss(ids, token_types, mask, labels); // masked-only logits
+//   out.loss.backward();
+//   bertc::model::SaveBertForMaskedLM(*model, "out/dir");            // config.json + model.safetensors
+//   auto loaded = bertc::model::LoadBertForMaskedLM("out/dir");      // eval() mode
+//
+// Tensors: input_ids / token_type_ids / labels are int64 [B, T]; attention_mask is [B, T] of any
+// numeric or bool dtype (1 = attend, 0 = padding). token_type_ids / attention_mask may be undefined
+// (at::Tensor()) to mean all zeros / all ones. Parameters are float32 on CPU.
+//
+// Thread-safety: a module may serve concurrent Predict()/Encode(.., dropout=false) calls from many
+// threads as long as nobody mutates it (optimizer step, load, train()/eval()) at the same time.
+#ifndef BERTC_MODEL_BERT_H_
+#define BERTC_MODEL_BERT_H_
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/config.h"
+
+namespace bertc::model {
+
+class BertModelImpl;    // bert.*  (embeddings + encoder, no pooler)
+class BertOnlyMLMHeadImpl;  // cls.*
+
+// Label value ignored by the MLM loss (as in HF / PyTorch cross_entropy).
+inline constexpr int64_t kIgnoreIndex = -100;
+
+// Weight-decay groups as HF's Trainer builds them: biases and LayerNorm weights get no decay.
+struct ParameterGroups {
+  std::vector<at::Tensor> decay;
+  std::vector<std::string> decay_names;
+  std::vector<at::Tensor> no_decay;
+  std::vector<std::string> no_decay_names;
+};
+
+struct MlmOutput {
+  at::Tensor loss;    // scalar, mean cross-entropy over labels != -100 (NaN when there are none, as HF)
+  at::Tensor logits;  // [N, V] for the masked positions only (masked_only) or [B, T, V]
+  at::Tensor labels;  // labels aligned with logits' rows: [N] or [B, T]
+};
+
+class BertForMaskedLMImpl : public torch::nn::Module {
+ public:
+  // Validates `config` (throws Error(kInvalidArgument)) and initialises the weights like HF's
+  // _init_weights: Linear/Embedding weights ~ N(0, initializer_range), biases 0, LayerNorm 1/0,
+  // the padding row of the word embeddings 0. With a seed the init is reproducible (its own
+  // generator); without one torch's global generator is used. Starts in train() mode like torch.
+  explicit BertForMaskedLMImpl(const BertConfig& config, std::optional<uint64_t> seed = std::nullopt);
+
+  const BertConfig& config() const { return config_; }
+
+  // Last hidden states [B, T, H] of the encoder. `dropout` applies hidden/attention dropout.
+  at::Tensor Encode(const at::Tensor& input_ids, const at::Tensor& token_type_ids, const at::Tensor& attention_mask,
+                    bool dropout) const;
+
+  // MLM head (transform + tied decoder) on hidden states [..., H] -> logits [..., V].
+  at::Tensor Head(const at::Tensor& hidden) const;
+
+  // Logits [B, T, V]; with `masked_positions` (bool [B, T]) only the selected positions go through
+  // the head (gathered before the transform), giving [N, V] in row-major order of the true entries.
+  // Dropout follows is_training().
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
+                     const at::Tensor& attention_mask = {}, const at::Tensor& masked_positions = {});
+
+  // Like forward() but never applies dropout and does not depend on train()/eval(): safe for
+  // concurrent inference. Call it under c10::InferenceMode or torch::NoGradGuard.
+  at::Tensor Predict(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
+                     const at::Tensor& attention_mask = {}, const at::Tensor& masked_positions = {}) const;
+
+  // Forward + MLM loss (cross-entropy, ignore_index -100). With masked_only the head runs only where
+  // labels != -100 (HF computes all positions; the loss is the same).
+  MlmOutput ForwardWithLoss(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+                            const at::Tensor& attention_mask, const at::Tensor& labels, bool masked_only = true);
+
+  ParameterGroups parameter_groups() const;
+
+  // Number of distinct parameter elements (the tied decoder counted once), as HF num_parameters().
+  int64_t num_parameters() const;
+
+  // Re-runs the HF initialisation on every parameter (used for a missing MLM head on load).
+  void InitWeights(std::optional<uint64_t> seed = std::nullopt);
+  void InitHead(std::optional<uint64_t> seed = std::nullopt);
+
+  // Submodules, named as in HF.
+  std::shared_ptr<BertModelImpl> bert;
+  std::shared_ptr<BertOnlyMLMHeadImpl> cls;
+
+ private:
+  at::Tensor LogitsAt(const at::Tensor& hidden, const at::Tensor& masked_positions) const;
+
+  BertConfig config_;
+};
+TORCH_MODULE(BertForMaskedLM);
+
+// Cross-entropy over the last dimension with ignore_index -100, mean over the counted labels.
+at::Tensor MlmLoss(const at::Tensor& logits, const at::Tensor& labels);
+
+// What LoadBertForMaskedLM found, beyond the tensors it used.
+struct LoadReport {
+  bool head_initialized = false;  // a BertModel-only checkpoint: the MLM head was freshly initialised
+  std::string source_dtype;       // "F32", "F16", "BF16" (of the word embeddings)
+  std::vector<std::string> unused_keys;  // e.g. pooler.*, position_ids buffers
+  std::vector<std::string> warnings;     // human-readable, one per issue
+};
+
+// Loads <dir>/config.json and <dir>/model.safetensors (HF BertForMaskedLM or BertModel layout, keys
+// with or without the "bert." prefix, F32/F16/BF16/F64 converted to float32). The model is returned
+// in eval() mode. Throws Error(kIo) for a missing/unreadable file, Error(kFormat) for a corrupt file,
+// a missing tensor, a shape mismatch or a non-float dtype.
+BertForMaskedLM LoadBertForMaskedLM(const std::string& dir, LoadReport* report = nullptr);
+
+// Copies a checkpoint's tensors into an existing model (same validation as above).
+void LoadWeights(BertForMaskedLMImpl& model, const std::string& safetensors_path, LoadReport* report = nullptr);
+
+// Writes config.json + model.safetensors (float32, HF key names, the tied decoder stored once as HF
+// saves it) into `dir`, atomically: files are written to a temp dir and renamed into place, so an
+// existing good model is never destroyed by a failed save. Other files already in `dir` (tokenizer
+// files) are kept. Throws Error(kIo) on failure.
+void SaveBertForMaskedLM(const BertForMaskedLMImpl& model, const std::string& dir);
+
+// Writes/reads arbitrary named CPU tensors (any float/int dtype) as safetensors, e.g. optimizer state.
+void SaveTensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors);
+std::vector<std::pair<std::string, at::Tensor>> LoadTensors(const std::string& path);
+
+}  // namespace bertc::model
+
+#endif  // BERTC_MODEL_BERT_H_
