@@ -8,12 +8,9 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp
   libicu-dev libabsl-dev nlohmann-json3-dev
   libcmocka-dev libgtest-dev
-  abigail-tools dpkg-dev file
+  abigail-tools dpkg-dev file binutils
+  doxygen help2man gnuplot-nox
 )
-# Optional extras for docs and plots (not needed by the build or tests).
-if [[ "${BERTC_SETUP_DOCS:-0}" == 1 ]]; then
-  PACKAGES+=(doxygen help2man gnuplot-nox)
-fi
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi

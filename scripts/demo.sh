@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The README's first command: on a fresh Debian 12 machine, installs the dependencies, builds bertc,
+# fetches the Brown corpus, trains a WordPiece tokenizer, pre-trains a small BERT for a bounded
+# time, evaluates it, renders the loss plot and runs fill-mask on a few sentences.
+#   DEMO_DIR=runs/demo     where the outputs go
+#   DEMO_STEPS=1200        optimizer steps (about 10 minutes on 2 cores with the defaults)
+#   DEMO_THREADS=0         threads (0 = all cores)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${DEMO_DIR:-runs/demo}
+steps=${DEMO_STEPS:-1200}
+threads=${DEMO_THREADS:-0}
+
+bash scripts/setup-deps.sh
+echo "== build"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBERTC_BUILD_TESTS=OFF -DBERTC_BUILD_BENCH=OFF >/dev/null
+cmake --build build/release -j "$(nproc)"
+bertc=build/release/src/cli/bertc
+
+echo "== corpus"
+bash scripts/fetch-corpus.sh data/brown
+mkdir -p "$out"
+
+echo "== tokenizer: WordPiece, vocab 8000, on the Brown train split"
+time "$bertc" tokenizer train --files data/brown/train.txt --vocab-size 8000 --min-frequency 2 \
+  --special-tokens '[PAD]' '[UNK]' '[CLS]' '[SEP]' '[MASK]' '<S>' '<T>' --threads "$threads" --out "$out/tokenizer"
+echo "The quick brown fox jumped over the lazy dog." | "$bertc" tokenizer encode --tokenizer "$out/tokenizer"
+
+echo "== pre-training a small BERT ($steps steps)"
+time "$bertc" pretrain --tokenizer "$out/tokenizer" --train data/brown/train.txt --eval data/brown/test.txt \
+  --config mini --max-length 64 --grouping dynamic --mlm-probability 0.15 --batch-size 32 --lr 1e-3 \
+  --warmup 100 --max-steps "$steps" --eval-steps 200 --save-steps 400 --save-total-limit 2 \
+  --load-best-at-end --seed 42 --threads "$threads" --out "$out/model"
+
+echo "== evaluation on the Brown test split"
+"$bertc" eval --model "$out/model" --tokenizer "$out/tokenizer" --data data/brown/test.txt --threads "$threads"
+
+echo "== loss plot"
+"$bertc" plot --run "$out/model"
+
+echo "== fill-mask"
+for q in "The man went to the [MASK] to buy some bread." \
+         "She said that [MASK] would come back tomorrow." \
+         "It was one of the [MASK] days of the year." \
+         "The president of the United [MASK] spoke to the press." \
+         "He opened the [MASK] and walked into the room."; do
+  "$bertc" fill-mask --model "$out/model" --tokenizer "$out/tokenizer" --top-k 5 "$q"
+done
+echo "== done: outputs in $out"
