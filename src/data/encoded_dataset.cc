@@ -243,7 +243,7 @@ EncodedDataset LoadOrEncode(const std::vector<std::string>& files, const CorpusO
     }
   }
   const Corpus corpus = ReadCorpus(files, corpus_options);
-  EncodedDataset ds = Encode(corpus, encode, cache_options.threads, cache_options.progress);
+  EncodedDataset ds = EncodedDataset::Encode(corpus, encode, cache_options.threads, cache_options.progress);
   if (cache_options.use_cache) {
     try {
       if (!cache_options.cache_dir.empty()) MakeDirs(cache_options.cache_dir);

@@ -36,18 +36,13 @@ class CounterRng {
   // Uniform in [0, 1) with 53 random bits.
   double Uniform() { return static_cast<double>(Next() >> 11) * (1.0 / 9007199254740992.0); }
 
-  // Uniform integer in [0, n) (n > 0), without modulo bias (Lemire's method).
+  // Uniform integer in [0, n) (n > 0), without modulo bias (rejection of the short top range).
   uint64_t Below(uint64_t n) {
-    unsigned __int128 m = static_cast<unsigned __int128>(Next()) * n;
-    uint64_t low = static_cast<uint64_t>(m);
-    if (low < n) {
-      const uint64_t threshold = (0 - n) % n;
-      while (low < threshold) {
-        m = static_cast<unsigned __int128>(Next()) * n;
-        low = static_cast<uint64_t>(m);
-      }
+    const uint64_t threshold = (0 - n) % n;  // 2^64 mod n
+    for (;;) {
+      const uint64_t x = Next();
+      if (x >= threshold) return x % n;
     }
-    return static_cast<uint64_t>(m >> 64);
   }
 
   template <class T>
