@@ -1,0 +1,261 @@
+// Loading and saving BertForMaskedLM as HF does: config.json + model.safetensors.
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "model/bert.h"
+#include "model/safetensors.h"
+
+namespace bertc::model {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kWeightsFile = "model.safetensors";
+constexpr const char* kConfigFile = "config.json";
+
+std::string ShapeString(at::IntArrayRef s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+// Checkpoint keys HF itself ignores when loading a BertForMaskedLM.
+bool IsKnownExtra(const std::string& k) {
+  auto ends_with = [&](const char* suffix) {
+    const size_t n = std::strlen(suffix);
+    return k.size() >= n && k.compare(k.size() - n, n, suffix) == 0;
+  };
+  return ends_with("embeddings.position_ids") || ends_with("embeddings.token_type_ids") ||
+         k.rfind("pooler.", 0) == 0 || k.rfind("bert.pooler.", 0) == 0 || k == "cls.predictions.decoder.weight" ||
+         k == "cls.predictions.decoder.bias" || k.rfind("cls.seq_relationship.", 0) == 0;
+}
+
+// Candidate checkpoint names for one of our parameters: as is, without "bert." (BertModel saves),
+// and with TF-era LayerNorm.gamma/beta names; cls.predictions.bias may appear as the decoder's bias.
+std::vector<std::string> Candidates(const std::string& name) {
+  std::vector<std::string> c{name};
+  if (name.rfind("bert.", 0) == 0) c.push_back(name.substr(5));
+  const size_t n = c.size();
+  for (size_t i = 0; i < n; ++i) {
+    const std::string k = c[i];  // a copy: push_back below may reallocate
+    auto swap_suffix = [&](const std::string& from, const std::string& to) {
+      if (k.size() >= from.size() && k.compare(k.size() - from.size(), from.size(), from) == 0) {
+        c.push_back(k.substr(0, k.size() - from.size()) + to);
+      }
+    };
+    swap_suffix("LayerNorm.weight", "LayerNorm.gamma");
+    swap_suffix("LayerNorm.bias", "LayerNorm.beta");
+  }
+  if (name == "cls.predictions.bias") c.push_back("cls.predictions.decoder.bias");
+  return c;
+}
+
+Dtype ToDtype(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return Dtype::kF32;
+    case at::kHalf: return Dtype::kF16;
+    case at::kBFloat16: return Dtype::kBF16;
+    case at::kDouble: return Dtype::kF64;
+    case at::kLong: return Dtype::kI64;
+    case at::kInt: return Dtype::kI32;
+    case at::kShort: return Dtype::kI16;
+    case at::kChar: return Dtype::kI8;
+    case at::kByte: return Dtype::kU8;
+    case at::kBool: return Dtype::kBool;
+    default: throw InvalidArgument(std::string("cannot store dtype ") + c10::toString(t) + " in safetensors");
+  }
+}
+
+at::ScalarType ToScalarType(Dtype d, const std::string& name) {
+  switch (d) {
+    case Dtype::kF32: return at::kFloat;
+    case Dtype::kF16: return at::kHalf;
+    case Dtype::kBF16: return at::kBFloat16;
+    case Dtype::kF64: return at::kDouble;
+    case Dtype::kI64: return at::kLong;
+    case Dtype::kI32: return at::kInt;
+    case Dtype::kI16: return at::kShort;
+    case Dtype::kI8: return at::kChar;
+    case Dtype::kU8: return at::kByte;
+    case Dtype::kBool: return at::kBool;
+    default: throw FormatError("tensor '" + name + "' has dtype " + DtypeName(d) + ", which LibTorch cannot hold");
+  }
+}
+
+std::string TempSibling(const std::string& dir) {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  char suffix[40];
+  std::snprintf(suffix, sizeof suffix, ".tmp-save-%08llx", static_cast<unsigned long long>(rng() & 0xffffffffULL));
+  std::string base = dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  return base + suffix;
+}
+
+}  // namespace
+
+void LoadWeights(BertForMaskedLMImpl& model, const std::string& safetensors_path, LoadReport* report) {
+  const SafetensorsFile file = SafetensorsFile::Open(safetensors_path);
+  LoadReport local;
+  LoadReport& rep = report ? *report : local;
+  std::set<std::string> used;
+  std::vector<std::pair<at::Tensor, at::Tensor>> assignments;  // (parameter, loaded value)
+  std::vector<std::string> missing_bert, missing_head;
+  for (auto& item : model.named_parameters()) {
+    const std::string& name = item.key();
+    const TensorInfo* info = nullptr;
+    for (const auto& cand : Candidates(name)) {
+      if ((info = file.Find(cand)) != nullptr) break;
+    }
+    if (info == nullptr) {
+      (name.rfind("cls.", 0) == 0 ? missing_head : missing_bert).push_back(name);
+      continue;
+    }
+    used.insert(info->name);
+    const at::Tensor& param = item.value();
+    if (at::IntArrayRef(info->shape) != param.sizes()) {
+      throw FormatError(safetensors_path + ": tensor '" + info->name + "' has shape " + ShapeString(info->shape) +
+                        " but the model (config.json) expects " + ShapeString(param.sizes()));
+    }
+    std::vector<float> values = file.ToFloat32(*info);
+    if (name == "bert.embeddings.word_embeddings.weight") rep.source_dtype = DtypeName(info->dtype);
+    at::Tensor t = at::empty(param.sizes(), at::kFloat);
+    if (!values.empty()) std::memcpy(t.data_ptr<float>(), values.data(), values.size() * sizeof(float));
+    assignments.emplace_back(param, std::move(t));
+  }
+  if (!missing_bert.empty()) {
+    std::string list;
+    for (size_t i = 0; i < missing_bert.size() && i < 5; ++i) list += (i ? ", " : "") + missing_bert[i];
+    if (missing_bert.size() > 5) list += ", ... (" + std::to_string(missing_bert.size()) + " in all)";
+    throw FormatError(safetensors_path + ": missing tensors: " + list);
+  }
+  const size_t head_params = missing_head.size();
+  bool init_head = false;
+  if (head_params > 0) {
+    // Either the whole head is absent (a BertModel checkpoint: initialise it, as HF does with a
+    // warning) or the file is damaged.
+    size_t total_head = 0;
+    for (const auto& item : model.named_parameters()) total_head += item.key().rfind("cls.", 0) == 0;
+    if (head_params != total_head) {
+      throw FormatError(safetensors_path + ": missing tensor '" + missing_head.front() + "' of the MLM head");
+    }
+    init_head = true;
+  }
+  {
+    at::NoGradGuard no_grad;
+    for (auto& [param, value] : assignments) param.copy_(value);
+  }
+  if (init_head) {
+    model.InitHead();
+    rep.head_initialized = true;
+    rep.warnings.push_back("'" + safetensors_path +
+                           "' has no MLM head (a BertModel checkpoint): cls.predictions.* were newly initialized; "
+                           "fill-mask output is meaningless until the model is trained");
+  }
+  for (const auto& t : file.tensors()) {
+    if (used.count(t.name)) continue;
+    rep.unused_keys.push_back(t.name);
+    if (!IsKnownExtra(t.name)) rep.warnings.push_back("unused tensor '" + t.name + "' in " + safetensors_path);
+  }
+}
+
+BertForMaskedLM LoadBertForMaskedLM(const std::string& dir, LoadReport* report) {
+  if (!IsDirectory(dir)) throw IoError("model directory '" + dir + "' does not exist");
+  const std::string weights = dir + "/" + kWeightsFile;
+  if (!PathExists(weights)) {
+    if (PathExists(dir + "/pytorch_model.bin")) {
+      throw Unsupported("'" + dir + "' holds pytorch_model.bin (pickle); only model.safetensors is supported");
+    }
+    throw IoError("'" + weights + "' does not exist");
+  }
+  BertConfig config = ReadConfig(dir);
+  // Random init is overwritten by the checkpoint; a fixed seed keeps a re-initialised head reproducible.
+  BertForMaskedLM model(config, /*seed=*/0);
+  LoadWeights(*model, weights, report);
+  model->eval();
+  return model;
+}
+
+void SaveBertForMaskedLM(const BertForMaskedLMImpl& model, const std::string& dir) {
+  if (dir.empty()) throw InvalidArgument("model directory must not be empty");
+  std::vector<at::Tensor> keep;  // contiguous float32 copies, alive while writing
+  std::vector<TensorToWrite> out;
+  for (const auto& item : model.named_parameters()) {
+    at::Tensor t = item.value().detach().to(at::kFloat).contiguous();
+    keep.push_back(t);
+    out.push_back({item.key(), Dtype::kF32, t.sizes().vec(), t.data_ptr(), static_cast<size_t>(t.nbytes())});
+  }
+  const std::string config_json = ConfigToJson(model.config());
+
+  std::error_code ec;
+  const bool exists = fs::exists(dir, ec);
+  if (exists && !fs::is_directory(dir, ec)) throw IoError("'" + dir + "' exists and is not a directory");
+  bool has_subdirs = false;
+  if (exists) {
+    for (const auto& e : fs::directory_iterator(dir, ec)) has_subdirs |= e.is_directory();
+  }
+  if (has_subdirs) {
+    // A directory with subdirectories (e.g. trainer checkpoints) cannot be swapped as a whole without
+    // moving them; each file is still replaced atomically, weights first.
+    WriteSafetensors(dir + "/" + kWeightsFile, out);
+    WriteFileAtomic(dir + "/" + kConfigFile, config_json);
+    return;
+  }
+  const std::string parent = fs::path(dir).parent_path().string();
+  if (!parent.empty()) MakeDirs(parent);
+  const std::string tmp = TempSibling(dir);
+  MakeDirs(tmp);
+  try {
+    WriteSafetensors(tmp + "/" + kWeightsFile, out);
+    WriteFileAtomic(tmp + "/" + kConfigFile, config_json);
+    if (exists) {  // keep the other files (tokenizer files) of the existing directory
+      for (const auto& e : fs::directory_iterator(dir)) {
+        const std::string name = e.path().filename().string();
+        if (name == kWeightsFile || name == kConfigFile || !e.is_regular_file()) continue;
+        fs::create_hard_link(e.path(), fs::path(tmp) / name, ec);
+        if (ec) fs::copy_file(e.path(), fs::path(tmp) / name);
+      }
+    }
+    SyncDir(tmp);
+    ReplaceDirAtomic(tmp, dir);
+  } catch (const fs::filesystem_error& e) {
+    fs::remove_all(tmp, ec);
+    throw IoError(std::string("cannot save model: ") + e.what());
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+void SaveTensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
+  std::vector<at::Tensor> keep;
+  std::vector<TensorToWrite> out;
+  for (const auto& [name, tensor] : tensors) {
+    at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
+    keep.push_back(t);
+    out.push_back({name, ToDtype(t.scalar_type()), t.sizes().vec(), t.data_ptr(), static_cast<size_t>(t.nbytes())});
+  }
+  WriteSafetensors(path, out);
+}
+
+std::vector<std::pair<std::string, at::Tensor>> LoadTensors(const std::string& path) {
+  const SafetensorsFile file = SafetensorsFile::Open(path);
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& info : file.tensors()) {
+    at::Tensor t = at::empty(info.shape, ToScalarType(info.dtype, info.name));
+    const std::string_view raw = file.Bytes(info);
+    if (!raw.empty()) std::memcpy(t.data_ptr(), raw.data(), raw.size());
+    out.emplace_back(info.name, std::move(t));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+}  // namespace bertc::model
