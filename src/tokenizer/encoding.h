@@ -1,0 +1,59 @@
+// The result of encoding one input (a text or a text pair), and the options that shape it.
+#ifndef BERTC_TOKENIZER_ENCODING_H_
+#define BERTC_TOKENIZER_ENCODING_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace bertc::tok {
+
+// Byte range [start, end) in the input text the token came from (the first or the second text of
+// a pair, see Encoding::sequence_ids). Special tokens added by the post-processor and padding
+// have {0, 0}. Layout-compatible with the C struct bert_offset.
+struct Offset {
+  size_t start = 0;
+  size_t end = 0;
+  bool operator==(const Offset& o) const { return start == o.start && end == o.end; }
+};
+
+struct Encoding {
+  std::vector<int32_t> ids;
+  std::vector<int32_t> type_ids;             // 0 for the first sequence, 1 for the second
+  std::vector<int32_t> attention_mask;       // 1 for tokens, 0 for padding
+  std::vector<int32_t> special_tokens_mask;  // 1 for [CLS]/[SEP] added by post-processing and padding
+  std::vector<Offset> offsets;
+  std::vector<int8_t> sequence_ids;          // -1 for added special tokens and padding, else 0 or 1
+  std::vector<Encoding> overflowing;         // windows cut off by truncation (HF order)
+
+  size_t size() const { return ids.size(); }
+  void Reserve(size_t n);
+  // Appends one token.
+  void Push(int32_t id, Offset off, int32_t type_id, int32_t special, int8_t seq, int32_t attention = 1);
+  // Appends all tokens of `other` (not its overflowing windows).
+  void AppendTokens(const Encoding& other);
+};
+
+enum class TruncationStrategy { kNone, kLongestFirst, kOnlyFirst, kOnlySecond };
+enum class TruncationDirection { kRight, kLeft };
+enum class PaddingStrategy { kNone, kLongest, kMaxLength };
+enum class PaddingSide { kRight, kLeft };
+
+struct EncodeOptions {
+  bool add_special_tokens = true;  // [CLS] A [SEP] (B [SEP])
+  TruncationStrategy truncation = TruncationStrategy::kNone;
+  TruncationDirection truncation_direction = TruncationDirection::kRight;
+  size_t max_length = 0;           // truncation limit incl. special tokens; 0 = model_max_length
+  size_t stride = 0;               // overlap between overflow windows
+  bool return_overflowing = false; // keep the overflow windows (otherwise they are dropped)
+  PaddingStrategy padding = PaddingStrategy::kNone;
+  size_t pad_length = 0;           // kMaxLength target; 0 = max_length (or model_max_length)
+  size_t pad_to_multiple_of = 0;
+  PaddingSide padding_side = PaddingSide::kRight;
+  bool split_special_tokens = false;  // treat special tokens in the text as plain text
+  int threads = 0;                    // batch encode threads; <= 0: all cores
+};
+
+}  // namespace bertc::tok
+
+#endif  // BERTC_TOKENIZER_ENCODING_H_

@@ -1,0 +1,113 @@
+#include "tokenizer/normalizer.h"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
+#include "common/error.h"
+#include "tokenizer/unicode.h"
+
+namespace bertc::tok {
+
+namespace {
+
+const icu::Normalizer2& Nfd() {
+  static const icu::Normalizer2* nfd = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* n = icu::Normalizer2::getNFDInstance(status);
+    if (U_FAILURE(status) || n == nullptr) {
+      throw Error(ErrorCode::kInternal, std::string("ICU NFD normalizer unavailable: ") + u_errorName(status));
+    }
+    return n;
+  }();
+  return *nfd;
+}
+
+int Lowercase(char32_t c, char32_t* out) {
+  if (c == 0x130) {  // the one unconditional multi-character lowercase mapping
+    out[0] = U'i';
+    out[1] = 0x307;
+    return 2;
+  }
+  out[0] = static_cast<char32_t>(u_tolower(static_cast<UChar32>(c)));
+  return 1;
+}
+
+}  // namespace
+
+Normalizer::Normalizer(NormalizerOptions options) : options_(options), strip_accents_(options.StripAccents()) {
+  for (int b = 0; b < 128; ++b) {
+    auto c = static_cast<char32_t>(b);
+    AsciiAction action = kKeep;
+    if (options_.clean_text) {
+      if (c == 0 || IsControl(c)) {
+        action = kDrop;
+      } else if (IsWhitespace(c)) {
+        action = kSpace;
+        c = U' ';
+      }
+    }
+    if (options_.lowercase && c >= 'A' && c <= 'Z') c += 32;
+    ascii_action_[b] = action;
+    ascii_map_[b] = static_cast<uint8_t>(c);
+  }
+  if (strip_accents_) (void)Nfd();  // fail early, not inside an encode
+}
+
+int Normalizer::StripAndLower(char32_t c, char32_t* out) const {
+  char32_t decomposed[kMaxExpansion];
+  int n = 0;
+  if (strip_accents_ && c >= 0xC0) {
+    icu::UnicodeString d;
+    if (Nfd().getDecomposition(static_cast<UChar32>(c), d)) {
+      for (int32_t i = 0; i < d.length() && n < kMaxExpansion / 2; i = d.moveIndex32(i, 1)) {
+        const auto dc = static_cast<char32_t>(d.char32At(i));
+        if (!IsNonspacingMark(dc)) decomposed[n++] = dc;
+      }
+    } else if (!IsNonspacingMark(c)) {
+      decomposed[n++] = c;
+    }
+  } else if (!(strip_accents_ && IsNonspacingMark(c))) {
+    decomposed[n++] = c;
+  }
+  if (!options_.lowercase) {
+    for (int i = 0; i < n; ++i) out[i] = decomposed[i];
+    return n;
+  }
+  int m = 0;
+  for (int i = 0; i < n; ++i) m += Lowercase(decomposed[i], out + m);
+  return m;
+}
+
+int Normalizer::Normalize(char32_t c, char32_t out[kMaxExpansion]) const {
+  if (options_.clean_text) {
+    if (c == 0 || c == 0xFFFD || IsControl(c)) return 0;
+    if (IsWhitespace(c)) {
+      out[0] = U' ';
+      return 1;
+    }
+  }
+  if (options_.handle_chinese_chars && IsChineseChar(c)) {
+    out[0] = U' ';
+    const int n = StripAndLower(c, out + 1);
+    out[n + 1] = U' ';
+    return n + 2;
+  }
+  return StripAndLower(c, out);
+}
+
+std::string Normalizer::NormalizeString(std::string_view text) const {
+  std::string out;
+  out.reserve(text.size());
+  char32_t buf[kMaxExpansion];
+  for (size_t i = 0; i < text.size();) {
+    size_t len;
+    const char32_t c = DecodeUtf8(text.data() + i, &len);
+    i += len;
+    const int n = Normalize(c, buf);
+    for (int k = 0; k < n; ++k) AppendUtf8(buf[k], &out);
+  }
+  return out;
+}
+
+}  // namespace bertc::tok
