@@ -147,6 +147,86 @@ typedef struct bert_trainer bert_trainer;       /* an MLM pre-training run */
 /* BERTC-SECTION: tokenizer (end) */
 
 /* BERTC-SECTION: model (begin) */
+
+/* ================================================================================================
+ * Model: BertForMaskedLM (Hugging Face compatible config.json + model.safetensors)
+ * ============================================================================================== */
+
+/* BertConfig fields (same names and defaults as Hugging Face's BertConfig, i.e. bert-base-uncased)
+ * plus the initialisation seed. Used by bert_model_create() and filled by bert_model_config(). */
+typedef struct bert_model_params {
+  size_t struct_size;
+  int64_t vocab_size;                  /* 30522 */
+  int64_t hidden_size;                 /* 768; a multiple of num_attention_heads */
+  int64_t num_hidden_layers;           /* 12 */
+  int64_t num_attention_heads;         /* 12 */
+  int64_t intermediate_size;           /* 3072 */
+  const char* hidden_act;              /* "gelu" (exact); also "gelu_new", "gelu_pytorch_tanh",
+                                          "gelu_fast", "relu", "silu"/"swish" */
+  double hidden_dropout_prob;          /* 0.1, in [0, 1) */
+  double attention_probs_dropout_prob; /* 0.1, in [0, 1) */
+  int64_t max_position_embeddings;     /* 512: the longest input the model accepts */
+  int64_t type_vocab_size;             /* 2 */
+  double layer_norm_eps;               /* 1e-12 */
+  double initializer_range;            /* 0.02: std of the normal weight init */
+  int64_t pad_token_id;                /* 0; its word-embedding row starts at zero */
+  const char* position_embedding_type; /* "absolute" (the only one supported) */
+  uint64_t seed;                       /* 42: weights are initialised from a generator with this
+                                          seed, so the same params give the same model */
+} bert_model_params;
+
+/* Returns the defaults above (struct_size set). Thread-safe. */
+BERT_API bert_model_params bert_model_params_default(void);
+
+/* Creates a randomly initialised BertForMaskedLM (Hugging Face's init: weights ~ N(0,
+ * initializer_range), biases 0, LayerNorm 1/0). `params` NULL means defaults (a BERT-base-sized
+ * model). On success *out_model owns the model; release it with bert_model_free().
+ * Returns BERT_ERR_INVALID_ARGUMENT (out_model NULL; a size <= 0 or absurdly large; hidden_size not
+ * a multiple of num_attention_heads; dropout outside [0, 1); layer_norm_eps <= 0; pad_token_id
+ * outside [0, vocab_size); unknown hidden_act; NULL string fields), BERT_ERR_UNSUPPORTED
+ * (position_embedding_type other than "absolute"; struct_size from a newer header),
+ * BERT_ERR_OUT_OF_MEMORY. Thread-safe. */
+BERT_API bert_status bert_model_create(const bert_model_params* params, bert_model** out_model);
+
+/* Loads <dir>/config.json and <dir>/model.safetensors as saved by Hugging Face
+ * (BertForMaskedLM.save_pretrained, safe_serialization) or by bert_model_save(). Tensors stored as
+ * F32, F16, BF16 or F64 are converted to float32. A BertModel-only checkpoint (no MLM head, keys with
+ * or without the "bert." prefix; e.g. sentence-transformers models) is accepted: the MLM head is newly
+ * initialised and the call returns BERT_OK with a warning in bert_last_error(). On success
+ * *out_model owns the model (release with bert_model_free()).
+ * Returns BERT_ERR_INVALID_ARGUMENT (NULL argument), BERT_ERR_IO (directory, config.json or
+ * model.safetensors missing or unreadable), BERT_ERR_FORMAT (invalid JSON or config values;
+ * corrupt/truncated safetensors: header length past the end of the file, offsets out of bounds,
+ * overlapping or leaving holes; a tensor missing, of the wrong shape or of a non-float dtype),
+ * BERT_ERR_UNSUPPORTED (only pytorch_model.bin present; non-absolute position embeddings),
+ * BERT_ERR_OUT_OF_MEMORY. Thread-safe. */
+BERT_API bert_status bert_model_load(const char* dir, bert_model** out_model);
+
+/* Saves the model into `dir` (created with missing parents) as config.json (architectures
+ * ["BertForMaskedLM"], model_type "bert") and model.safetensors (float32, Hugging Face key names; the
+ * decoder weight is tied to the word embeddings and stored once, as HF saves it), loadable by
+ * transformers' BertForMaskedLM.from_pretrained(dir). Atomic: the files are written into a temporary
+ * sibling directory that is then renamed over `dir`; other regular files already in `dir` (e.g.
+ * tokenizer files) are carried over. If `dir` contains subdirectories (e.g. checkpoints), each of the
+ * two files is replaced atomically instead (weights first). A failed save never destroys an existing
+ * model. Returns BERT_ERR_INVALID_ARGUMENT (NULL argument, empty dir), BERT_ERR_IO (cannot create,
+ * write or rename; disk full), BERT_ERR_OUT_OF_MEMORY. Thread-safe; may run concurrently with
+ * fill-mask on the same model. */
+BERT_API bert_status bert_model_save(const bert_model* model, const char* dir);
+
+/* Writes the model's configuration into *out_params (only the first out_params->struct_size bytes;
+ * initialise it with bert_model_params_default()). The strings point into the model and stay valid
+ * until bert_model_free(model); `seed` is reported as 0 for a loaded model. Returns
+ * BERT_ERR_INVALID_ARGUMENT (NULL argument, struct_size too small). Thread-safe. */
+BERT_API bert_status bert_model_config(const bert_model* model, bert_model_params* out_params);
+
+/* Number of distinct parameters (the tied decoder weight counted once), as transformers'
+ * model.num_parameters(). Returns BERT_ERR_INVALID_ARGUMENT (NULL argument). Thread-safe. */
+BERT_API bert_status bert_model_num_parameters(const bert_model* model, uint64_t* out_count);
+
+/* Releases a model; NULL does nothing. No other thread may be using it. */
+BERT_API void bert_model_free(bert_model* model);
+
 /* BERTC-SECTION: model (end) */
 
 /* BERTC-SECTION: fill-mask (begin) */
