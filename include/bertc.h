@@ -230,6 +230,105 @@ BERT_API void bert_model_free(bert_model* model);
 /* BERTC-SECTION: model (end) */
 
 /* BERTC-SECTION: fill-mask (begin) */
+
+/* ================================================================================================
+ * Fill-mask and sentence scoring (Hugging Face pipeline('fill-mask') semantics)
+ * ============================================================================================== */
+
+/* Options of bert_fill_mask(), bert_fill_mask_batch() and bert_score_text(). */
+typedef struct bert_fill_mask_params {
+  size_t struct_size;
+  int top_k;                  /* 5: predictions per [MASK], in [1, vocab_size]; with targets it is
+                                 capped at the number of distinct targets (as HF) */
+  const char* const* targets; /* NULL: predict over the whole vocabulary. Otherwise `num_targets`
+                                 UTF-8 words to choose from. As HF: a word found verbatim in the
+                                 vocabulary is used as is, any other word is tokenized and only its
+                                 first piece is used (unless expand_multi_piece_targets); duplicates
+                                 merge; words that tokenize to nothing are ignored. Scores remain
+                                 probabilities over the whole vocabulary (not renormalised). */
+  size_t num_targets;         /* 0 */
+  int expand_multi_piece_targets; /* 0. Non-zero (beyond HF): a target of k > 1 pieces replaces its
+                                 [MASK] by k [MASK]s and the pieces are predicted left to right, each
+                                 given the previous ones; its score is the product (a joint
+                                 probability). Costs k extra forward passes per mask. */
+  int threads;                /* 0: intra-op threads of LibTorch used by this call. 0 keeps the
+                                 current setting (LibTorch's default: all cores). A positive value
+                                 applies to the calling thread only, for the duration of the call (it
+                                 is LibTorch's OpenMP team size, a per-thread setting), so concurrent
+                                 callers do not affect each other; with many concurrent callers, 1 is
+                                 usually best. */
+} bert_fill_mask_params;
+
+/* Returns the defaults above (struct_size set). Thread-safe. */
+BERT_API bert_fill_mask_params bert_fill_mask_params_default(void);
+
+/* Predicts the tokens at every [MASK] (the tokenizer's mask token) of `text` (NUL-terminated UTF-8).
+ * The text is tokenized with [CLS]/[SEP] and is never truncated: like HF's pipeline, input longer
+ * than max_position_embeddings tokens is an error. On success *out_result owns one query's results
+ * (read them with bert_fill_mask_result_*; release with bert_fill_mask_result_free()).
+ * Returns BERT_ERR_INVALID_ARGUMENT (NULL argument; no [MASK] in the text; too many tokens; top_k
+ * outside [1, vocab_size]; targets given but none usable; targets NULL with num_targets > 0; the
+ * tokenizer's vocabulary size differs from the model's; a tokenizer without a mask token),
+ * BERT_ERR_INVALID_UTF8, BERT_ERR_UNSUPPORTED (params from a newer header), BERT_ERR_OUT_OF_MEMORY.
+ * Thread-safe: one model and tokenizer may serve any number of concurrent calls (inference only, no
+ * dropout, no state changes). */
+BERT_API bert_status bert_fill_mask(const bert_model* model, const bert_tokenizer* tokenizer, const char* text,
+                                    const bert_fill_mask_params* params, bert_fill_mask_result** out_result);
+
+/* Like bert_fill_mask() for `num_texts` queries run together as padded batches; query i of the result
+ * is texts[i]. Any invalid query fails the whole call (the message names its index). num_texts may
+ * be 0. Same statuses and thread-safety as bert_fill_mask(). */
+BERT_API bert_status bert_fill_mask_batch(const bert_model* model, const bert_tokenizer* tokenizer,
+                                          const char* const* texts, size_t num_texts,
+                                          const bert_fill_mask_params* params, bert_fill_mask_result** out_result);
+
+/* One prediction. Strings and arrays are owned by the result and valid until it is freed. */
+typedef struct bert_fill_mask_prediction {
+  size_t struct_size;
+  double score;             /* probability (joint probability for an expanded multi-piece target) */
+  int32_t token_id;         /* HF "token": the predicted id (first piece of an expanded target) */
+  const char* token;        /* HF "token_str": the decoded token (the whole word when expanded) */
+  const char* sequence;     /* HF "sequence": the input with this prediction filled in; decoded
+                               without special tokens when the text has one [MASK], with them
+                               (so the other [MASK]s stay visible) when it has several */
+  const int32_t* token_ids; /* all pieces of the prediction */
+  size_t num_token_ids;     /* 1 unless an expanded multi-piece target */
+} bert_fill_mask_prediction;
+
+/* Number of queries in a result (1 for bert_fill_mask()); 0 for NULL. Thread-safe. */
+BERT_API size_t bert_fill_mask_result_num_queries(const bert_fill_mask_result* result);
+
+/* Number of [MASK] tokens of query `query`; 0 for NULL or an out-of-range query. Thread-safe. */
+BERT_API size_t bert_fill_mask_result_num_masks(const bert_fill_mask_result* result, size_t query);
+
+/* Number of predictions for mask `mask` of query `query` (top_k, or fewer with targets); 0 when out of
+ * range. Thread-safe. */
+BERT_API size_t bert_fill_mask_result_num_predictions(const bert_fill_mask_result* result, size_t query,
+                                                      size_t mask);
+
+/* Copies prediction `rank` (0 = most probable) of mask `mask` of query `query` into *out (only the
+ * first out->struct_size bytes; set struct_size = sizeof(bert_fill_mask_prediction)). Returns
+ * BERT_ERR_INVALID_ARGUMENT for NULL arguments, an index out of range or a too small struct_size.
+ * Thread-safe. */
+BERT_API bert_status bert_fill_mask_result_get(const bert_fill_mask_result* result, size_t query, size_t mask,
+                                               size_t rank, bert_fill_mask_prediction* out);
+
+/* Releases a result and every string in it; NULL does nothing. */
+BERT_API void bert_fill_mask_result_free(bert_fill_mask_result* result);
+
+/* Pseudo-log-likelihood of each of `num_texts` texts (Salazar et al., 2020): every token except
+ * [CLS]/[SEP] is masked in turn and the natural-log probability the model gives the original token is
+ * summed; higher (closer to 0) means more plausible, so it ranks candidate sentences. All masked copies
+ * run in batches. out_scores[i] receives the sum for texts[i]; out_num_tokens (may be NULL) the number of
+ * tokens scored (divide for a per-token average). An empty text scores 0 over 0 tokens. Only
+ * params->threads is used (NULL params: defaults). Returns BERT_ERR_INVALID_ARGUMENT (NULL argument
+ * other than out_num_tokens, too many tokens, vocabulary mismatch), BERT_ERR_INVALID_UTF8,
+ * BERT_ERR_UNSUPPORTED, BERT_ERR_OUT_OF_MEMORY; outputs are untouched on failure. Thread-safe. */
+BERT_API bert_status bert_score_text(const bert_model* model, const bert_tokenizer* tokenizer,
+                                     const char* const* texts, size_t num_texts,
+                                     const bert_fill_mask_params* params, double* out_scores,
+                                     size_t* out_num_tokens);
+
 /* BERTC-SECTION: fill-mask (end) */
 
 /* BERTC-SECTION: trainer (begin) */
