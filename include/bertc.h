@@ -144,6 +144,210 @@ typedef struct bert_fill_mask_result bert_fill_mask_result; /* fill-mask predict
 typedef struct bert_trainer bert_trainer;       /* an MLM pre-training run */
 
 /* BERTC-SECTION: tokenizer (begin) */
+/* ================================================================================================
+ * WordPiece tokenizer (Hugging Face BertWordPieceTokenizer / BertTokenizerFast compatible)
+ *
+ * A bert_tokenizer is immutable once created: every function taking a `const bert_tokenizer*` is
+ * thread-safe and may run concurrently on one handle (encode from many threads at once).
+ * ============================================================================================== */
+
+/* Vocabulary-building algorithm of bert_tokenizer_train. */
+typedef enum bert_tokenizer_algorithm {
+  /* HF WordPieceTrainer semantics (pair-frequency merges with "##"), deterministic tie-break:
+   * equal frequencies merge the pair with the smaller (left id, right id). Default. */
+  BERT_TOKENIZER_ALGO_HF = 0,
+  /* Merge the pair maximizing freq(ab) / (freq(a) * freq(b)) (the WordPiece likelihood criterion). */
+  BERT_TOKENIZER_ALGO_LIKELIHOOD = 1
+} bert_tokenizer_algorithm;
+
+/* Training and normalization options. Obtain with bert_tokenizer_params_default(). */
+typedef struct bert_tokenizer_params {
+  size_t struct_size;
+  size_t vocab_size;            /* target vocabulary size incl. special tokens; default 30522 */
+  uint64_t min_frequency;       /* pairs rarer than this are never merged; default 2 */
+  size_t limit_alphabet;        /* keep at most this many distinct characters (0 = all); default 1000 */
+  const char* initial_alphabet; /* UTF-8 characters always kept in the alphabet; NULL = none */
+  const char* const* special_tokens; /* NULL = "[PAD]" "[UNK]" "[CLS]" "[SEP]" "[MASK]"; ids 0.. in order */
+  size_t n_special_tokens;
+  const char* unk_token;        /* names of the roles; NULL = "[UNK]" "[CLS]" "[SEP]" "[PAD]" "[MASK]". */
+  const char* cls_token;        /* unk/cls/sep must be among special_tokens */
+  const char* sep_token;
+  const char* pad_token;
+  const char* mask_token;
+  int lowercase;                /* default 1 */
+  int strip_accents;            /* -1 = follow lowercase (default), 0 = keep accents, 1 = strip */
+  int clean_text;               /* drop control chars, map whitespace to ' '; default 1 */
+  int handle_chinese_chars;     /* space around CJK ideographs; default 1 */
+  bert_tokenizer_algorithm algorithm; /* default BERT_TOKENIZER_ALGO_HF */
+  int threads;                  /* word-counting threads; 0 = all cores (result does not depend on it) */
+  size_t model_max_length;      /* written to tokenizer_config.json/config.json; default 512 */
+  bert_progress_fn progress;    /* optional: BERT_EVENT_TOKENIZER_COUNT then BERT_EVENT_TOKENIZER_MERGE */
+  void* progress_user_data;
+} bert_tokenizer_params;
+
+/* Returns the default training parameters (struct_size set). Thread-safe. */
+BERT_API bert_tokenizer_params bert_tokenizer_params_default(void);
+
+/* Trains a tokenizer on text files (one sentence or document per line, UTF-8), streaming them.
+ * On success *out receives a new tokenizer the caller frees with bert_tokenizer_free().
+ * `params` may be NULL (defaults). Thread-safe (independent calls).
+ * Returns: BERT_OK; BERT_ERR_INVALID_ARGUMENT (NULL files/out, n_files 0, empty corpus, vocab_size
+ * smaller than special tokens + alphabet, duplicate or missing special tokens); BERT_ERR_IO
+ * (missing/unreadable file); BERT_ERR_INVALID_UTF8 (message gives file, line and byte offset);
+ * BERT_ERR_CANCELLED (progress callback returned non-zero); BERT_ERR_UNSUPPORTED (params from a
+ * newer header); BERT_ERR_OUT_OF_MEMORY. */
+BERT_API bert_status bert_tokenizer_train(const char* const* files, size_t n_files, const bert_tokenizer_params* params,
+                                          bert_tokenizer** out);
+
+/* Same as bert_tokenizer_train on in-memory lines. `lengths` gives each line's byte length, or is
+ * NULL when every line is NUL-terminated. The lines are not retained after the call.
+ * Returns the statuses of bert_tokenizer_train (BERT_ERR_INVALID_UTF8 names the line index). */
+BERT_API bert_status bert_tokenizer_train_from_lines(const char* const* lines, const size_t* lengths, size_t n_lines,
+                                                     const bert_tokenizer_params* params, bert_tokenizer** out);
+
+/* Loads a tokenizer from a directory (tokenizer.json, else vocab.txt, with tokenizer_config.json
+ * or the seed's config.json for do_lower_case/model_max_length), a tokenizer.json file (HF schema)
+ * or a vocab.txt file. *out is freed with bert_tokenizer_free(). Thread-safe.
+ * Returns: BERT_OK; BERT_ERR_INVALID_ARGUMENT (NULL path/out); BERT_ERR_IO (missing/unreadable);
+ * BERT_ERR_FORMAT (corrupt vocab or JSON, missing [UNK]/[CLS]/[SEP]); BERT_ERR_UNSUPPORTED (a
+ * tokenizer.json whose pipeline is not BERT WordPiece). */
+BERT_API bert_status bert_tokenizer_load(const char* path, bert_tokenizer** out);
+
+/* Saves the tokenizer. If `path` ends in ".json" only that tokenizer.json file is written; if it
+ * ends in ".txt" only vocab.txt; otherwise `path` is a directory (created if needed) that receives
+ * vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json and config.json (the
+ * latter unless a model's config.json is already there). Each file is written to a temporary
+ * name and renamed: a failed save never leaves a half-written file in place of a good one.
+ * Thread-safe. Returns: BERT_OK; BERT_ERR_INVALID_ARGUMENT (NULL); BERT_ERR_IO. */
+BERT_API bert_status bert_tokenizer_save(const bert_tokenizer* tokenizer, const char* path);
+
+/* Releases a tokenizer. NULL is a no-op. Encodings created from it stay valid. */
+BERT_API void bert_tokenizer_free(bert_tokenizer* tokenizer);
+
+typedef enum bert_truncation_strategy {
+  BERT_TRUNCATION_NONE = 0,
+  BERT_TRUNCATION_LONGEST_FIRST = 1, /* remove from the longer sequence first */
+  BERT_TRUNCATION_ONLY_FIRST = 2,
+  BERT_TRUNCATION_ONLY_SECOND = 3
+} bert_truncation_strategy;
+
+typedef enum bert_padding_strategy {
+  BERT_PADDING_NONE = 0,
+  BERT_PADDING_LONGEST = 1,   /* to the longest sequence of the call */
+  BERT_PADDING_MAX_LENGTH = 2 /* to pad_length (or max_length when pad_length is 0) */
+} bert_padding_strategy;
+
+typedef enum bert_padding_side { BERT_PADDING_RIGHT = 0, BERT_PADDING_LEFT = 1 } bert_padding_side;
+
+/* Encoding options. Obtain with bert_encode_params_default(). */
+typedef struct bert_encode_params {
+  size_t struct_size;
+  int add_special_tokens;                /* [CLS] A [SEP] (B [SEP]); default 1 */
+  bert_truncation_strategy truncation;   /* default NONE */
+  size_t max_length;                     /* incl. special tokens; 0 = model_max_length (512) */
+  size_t stride;                         /* overlap of overflow windows; default 0 */
+  int return_overflowing;                /* keep overflow windows as extra rows; default 0 */
+  bert_padding_strategy padding;         /* default NONE */
+  size_t pad_length;                     /* MAX_LENGTH target; 0 = max_length */
+  size_t pad_to_multiple_of;             /* 0 = no rounding */
+  bert_padding_side padding_side;        /* default RIGHT */
+  int split_special_tokens;              /* 1: "[MASK]" in the text is plain text (untrusted input) */
+  int threads;                           /* batch encode threads; 0 = all cores */
+} bert_encode_params;
+
+/* Returns the default encode parameters (struct_size set). Thread-safe. */
+BERT_API bert_encode_params bert_encode_params_default(void);
+
+/* Byte range [start, end) of a token in its input text; {0, 0} for added [CLS]/[SEP] and padding. */
+typedef struct bert_offset {
+  size_t start;
+  size_t end;
+} bert_offset;
+
+/* Encodes one text, or a pair when `pair` is not NULL. `text_len`/`pair_len` are byte lengths
+ * (text may contain NUL). On success *out receives an encoding with one row, plus one row per
+ * overflow window when return_overflowing; free it with bert_encoding_free(). Thread-safe.
+ * Returns: BERT_OK; BERT_ERR_INVALID_ARGUMENT (NULL tokenizer/out, NULL text with non-zero length,
+ * impossible truncation such as only_second without a pair, stride too large, padding without a
+ * pad token); BERT_ERR_INVALID_UTF8 (message gives the byte offset; nothing is returned);
+ * BERT_ERR_UNSUPPORTED; BERT_ERR_OUT_OF_MEMORY. */
+BERT_API bert_status bert_tokenizer_encode(const bert_tokenizer* tokenizer, const char* text, size_t text_len,
+                                           const char* pair, size_t pair_len, const bert_encode_params* params,
+                                           bert_encoding** out);
+
+/* Encodes `n` inputs on params->threads threads; rows are in input order (input i's row first,
+ * then its overflow windows; see bert_encoding_input_index). `lengths` may be NULL for
+ * NUL-terminated texts; `pairs` is NULL for single texts (then `pair_lengths` is ignored).
+ * Padding LONGEST pads to the longest row of the whole batch. Thread-safe.
+ * Returns the statuses of bert_tokenizer_encode; on BERT_ERR_INVALID_UTF8 the message names the
+ * input index and byte offset. */
+BERT_API bert_status bert_tokenizer_encode_batch(const bert_tokenizer* tokenizer, const char* const* texts,
+                                                 const size_t* lengths, const char* const* pairs,
+                                                 const size_t* pair_lengths, size_t n, const bert_encode_params* params,
+                                                 bert_encoding** out);
+
+/* Accessors. The arrays are owned by the encoding and valid until bert_encoding_free(); each has
+ * bert_encoding_length(enc, row) elements. A NULL encoding or an out-of-range row gives 0 / NULL.
+ * Thread-safe (read-only). */
+BERT_API size_t bert_encoding_count(const bert_encoding* enc);              /* number of rows */
+BERT_API size_t bert_encoding_length(const bert_encoding* enc, size_t row); /* tokens in a row */
+BERT_API const int32_t* bert_encoding_ids(const bert_encoding* enc, size_t row);
+BERT_API const int32_t* bert_encoding_type_ids(const bert_encoding* enc, size_t row);
+BERT_API const int32_t* bert_encoding_attention_mask(const bert_encoding* enc, size_t row);
+BERT_API const int32_t* bert_encoding_special_tokens_mask(const bert_encoding* enc, size_t row);
+BERT_API const bert_offset* bert_encoding_offsets(const bert_encoding* enc, size_t row);
+/* Per token: 0 = first text, 1 = second text, -1 = added special token or padding. */
+BERT_API const int8_t* bert_encoding_sequence_ids(const bert_encoding* enc, size_t row);
+/* Index of the input a row belongs to (0 for bert_tokenizer_encode); (size_t)-1 when out of range. */
+BERT_API size_t bert_encoding_input_index(const bert_encoding* enc, size_t row);
+/* 1 when the row is an overflow window (not the first row of its input), else 0. */
+BERT_API int bert_encoding_is_overflow(const bert_encoding* enc, size_t row);
+
+/* Releases an encoding. NULL is a no-op. */
+BERT_API void bert_encoding_free(bert_encoding* enc);
+
+/* Flags of bert_tokenizer_decode. */
+#define BERT_DECODE_SKIP_SPECIAL_TOKENS 1u /* drop [CLS], [SEP], [PAD], [MASK], ... */
+#define BERT_DECODE_NO_CLEANUP 2u          /* keep spaces before punctuation and contractions */
+
+/* Turns ids back into text: "##" pieces are glued, other tokens joined by spaces, then HF's clean
+ * up (" ." -> ".", " n't" -> "n't", ...). Ids outside the vocabulary are skipped (as HF does).
+ * On success *out_text receives a NUL-terminated UTF-8 string owned by the caller, released with
+ * bert_string_free(); *out_len (optional, may be NULL) its length in bytes. Thread-safe.
+ * Returns: BERT_OK; BERT_ERR_INVALID_ARGUMENT (NULL tokenizer/out_text, NULL ids with n > 0);
+ * BERT_ERR_OUT_OF_MEMORY. */
+BERT_API bert_status bert_tokenizer_decode(const bert_tokenizer* tokenizer, const int32_t* ids, size_t n,
+                                           unsigned flags, char** out_text, size_t* out_len);
+
+/* Releases a string returned by the library (bert_tokenizer_decode). NULL is a no-op. */
+BERT_API void bert_string_free(char* str);
+
+/* Looks up a token string (exact, not normalized). *out_id receives its id, or -1 when the token is
+ * not in the vocabulary (still BERT_OK). Thread-safe.
+ * Returns: BERT_OK; BERT_ERR_INVALID_ARGUMENT (NULL argument). */
+BERT_API bert_status bert_tokenizer_token_to_id(const bert_tokenizer* tokenizer, const char* token, int32_t* out_id);
+
+/* *out_token receives the token string of `id` (NUL-terminated, owned by the tokenizer, valid until
+ * bert_tokenizer_free). Thread-safe.
+ * Returns: BERT_OK; BERT_ERR_INVALID_ARGUMENT (NULL argument or id outside [0, vocab_size)). */
+BERT_API bert_status bert_tokenizer_id_to_token(const bert_tokenizer* tokenizer, int32_t id, const char** out_token);
+
+/* Number of tokens in the vocabulary (incl. special tokens); 0 for NULL. Thread-safe. */
+BERT_API size_t bert_tokenizer_vocab_size(const bert_tokenizer* tokenizer);
+
+/* Roles of special tokens, for bert_tokenizer_special_token_id. */
+typedef enum bert_special_token {
+  BERT_SPECIAL_PAD = 0,
+  BERT_SPECIAL_UNK = 1,
+  BERT_SPECIAL_CLS = 2,
+  BERT_SPECIAL_SEP = 3,
+  BERT_SPECIAL_MASK = 4
+} bert_special_token;
+
+/* *out_id receives the id of the token playing `role`, or -1 when the vocabulary lacks it (e.g.
+ * no mask token). Thread-safe. Returns: BERT_OK; BERT_ERR_INVALID_ARGUMENT (NULL, unknown role). */
+BERT_API bert_status bert_tokenizer_special_token_id(const bert_tokenizer* tokenizer, bert_special_token role,
+                                                     int32_t* out_id);
 /* BERTC-SECTION: tokenizer (end) */
 
 /* BERTC-SECTION: model (begin) */
