@@ -176,7 +176,17 @@ std::vector<Encoding> Tokenizer::EncodeBatch(const std::vector<std::string_view>
   }
   const size_t max_length = ResolveMaxLength(options);
   std::vector<Encoding> out(texts.size());
+  const bool simple = pairs == nullptr && options.truncation == TruncationStrategy::kNone;
+  const bool add_special = options.add_special_tokens && post_.enabled;
   auto one = [&](size_t i) {
+    if (simple) {  // common case: build the final encoding in place, no post-processing copies
+      Encoding& e = out[i];
+      e.Reserve(texts[i].size() / 3 + 4);
+      if (add_special) e.Push(post_.cls_id, {0, 0}, 0, 1, -1);
+      EncodeInto(texts[i], 0, options.split_special_tokens, &e);
+      if (add_special) e.Push(post_.sep_id, {0, 0}, 0, 1, -1);
+      return;
+    }
     Encoding a = EncodeRaw(texts[i], 0, options.split_special_tokens);
     std::optional<Encoding> b;
     if (pairs != nullptr) b = EncodeRaw((*pairs)[i], 1, options.split_special_tokens);

@@ -1,5 +1,6 @@
 #include "tokenizer/wordpiece.h"
 
+#include <algorithm>
 #include <deque>
 #include <utility>
 
@@ -109,6 +110,19 @@ void WordPieceModel::Build() {
       }
     }
   }
+  // Freeze: per-node sorted edge lists replace the hash map on the hot path.
+  for (size_t node = 0; node < nodes_.size(); ++node) {
+    auto& list = kids[node];
+    std::sort(list.begin(), list.end());
+    nodes_[node].edge_begin = static_cast<uint32_t>(edge_bytes_.size());
+    nodes_[node].edge_count = static_cast<uint32_t>(list.size());
+    for (const auto& [byte, child] : list) {
+      edge_bytes_.push_back(byte);
+      edge_child_.push_back(child);
+    }
+  }
+  frozen_ = true;
+  edges_ = {};
 }
 
 void WordPieceModel::Encode(std::string_view word, size_t chars, std::vector<WordPiece>* out) const {

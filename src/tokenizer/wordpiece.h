@@ -77,6 +77,8 @@ class WordPieceModel {
     uint32_t pops_len = 0;
     int32_t token = -1;        // id when the path to this node is a vocabulary token
     uint32_t token_len = 0;    // bytes of the word the token consumes
+    uint32_t edge_begin = 0;   // edges in edge_bytes_/edge_child_ (after Freeze)
+    uint32_t edge_count = 0;
   };
   struct Pop {
     int32_t id;
@@ -86,8 +88,18 @@ class WordPieceModel {
   uint32_t Child(uint32_t node, unsigned char byte) const {
     if (node == root_) return root_children_[byte];
     if (node == suffix_root_) return suffix_children_[byte];
-    auto it = edges_.find((static_cast<uint64_t>(node) << 8) | byte);
-    return it == edges_.end() ? kNone : it->second;
+    if (!frozen_) {
+      auto it = edges_.find((static_cast<uint64_t>(node) << 8) | byte);
+      return it == edges_.end() ? kNone : it->second;
+    }
+    // Frozen: the node's edges are contiguous and sorted by byte (cache-friendly, no hashing).
+    const Node& n = nodes_[node];
+    const unsigned char* b = edge_bytes_.data() + n.edge_begin;
+    for (uint32_t k = 0; k < n.edge_count; ++k) {
+      if (b[k] == byte) return edge_child_[n.edge_begin + k];
+      if (b[k] > byte) break;
+    }
+    return kNone;
   }
   uint32_t AddChild(uint32_t node, unsigned char byte, std::vector<std::vector<std::pair<unsigned char, uint32_t>>>* kids);
   void Build();
@@ -101,7 +113,10 @@ class WordPieceModel {
   std::vector<Pop> pops_;
   uint32_t root_children_[256];
   uint32_t suffix_children_[256];
-  absl::flat_hash_map<uint64_t, uint32_t> edges_;
+  absl::flat_hash_map<uint64_t, uint32_t> edges_;  // while building
+  bool frozen_ = false;
+  std::vector<unsigned char> edge_bytes_;
+  std::vector<uint32_t> edge_child_;
 };
 
 }  // namespace bertc::tok
