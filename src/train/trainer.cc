@@ -1,0 +1,662 @@
+#include "train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/parallel.h"
+#include "data/encoded_dataset.h"
+#include "train/checkpoint_dir.h"
+
+namespace bertc::train {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t kEvalStreamBit = 1ULL << 63;
+constexpr const char* kOptimizerFile = "optimizer.safetensors";
+constexpr const char* kRngFile = "rng_state.safetensors";
+constexpr const char* kSchedulerFile = "scheduler.json";
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Makes the trainer's generator torch's default CPU generator for the scope (dropout draws from the
+// default generator), so other torch users in the process neither see nor disturb the stream.
+class ScopedGenerator {
+ public:
+  explicit ScopedGenerator(at::Tensor& state) : state_(state) {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    saved_ = gen.get_state();
+    gen.set_state(state_);
+  }
+  ~ScopedGenerator() {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    state_ = gen.get_state();
+    gen.set_state(saved_);
+  }
+
+ private:
+  at::Tensor& state_;
+  at::Tensor saved_;
+};
+
+at::Tensor ToLong(const std::vector<int32_t>& v, int64_t rows, int64_t cols, const at::Device& device) {
+  at::Tensor t = torch::from_blob(const_cast<int32_t*>(v.data()), {rows, cols}, torch::kInt32).to(torch::kLong);
+  return device.is_cpu() ? t : t.to(device);
+}
+
+}  // namespace
+
+uint64_t ExamplesFingerprint(const data::ExampleSet& examples) {
+  uint64_t h = data::Fnv1a64("bertc-examples");
+  for (size_t i = 0; i < examples.size(); ++i) {
+    const data::TokenSpan s = examples[i];
+    const uint64_t n = s.size;
+    h = data::Fnv1a64(std::string_view(reinterpret_cast<const char*>(&n), sizeof n), h);
+    h = data::Fnv1a64(std::string_view(reinterpret_cast<const char*>(s.data), s.size * sizeof(int32_t)), h);
+  }
+  return h;
+}
+
+struct Trainer::State {
+  model::BertForMaskedLM model{nullptr};
+  TokenizerInfo tok;
+  std::shared_ptr<const data::ExampleSet> train, eval;
+  TrainerOptions opt;
+  int threads = 1;
+  at::Device device{at::kCPU};
+  std::unique_ptr<data::MlmCollator> collator;
+  std::unique_ptr<AdamW> optimizer;
+  std::vector<at::Tensor> all_params;
+  Schedule schedule;
+  data::BatchPlanOptions plan_options;
+  uint64_t train_fingerprint = 0;
+  size_t batches_per_epoch = 0;
+
+  // Position.
+  int64_t global_step = 0;
+  uint64_t data_epoch = 0;
+  uint64_t batch_in_epoch = 0;
+  uint64_t micro_batches = 0;
+  std::vector<std::vector<uint32_t>> plan;
+  uint64_t plan_epoch = std::numeric_limits<uint64_t>::max();
+  at::Tensor generator_state;
+
+  // Bookkeeping.
+  json log_history = json::array();
+  double best_metric = std::numeric_limits<double>::quiet_NaN();
+  std::string best_checkpoint;
+  double last_eval_loss = std::numeric_limits<double>::quiet_NaN();
+  int64_t last_eval_step = -1;
+  double log_loss_sum = 0;
+  int64_t log_loss_count = 0;
+  int64_t log_tokens = 0;
+  double log_start = 0;
+  double train_start = 0;
+  std::vector<std::string> warnings;
+
+  std::string LogPath() const {
+    if (!opt.log_file.empty()) return opt.log_file;
+    return opt.output_dir.empty() ? std::string() : (fs::path(opt.output_dir) / "train_log.jsonl").string();
+  }
+
+  void AppendLog(const json& entry) {
+    log_history.push_back(entry);
+    const std::string path = LogPath();
+    if (path.empty()) return;
+    std::FILE* f = std::fopen(path.c_str(), "ab");
+    if (f == nullptr) throw IoError("cannot open log file '" + path + "': " + std::strerror(errno));
+    const std::string line = entry.dump() + "\n";
+    const bool ok = std::fwrite(line.data(), 1, line.size(), f) == line.size();
+    if (std::fclose(f) != 0 || !ok) throw IoError("cannot write log file '" + path + "'");
+  }
+
+  double Epoch() const {
+    if (batches_per_epoch == 0) return 0.0;
+    return static_cast<double>(data_epoch) + static_cast<double>(batch_in_epoch) / static_cast<double>(batches_per_epoch);
+  }
+
+  const std::vector<uint32_t>& NextBatch() {
+    if (plan_epoch != data_epoch) {
+      plan = data::PlanEpoch(*train, plan_options, data_epoch);
+      plan_epoch = data_epoch;
+    }
+    if (batch_in_epoch >= plan.size()) {
+      ++data_epoch;
+      batch_in_epoch = 0;
+      plan = data::PlanEpoch(*train, plan_options, data_epoch);
+      plan_epoch = data_epoch;
+    }
+    return plan[batch_in_epoch++];
+  }
+
+  bool PadToMax() const { return opt.pad_to_max_length || data::PadsToMaxLength(opt.grouping); }
+
+  // Forward + backward of one micro-batch; returns the (unscaled) loss, NaN when nothing is masked.
+  double MicroStep(const data::MlmBatch& b, int accum) {
+    if (b.num_masked() == 0) return std::numeric_limits<double>::quiet_NaN();
+    const at::Tensor ids = ToLong(b.input_ids, b.rows, b.cols, device);
+    const at::Tensor types = ToLong(b.token_type_ids, b.rows, b.cols, device);
+    const at::Tensor mask = ToLong(b.attention_mask, b.rows, b.cols, device);
+    const at::Tensor labels = ToLong(b.labels, b.rows, b.cols, device);
+    model::MlmOutput out = model->ForwardWithLoss(ids, types, mask, labels, opt.masked_only_logits);
+    (out.loss / static_cast<double>(accum)).backward();
+    return out.loss.item<double>();
+  }
+
+  StepResult Update(const std::vector<const data::MlmBatch*>& micro) {
+    if (at::get_num_threads() != threads) at::set_num_threads(threads);
+    ScopedGenerator gen(generator_state);
+    model->train();
+    StepResult r;
+    double loss_sum = 0;
+    int counted = 0;
+    for (const data::MlmBatch* b : micro) {
+      const double l = MicroStep(*b, static_cast<int>(micro.size()));
+      if (!std::isnan(l)) {
+        loss_sum += l;
+        ++counted;
+      }
+      r.tokens += b->real_tokens;
+      r.masked += b->num_masked();
+    }
+    r.loss = counted > 0 ? loss_sum / static_cast<double>(micro.size()) : std::numeric_limits<double>::quiet_NaN();
+    r.grad_norm = opt.max_grad_norm > 0 ? ClipGradNorm(all_params, opt.max_grad_norm) : 0.0;
+    if (opt.max_grad_norm <= 0) {
+      std::vector<at::Tensor> norms;
+      for (auto& p : all_params) {
+        if (p.grad().defined()) norms.push_back(at::norm(p.grad(), 2));
+      }
+      if (!norms.empty()) r.grad_norm = at::norm(at::stack(norms), 2).item<double>();
+    }
+    r.learning_rate = opt.learning_rate * schedule.Multiplier(global_step);
+    optimizer->Step(r.learning_rate);
+    optimizer->ZeroGrad();
+    ++global_step;
+    r.step = global_step;
+    return r;
+  }
+
+  json StepLogEntry(const StepResult& r, double mean_loss, double tps) const {
+    return json{{"step", r.step},
+                {"epoch", Epoch()},
+                {"loss", mean_loss},
+                {"learning_rate", r.learning_rate},
+                {"grad_norm", r.grad_norm},
+                {"tokens_per_second", tps},
+                {"elapsed", Now() - train_start}};
+  }
+};
+
+// ------------------------------------------------------------------------------------------------
+
+Trainer::Trainer(model::BertForMaskedLM model, TokenizerInfo tokenizer, std::shared_ptr<const data::ExampleSet> train,
+                 std::shared_ptr<const data::ExampleSet> eval, const TrainerOptions& options)
+    : s_(std::make_unique<State>()) {
+  State& s = *s_;
+  if (!model) throw InvalidArgument("model must not be null");
+  s.model = model;
+  s.tok = std::move(tokenizer);
+  s.train = std::move(train);
+  s.eval = std::move(eval);
+  s.opt = options;
+  TrainerOptions& o = s.opt;
+  o.mlm.seed = o.seed;
+  const model::BertConfig& cfg = model->config();
+  model::CheckVocabMatches(cfg, s.tok.vocab_size);
+  if (o.max_length < 3) throw InvalidArgument("max_length must be at least 3");
+  if (o.max_length > cfg.max_position_embeddings) {
+    throw InvalidArgument("max_length " + std::to_string(o.max_length) + " exceeds the model's max_position_embeddings " +
+                          std::to_string(cfg.max_position_embeddings));
+  }
+  if (o.batch_size <= 0) throw InvalidArgument("batch_size must be positive");
+  if (o.eval_batch_size < 0) throw InvalidArgument("eval_batch_size must be >= 0");
+  if (o.eval_batch_size == 0) o.eval_batch_size = o.batch_size;
+  if (o.grad_accum <= 0) throw InvalidArgument("grad_accum must be positive");
+  if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)) throw InvalidArgument("learning rate must be positive");
+  if (o.warmup_steps < 0 || !(o.warmup_ratio >= 0 && o.warmup_ratio < 1)) {
+    throw InvalidArgument("warmup_steps must be >= 0 and warmup_ratio in [0, 1)");
+  }
+  if (!(o.adam.beta1 >= 0 && o.adam.beta1 < 1 && o.adam.beta2 >= 0 && o.adam.beta2 < 1 && o.adam.eps > 0 &&
+        o.adam.weight_decay >= 0)) {
+    throw InvalidArgument("AdamW needs betas in [0, 1), eps > 0 and weight_decay >= 0");
+  }
+  if (o.max_steps < 0 || !(o.num_epochs > 0) || !std::isfinite(o.num_epochs)) {
+    throw InvalidArgument("max_steps must be >= 0 and num_epochs positive");
+  }
+  if (o.logging_steps < 0 || o.eval_steps < 0 || o.save_steps < 0 || o.save_total_limit < 0) {
+    throw InvalidArgument("logging_steps, eval_steps, save_steps and save_total_limit must be >= 0");
+  }
+  if (o.eval_steps > 0 && !s.eval) throw InvalidArgument("eval_steps is set but there is no evaluation data");
+  if (o.load_best_model_at_end) {
+    if (o.eval_steps <= 0 || o.save_steps <= 0 || o.save_steps % o.eval_steps != 0) {
+      throw InvalidArgument("load_best_model_at_end needs eval_steps > 0 and save_steps a multiple of eval_steps");
+    }
+  }
+  if ((o.save_steps > 0 || o.save_final_model) && o.output_dir.empty() && s.train) {
+    throw InvalidArgument("output_dir must be set to save checkpoints or the final model");
+  }
+  s.collator = std::make_unique<data::MlmCollator>(o.mlm, s.tok.ids, s.tok.vocab_size, s.tok.is_continuation);
+  if (s.train) {
+    if (s.train->empty()) throw InvalidArgument("the training dataset is empty after filtering");
+    if (static_cast<size_t>(o.batch_size) > s.train->size()) {
+      throw InvalidArgument("batch_size " + std::to_string(o.batch_size) + " is larger than the training dataset (" +
+                            std::to_string(s.train->size()) + " examples)");
+    }
+    for (size_t i = 0; i < s.train->size(); ++i) {
+      if (s.train->length(i) > static_cast<size_t>(o.max_length)) {
+        throw InvalidArgument("training example " + std::to_string(i) + " is longer than max_length");
+      }
+    }
+    s.train_fingerprint = ExamplesFingerprint(*s.train);
+  }
+  if (s.eval && s.eval->empty()) throw InvalidArgument("the evaluation dataset is empty after filtering");
+  // Device.
+  if (o.device.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available()) {
+      throw Unsupported("device '" + o.device + "' was requested but this LibTorch build has no CUDA support (or no "
+                        "GPU is visible); build bertc with -DTorch_DIR= pointing at a CUDA LibTorch, or use 'cpu'");
+    }
+    s.device = at::Device(o.device);
+    s.model->to(s.device);
+  } else if (o.device != "cpu") {
+    throw InvalidArgument("unknown device '" + o.device + "' (expected cpu or cuda[:N])");
+  }
+  s.threads = ResolveThreads(o.threads);
+  if (!o.output_dir.empty()) {
+    EnsureWritableDir(o.output_dir);
+    RemoveStaleTemps(o.output_dir);
+  }
+  // Optimizer: HF's two groups.
+  model::ParameterGroups groups = s.model->parameter_groups();
+  std::vector<ParamGroup> pg(2);
+  pg[0] = ParamGroup{groups.decay, groups.decay_names, o.adam.weight_decay};
+  pg[1] = ParamGroup{groups.no_decay, groups.no_decay_names, 0.0};
+  for (const auto& g : pg) s.all_params.insert(s.all_params.end(), g.params.begin(), g.params.end());
+  s.optimizer = std::make_unique<AdamW>(std::move(pg), o.adam);
+  // Plan and schedule.
+  s.plan_options.grouping = o.grouping;
+  s.plan_options.batch_size = o.batch_size;
+  s.plan_options.seed = o.seed;
+  int64_t total = o.max_steps;
+  if (s.train) {
+    s.batches_per_epoch = data::BatchesPerEpoch(s.train->size(), s.plan_options);
+    if (total == 0) {
+      total = static_cast<int64_t>(
+          std::ceil(o.num_epochs * static_cast<double>(s.batches_per_epoch) / static_cast<double>(o.grad_accum)));
+    }
+  }
+  s.schedule.kind = o.schedule;
+  s.schedule.total_steps = std::max<int64_t>(1, total);
+  s.schedule.warmup_steps =
+      o.warmup_steps > 0 ? o.warmup_steps
+                         : static_cast<int64_t>(std::ceil(o.warmup_ratio * static_cast<double>(s.schedule.total_steps)));
+  s.generator_state = at::detail::createCPUGenerator(o.seed).get_state();
+  s.train_start = s.log_start = Now();
+}
+
+Trainer::~Trainer() = default;
+
+int64_t Trainer::global_step() const { return s_->global_step; }
+int64_t Trainer::total_steps() const { return s_->schedule.total_steps; }
+double Trainer::epoch() const { return s_->Epoch(); }
+std::string Trainer::best_checkpoint() const { return s_->best_checkpoint; }
+double Trainer::best_metric() const { return s_->best_metric; }
+model::BertForMaskedLM Trainer::model() const { return s_->model; }
+const TrainerOptions& Trainer::options() const { return s_->opt; }
+std::vector<std::string> Trainer::TakeWarnings() {
+  std::vector<std::string> w;
+  w.swap(s_->warnings);
+  return w;
+}
+
+namespace {
+void Emit(const ProgressFn& progress, const Event& ev, bool& cancel) {
+  if (progress && !progress(ev)) cancel = true;
+}
+}  // namespace
+
+StepResult Trainer::Step(const ProgressFn& progress) {
+  State& s = *s_;
+  if (!s.train) throw InvalidArgument("the trainer has no training data; use StepOnBatch");
+  std::vector<data::MlmBatch> micro;
+  micro.reserve(static_cast<size_t>(s.opt.grad_accum));
+  for (int k = 0; k < s.opt.grad_accum; ++k) {
+    const std::vector<uint32_t>& idx = s.NextBatch();
+    const int width = data::PaddedWidth(*s.train, idx, s.PadToMax(), s.opt.max_length);
+    micro.push_back(s.collator->Collate(*s.train, idx, width, s.micro_batches++));
+  }
+  std::vector<const data::MlmBatch*> ptrs;
+  for (auto& b : micro) ptrs.push_back(&b);
+  StepResult r = s.Update(ptrs);
+  r.epoch = s.Epoch();
+
+  // Cadence: log, evaluate, save.
+  bool cancel = false;
+  if (!std::isnan(r.loss)) {
+    s.log_loss_sum += r.loss;
+    ++s.log_loss_count;
+  }
+  s.log_tokens += r.tokens;
+  const int64_t step = s.global_step;
+  if (s.opt.logging_steps > 0 && (step % s.opt.logging_steps == 0 || step == s.schedule.total_steps)) {
+    const double now = Now();
+    const double tps = static_cast<double>(s.log_tokens) / std::max(1e-9, now - s.log_start);
+    const double mean = s.log_loss_count > 0 ? s.log_loss_sum / static_cast<double>(s.log_loss_count) : r.loss;
+    s.AppendLog(s.StepLogEntry(r, mean, tps));
+    Event ev;
+    ev.kind = Event::kStep;
+    ev.step = step;
+    ev.total_steps = s.schedule.total_steps;
+    ev.elapsed_seconds = now - s.train_start;
+    ev.loss = mean;
+    ev.learning_rate = r.learning_rate;
+    ev.grad_norm = r.grad_norm;
+    ev.tokens_per_second = tps;
+    ev.epoch = r.epoch;
+    Emit(progress, ev, cancel);
+    s.log_loss_sum = 0;
+    s.log_loss_count = 0;
+    s.log_tokens = 0;
+    s.log_start = Now();
+  }
+  if (s.opt.eval_steps > 0 && step % s.opt.eval_steps == 0) {
+    const EvalResult e = Evaluate();
+    Event ev;
+    ev.kind = Event::kEval;
+    ev.step = step;
+    ev.total_steps = s.schedule.total_steps;
+    ev.elapsed_seconds = Now() - s.train_start;
+    ev.eval_loss = e.loss;
+    ev.eval_perplexity = e.perplexity;
+    ev.eval_accuracy = e.accuracy;
+    ev.epoch = r.epoch;
+    Emit(progress, ev, cancel);
+  }
+  if (s.opt.save_steps > 0 && step % s.opt.save_steps == 0) {
+    Event ev;
+    ev.kind = Event::kCheckpoint;
+    ev.step = step;
+    ev.total_steps = s.schedule.total_steps;
+    ev.path = SaveCheckpoint();
+    ev.elapsed_seconds = Now() - s.train_start;
+    ev.epoch = r.epoch;
+    Emit(progress, ev, cancel);
+  }
+  if (cancel) throw Cancelled("training cancelled by the progress callback after step " + std::to_string(step));
+  return r;
+}
+
+StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress) {
+  State& s = *s_;
+  const size_t n = static_cast<size_t>(batch.rows * batch.cols);
+  if (batch.rows <= 0 || batch.cols <= 0 || batch.input_ids.size() != n) {
+    throw InvalidArgument("batch must have rows, cols > 0 and rows * cols input ids");
+  }
+  if (batch.cols > s.opt.max_length) {
+    throw InvalidArgument("batch width " + std::to_string(batch.cols) + " exceeds max_length " +
+                          std::to_string(s.opt.max_length));
+  }
+  for (int32_t id : batch.input_ids) {
+    if (id < 0 || id >= s.tok.vocab_size) throw InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary");
+  }
+  if (batch.attention_mask.empty()) {
+    batch.attention_mask.resize(n);
+    for (size_t i = 0; i < n; ++i) batch.attention_mask[i] = batch.input_ids[i] != s.tok.ids.pad;
+  }
+  if (batch.attention_mask.size() != n) throw InvalidArgument("attention_mask must have rows * cols entries");
+  if (batch.token_type_ids.empty()) batch.token_type_ids.assign(n, 0);
+  batch.real_tokens = 0;
+  for (int32_t m : batch.attention_mask) batch.real_tokens += m != 0;
+  if (batch.labels.empty()) {
+    s.collator->Mask(batch, s.micro_batches++);
+  } else {
+    if (batch.labels.size() != n) throw InvalidArgument("labels must have rows * cols entries");
+    batch.masked_positions.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (batch.labels[i] != data::kIgnoreIndex) {
+        if (batch.labels[i] < 0 || batch.labels[i] >= s.tok.vocab_size) throw InvalidArgument("label outside the vocabulary");
+        batch.masked_positions.push_back(static_cast<int64_t>(i));
+      }
+    }
+    ++s.micro_batches;
+  }
+  StepResult r = s.Update({&batch});
+  r.epoch = s.Epoch();
+  if (progress) {
+    Event ev;
+    ev.kind = Event::kStep;
+    ev.step = r.step;
+    ev.total_steps = s.schedule.total_steps;
+    ev.loss = r.loss;
+    ev.learning_rate = r.learning_rate;
+    ev.grad_norm = r.grad_norm;
+    ev.elapsed_seconds = Now() - s.train_start;
+    if (!progress(ev)) throw Cancelled("cancelled by the progress callback after step " + std::to_string(r.step));
+  }
+  return r;
+}
+
+EvalResult Trainer::Evaluate() {
+  State& s = *s_;
+  if (!s.eval) throw InvalidArgument("the trainer has no evaluation data");
+  if (at::get_num_threads() != s.threads) at::set_num_threads(s.threads);
+  torch::NoGradGuard no_grad;
+  s.model->eval();
+  data::BatchPlanOptions po;
+  po.grouping = s.opt.grouping;
+  po.batch_size = s.opt.eval_batch_size;
+  po.shuffle = false;
+  const auto batches = data::PlanEpoch(*s.eval, po, 0);
+  double loss_sum = 0;
+  int64_t correct = 0, total = 0;
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    const int width = data::PaddedWidth(*s.eval, batches[bi], s.PadToMax(), s.opt.max_length);
+    const data::MlmBatch b = s.collator->Collate(*s.eval, batches[bi], width, kEvalStreamBit | bi);
+    if (b.num_masked() == 0) continue;
+    const at::Tensor ids = ToLong(b.input_ids, b.rows, b.cols, s.device);
+    const at::Tensor types = ToLong(b.token_type_ids, b.rows, b.cols, s.device);
+    const at::Tensor mask = ToLong(b.attention_mask, b.rows, b.cols, s.device);
+    const at::Tensor labels = ToLong(b.labels, b.rows, b.cols, s.device);
+    model::MlmOutput out = s.model->ForwardWithLoss(ids, types, mask, labels, /*masked_only=*/true);
+    const at::Tensor lab = out.labels.reshape({-1});
+    const at::Tensor logits = out.logits.reshape({lab.size(0), -1});
+    const at::Tensor valid = lab.ne(model::kIgnoreIndex);
+    const int64_t n = valid.sum().item<int64_t>();
+    loss_sum += out.loss.item<double>() * static_cast<double>(n);
+    correct += logits.argmax(-1).eq(lab).logical_and(valid).sum().item<int64_t>();
+    total += n;
+  }
+  s.model->train();
+  EvalResult e;
+  e.masked_tokens = total;
+  e.examples = static_cast<int64_t>(s.eval->size());
+  e.loss = total > 0 ? loss_sum / static_cast<double>(total) : std::numeric_limits<double>::quiet_NaN();
+  e.perplexity = std::exp(e.loss);
+  e.accuracy = total > 0 ? static_cast<double>(correct) / static_cast<double>(total) : 0.0;
+  s.last_eval_loss = e.loss;
+  s.last_eval_step = s.global_step;
+  s.AppendLog(json{{"step", s.global_step},
+                   {"epoch", s.Epoch()},
+                   {"eval_loss", e.loss},
+                   {"eval_perplexity", e.perplexity},
+                   {"eval_accuracy", e.accuracy},
+                   {"eval_masked_tokens", e.masked_tokens}});
+  return e;
+}
+
+void Trainer::Train(const ProgressFn& progress) {
+  State& s = *s_;
+  if (!s.train) throw InvalidArgument("the trainer has no training data");
+  while (s.global_step < s.schedule.total_steps) Step(progress);
+  if (s.opt.load_best_model_at_end && !s.best_checkpoint.empty() && IsDirectory(s.best_checkpoint)) {
+    model::LoadWeights(*s.model, (fs::path(s.best_checkpoint) / "model.safetensors").string());
+  }
+  if (s.opt.save_final_model && !s.opt.output_dir.empty()) {
+    model::SaveBertForMaskedLM(*s.model, s.opt.output_dir);
+    if (s.tok.save) s.tok.save(s.opt.output_dir);
+    json state{{"global_step", s.global_step},
+               {"epoch", s.Epoch()},
+               {"best_metric", std::isnan(s.best_metric) ? json(nullptr) : json(s.best_metric)},
+               {"best_model_checkpoint", s.best_checkpoint},
+               {"log_history", s.log_history}};
+    WriteFileAtomic((fs::path(s.opt.output_dir) / kTrainerStateFile).string(), state.dump(2));
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Checkpoints.
+
+namespace {
+
+json TrajectoryArgs(const TrainerOptions& o, uint64_t train_fingerprint) {
+  char fp[24];
+  std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(train_fingerprint));
+  return json{{"seed", o.seed},
+              {"batch_size", o.batch_size},
+              {"grad_accum", o.grad_accum},
+              {"grouping", data::GroupingName(o.grouping)},
+              {"max_length", o.max_length},
+              {"mlm_probability", o.mlm.mlm_probability},
+              {"whole_word_mask", o.mlm.whole_word_mask},
+              {"at_least_one", o.mlm.at_least_one},
+              {"pad_to_max_length", o.pad_to_max_length},
+              {"train_data_fingerprint", fp}};
+}
+
+}  // namespace
+
+std::string Trainer::SaveCheckpoint() {
+  State& s = *s_;
+  if (s.opt.output_dir.empty()) throw InvalidArgument("output_dir is not set; cannot save a checkpoint");
+  const std::string final_dir = CheckpointPath(s.opt.output_dir, s.global_step);
+  char suffix[48];
+  std::snprintf(suffix, sizeof suffix, ".tmp-%d", static_cast<int>(getpid()));
+  const std::string tmp =
+      (fs::path(s.opt.output_dir) / (".checkpoint-" + std::to_string(s.global_step) + suffix)).string();
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  try {
+    MakeDirs(tmp);
+    model::SaveBertForMaskedLM(*s.model, tmp);
+    if (s.tok.save) s.tok.save(tmp);
+    model::SaveTensors((fs::path(tmp) / kOptimizerFile).string(), s.optimizer->StateTensors());
+    model::SaveTensors((fs::path(tmp) / kRngFile).string(), {{"torch_cpu_generator", s.generator_state}});
+    const json sched{{"kind", ScheduleName(s.schedule.kind)},
+                     {"warmup_steps", s.schedule.warmup_steps},
+                     {"total_steps", s.schedule.total_steps},
+                     {"last_step", s.global_step},
+                     {"base_learning_rate", s.opt.learning_rate}};
+    WriteFileAtomic((fs::path(tmp) / kSchedulerFile).string(), sched.dump(2));
+    // The checkpoint's metric is the evaluation at this very step (HF's rule).
+    const bool has_metric = s.last_eval_step == s.global_step && !std::isnan(s.last_eval_loss);
+    std::string best = s.best_checkpoint;
+    double best_metric = s.best_metric;
+    if (has_metric && (std::isnan(best_metric) || s.last_eval_loss < best_metric)) {
+      best_metric = s.last_eval_loss;
+      best = final_dir;
+    }
+    const json state{{"global_step", s.global_step},
+                     {"epoch", s.Epoch()},
+                     {"total_steps", s.schedule.total_steps},
+                     {"metric", has_metric ? json(s.last_eval_loss) : json(nullptr)},
+                     {"best_metric", std::isnan(best_metric) ? json(nullptr) : json(best_metric)},
+                     {"best_model_checkpoint", best},
+                     {"data_position",
+                      {{"epoch", s.data_epoch},
+                       {"batch_in_epoch", s.batch_in_epoch},
+                       {"micro_batches", s.micro_batches},
+                       {"log_loss_sum", s.log_loss_sum},
+                       {"log_loss_count", s.log_loss_count}}},
+                     {"optimizer_step", s.optimizer->step_count()},
+                     {"threads", s.threads},
+                     {"args", TrajectoryArgs(s.opt, s.train_fingerprint)},
+                     {"log_history", s.log_history}};
+    // trainer_state.json last: its presence marks the checkpoint complete.
+    WriteFileAtomic((fs::path(tmp) / kTrainerStateFile).string(), state.dump(2));
+    SyncDir(tmp);
+    ReplaceDirAtomic(tmp, final_dir);
+    s.best_checkpoint = best;
+    s.best_metric = best_metric;
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  RotateCheckpoints(s.opt.output_dir, s.opt.save_total_limit, s.best_checkpoint, final_dir);
+  return final_dir;
+}
+
+void Trainer::Resume(const std::string& checkpoint) {
+  State& s = *s_;
+  std::string dir = checkpoint;
+  if (dir.empty()) {
+    if (s.opt.output_dir.empty()) throw InvalidArgument("no checkpoint given and no output_dir to search");
+    dir = LatestCheckpoint(s.opt.output_dir);
+    if (dir.empty()) throw IoError("no complete checkpoint in '" + s.opt.output_dir + "' to resume from");
+  }
+  const std::string state_path = (fs::path(dir) / kTrainerStateFile).string();
+  if (!PathExists(state_path)) throw IoError("'" + dir + "' is not a complete checkpoint (no trainer_state.json)");
+  const model::BertConfig cfg = model::ReadConfig(dir);
+  if (cfg != s.model->config()) {
+    throw InvalidArgument("checkpoint '" + dir + "' was written for a different model config than this trainer's");
+  }
+  json state;
+  try {
+    state = json::parse(ReadFile(state_path));
+  } catch (const json::exception& e) {
+    throw FormatError("'" + state_path + "' is not valid JSON: " + e.what());
+  }
+  const json want = TrajectoryArgs(s.opt, s.train_fingerprint);
+  const json& have = state.at("args");
+  for (auto it = want.begin(); it != want.end(); ++it) {
+    if (!have.contains(it.key()) || have.at(it.key()) != it.value()) {
+      throw InvalidArgument("cannot resume from '" + dir + "': " + it.key() + " was " +
+                            (have.contains(it.key()) ? have.at(it.key()).dump() : "unset") + ", now " + it.value().dump());
+    }
+  }
+  if (state.value("threads", s.threads) != s.threads) {
+    s.warnings.push_back("resuming with " + std::to_string(s.threads) + " threads instead of " +
+                         std::to_string(state.value("threads", 0)) + ": losses may differ in the last bits");
+  }
+  // Everything validated: now load (model first; a failure below leaves the trainer unusable but
+  // reports the error).
+  model::LoadWeights(*s.model, (fs::path(dir) / "model.safetensors").string());
+  const int64_t opt_step = state.at("optimizer_step").get<int64_t>();
+  s.optimizer->LoadState(model::LoadTensors((fs::path(dir) / kOptimizerFile).string()), opt_step);
+  for (auto& [name, t] : model::LoadTensors((fs::path(dir) / kRngFile).string())) {
+    if (name == "torch_cpu_generator") s.generator_state = t.to(torch::kUInt8).contiguous().clone();
+  }
+  const json& pos = state.at("data_position");
+  s.global_step = state.at("global_step").get<int64_t>();
+  s.data_epoch = pos.at("epoch").get<uint64_t>();
+  s.batch_in_epoch = pos.at("batch_in_epoch").get<uint64_t>();
+  s.micro_batches = pos.at("micro_batches").get<uint64_t>();
+  s.plan_epoch = std::numeric_limits<uint64_t>::max();
+  s.log_history = state.at("log_history");
+  s.best_metric = state.at("best_metric").is_null() ? std::numeric_limits<double>::quiet_NaN()
+                                                    : state.at("best_metric").get<double>();
+  s.best_checkpoint = state.value("best_model_checkpoint", std::string());
+  s.last_eval_step = -1;
+  s.log_loss_sum = pos.value("log_loss_sum", 0.0);
+  s.log_loss_count = pos.value("log_loss_count", int64_t{0});
+  s.log_tokens = 0;
+  s.log_start = Now();
+  s.model->train();
+}
+
+}  // namespace bertc::train
