@@ -1,0 +1,95 @@
+/* Fill-mask latency and throughput through the public C API.
+ *
+ *   bench_fill_mask <model_dir> <tokenizer_dir> <threads> <iterations> <batch_size>
+ *
+ * Prints one JSON object: single-query latency p50/p95 (ms, over `iterations` calls after warm-up,
+ * cycling through a fixed query set) and batch throughput (queries/s for bert_fill_mask_batch of
+ * `batch_size` queries, top_k 5). Run by bench/fill_mask/run.sh next to HF's pipeline. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bertc.h"
+
+static const char* kQueries[] = {
+    "trending hashtags on [MASK].",
+    "the capital of france is [MASK].",
+    "he went to the [MASK] to buy some bread and milk for breakfast.",
+    "she said that the [MASK] was the best she had ever seen in her whole life.",
+    "a [MASK] is a small animal that lives in the forest.",
+    "the meeting was postponed because of the [MASK] weather conditions in the northern part of the country.",
+    "[MASK] is the most popular programming language.",
+    "they have been working on this [MASK] for years.",
+};
+enum { kNumQueries = sizeof kQueries / sizeof kQueries[0] };
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void* a, const void* b) {
+  const double x = *(const double*)a, y = *(const double*)b;
+  return (x > y) - (x < y);
+}
+
+static void check(bert_status st, const char* what) {
+  if (st != BERT_OK) {
+    fprintf(stderr, "%s: %s: %s\n", what, bert_status_str(st), bert_last_error());
+    exit(1);
+  }
+}
+
+int main(int argc, char** argv) {
+  if (argc != 6) {
+    fprintf(stderr, "usage: %s <model_dir> <tokenizer_dir> <threads> <iterations> <batch_size>\n", argv[0]);
+    return 2;
+  }
+  const int threads = atoi(argv[3]), iterations = atoi(argv[4]), batch = atoi(argv[5]);
+  if (iterations < 1 || batch < 1) return 2;
+  bert_model* model = NULL;
+  bert_tokenizer* tok = NULL;
+  check(bert_model_load(argv[1], &model), "bert_model_load");
+  check(bert_tokenizer_load(argv[2], &tok), "bert_tokenizer_load");
+  bert_fill_mask_params params = bert_fill_mask_params_default();
+  params.threads = threads;
+  params.top_k = 5;
+
+  for (int i = 0; i < 5; ++i) { /* warm-up */
+    bert_fill_mask_result* r = NULL;
+    check(bert_fill_mask(model, tok, kQueries[i % kNumQueries], &params, &r), "bert_fill_mask");
+    bert_fill_mask_result_free(r);
+  }
+  double* lat = malloc(sizeof(double) * (size_t)iterations);
+  for (int i = 0; i < iterations; ++i) {
+    bert_fill_mask_result* r = NULL;
+    const double t0 = now_ms();
+    check(bert_fill_mask(model, tok, kQueries[i % kNumQueries], &params, &r), "bert_fill_mask");
+    lat[i] = now_ms() - t0;
+    bert_fill_mask_result_free(r);
+  }
+  qsort(lat, (size_t)iterations, sizeof(double), cmp_double);
+  const double p50 = lat[(iterations - 1) / 2];
+  const double p95 = lat[(int)((iterations - 1) * 0.95 + 0.5)];
+
+  const char** texts = malloc(sizeof(char*) * (size_t)batch);
+  for (int i = 0; i < batch; ++i) texts[i] = kQueries[i % kNumQueries];
+  bert_fill_mask_result* r = NULL;
+  check(bert_fill_mask_batch(model, tok, texts, (size_t)batch, &params, &r), "bert_fill_mask_batch"); /* warm-up */
+  bert_fill_mask_result_free(r);
+  const int rounds = 3;
+  const double t0 = now_ms();
+  for (int i = 0; i < rounds; ++i) {
+    check(bert_fill_mask_batch(model, tok, texts, (size_t)batch, &params, &r), "bert_fill_mask_batch");
+    bert_fill_mask_result_free(r);
+  }
+  const double qps = rounds * batch / ((now_ms() - t0) / 1e3);
+  printf("{\"p50_ms\": %.3f, \"p95_ms\": %.3f, \"batch_qps\": %.2f}\n", p50, p95, qps);
+  free(lat);
+  free(texts);
+  bert_tokenizer_free(tok);
+  bert_model_free(model);
+  return 0;
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""HF side of bench/fill_mask/run.sh: pipeline('fill-mask') on the same files, same queries and
+measurements as fill_mask_bench.c. Prints one JSON object.
+
+Usage: hf_fill_mask.py <model_dir> <threads> <iterations> <batch_size>
+"""
+import json
+import sys
+import time
+
+import torch
+from transformers import pipeline
+from transformers.utils import logging as hf_logging
+
+QUERIES = [
+    "trending hashtags on [MASK].",
+    "the capital of france is [MASK].",
+    "he went to the [MASK] to buy some bread and milk for breakfast.",
+    "she said that the [MASK] was the best she had ever seen in her whole life.",
+    "a [MASK] is a small animal that lives in the forest.",
+    "the meeting was postponed because of the [MASK] weather conditions in the northern part of the country.",
+    "[MASK] is the most popular programming language.",
+    "they have been working on this [MASK] for years.",
+]
+
+
+def main(model_dir, threads, iterations, batch):
+    hf_logging.set_verbosity_error()
+    torch.set_num_threads(threads)
+    fm = pipeline("fill-mask", model=model_dir, tokenizer=model_dir, framework="pt", device=-1, top_k=5)
+    for i in range(5):
+        fm(QUERIES[i % len(QUERIES)])
+    lat = []
+    for i in range(iterations):
+        t0 = time.perf_counter()
+        fm(QUERIES[i % len(QUERIES)])
+        lat.append((time.perf_counter() - t0) * 1e3)
+    lat.sort()
+    p50 = lat[(iterations - 1) // 2]
+    p95 = lat[int((iterations - 1) * 0.95 + 0.5)]
+    texts = [QUERIES[i % len(QUERIES)] for i in range(batch)]
+    fm(texts, batch_size=batch)
+    rounds = 3
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        fm(texts, batch_size=batch)
+    qps = rounds * batch / (time.perf_counter() - t0)
+    print(json.dumps({"p50_ms": round(p50, 3), "p95_ms": round(p95, 3), "batch_qps": round(qps, 2)}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
