@@ -536,6 +536,211 @@ BERT_API bert_status bert_score_text(const bert_model* model, const bert_tokeniz
 /* BERTC-SECTION: fill-mask (end) */
 
 /* BERTC-SECTION: trainer (begin) */
+
+/* ================================================================================================
+ * Pre-training: MLM trainer (Hugging Face DataCollatorForLanguageModeling + Trainer)
+ * ============================================================================================== */
+
+/* How examples are formed from corpus lines. Values are stable. */
+typedef enum bert_grouping {
+  BERT_GROUPING_TRUNCATE_PAD = 0, /* one line per example, truncated; batches padded to max_length */
+  BERT_GROUPING_CONCAT_CHUNK = 1, /* lines concatenated, cut into max_length blocks with [CLS]/[SEP] */
+  BERT_GROUPING_DYNAMIC = 2,      /* one line per example; length-bucketed batches padded to the longest */
+  BERT_GROUPING_PACKED = 3        /* consecutive lines packed into one sequence: [CLS] a [SEP] b [SEP] */
+} bert_grouping;
+
+/* Learning-rate schedule after warmup. Values are stable. */
+typedef enum bert_lr_schedule {
+  BERT_SCHEDULE_LINEAR = 0,   /* linear decay to 0 at the last step */
+  BERT_SCHEDULE_CONSTANT = 1, /* constant */
+  BERT_SCHEDULE_COSINE = 2    /* half cosine to 0 */
+} bert_lr_schedule;
+
+/* Training options (TrainingArguments). Obtain with bert_trainer_params_default(). */
+typedef struct bert_trainer_params {
+  size_t struct_size;
+  const char* output_dir;      /* NULL: checkpoints/log/final model: <output_dir>/checkpoint-<step>/,
+                                  train_log.jsonl, config.json + model.safetensors + tokenizer files.
+                                  Required unless save_steps == 0 and save_final_model == 0. */
+  /* Data. */
+  int max_length;              /* 128: tokens per example incl. [CLS]/[SEP]; <= max_position_embeddings */
+  bert_grouping grouping;      /* BERT_GROUPING_DYNAMIC */
+  double mlm_probability;      /* 0.15, in (0, 1) */
+  int whole_word_mask;         /* 0: mask whole words ("##" pieces with their word) when non-zero */
+  int at_least_one_mask;       /* 1: every example gets at least one masked token */
+  int masked_only_logits;      /* 1: run the MLM head only on masked positions (same loss, faster) */
+  int pad_to_max_length;       /* 0: pad every batch to max_length (truncate_pad always does) */
+  double eval_split;           /* 0.1: fraction of the training lines held out for evaluation when no
+                                  eval data is given (seeded split); 0 = no evaluation */
+  const char* cache_dir;       /* NULL: the encoded-dataset cache lives next to the first data file */
+  int use_cache;               /* 1: reuse/write the encoded-dataset cache (<file>.<hash>.bertc-tok) */
+  /* Batches. */
+  int batch_size;              /* 8: examples per micro-batch */
+  int eval_batch_size;         /* 0: same as batch_size */
+  int grad_accum;              /* 1: micro-batches per optimizer step */
+  /* Optimization (AdamW, torch.optim.AdamW math; no decay on biases and LayerNorm weights). */
+  double learning_rate;        /* 5e-5 */
+  double weight_decay;         /* 0.01 */
+  double adam_beta1;           /* 0.9 */
+  double adam_beta2;           /* 0.999 */
+  double adam_epsilon;         /* 1e-8 */
+  double max_grad_norm;        /* 1.0; <= 0 disables clipping */
+  bert_lr_schedule schedule;   /* BERT_SCHEDULE_LINEAR */
+  int64_t warmup_steps;        /* 0 */
+  double warmup_ratio;         /* 0: used when warmup_steps == 0, as a share of the total steps */
+  int64_t max_steps;           /* 0: > 0 overrides num_epochs */
+  double num_epochs;           /* 3.0 */
+  /* Cadence (0 = never). */
+  int64_t logging_steps;       /* 50 */
+  int64_t eval_steps;          /* 0 */
+  int64_t save_steps;          /* 0 */
+  int save_total_limit;        /* 0 = keep all; never deletes the best or the newest checkpoint */
+  int load_best_model_at_end;  /* 0: reload the checkpoint with the lowest eval loss at the end
+                                  (needs eval_steps > 0 and save_steps a multiple of it) */
+  int save_final_model;        /* 1: bert_trainer_train() saves the final model into output_dir */
+  /* Environment. */
+  uint64_t seed;               /* 42: data order, masks, dropout, eval split */
+  int threads;                 /* 0 = all cores: intra-op threads (process-wide in LibTorch) */
+  const char* device;          /* "cpu"; "cuda"/"cuda:N" only with a CUDA LibTorch build */
+  const char* log_file;        /* NULL: <output_dir>/train_log.jsonl */
+} bert_trainer_params;
+
+/* Returns the defaults above (struct_size set). Thread-safe. */
+BERT_API bert_trainer_params bert_trainer_params_default(void);
+
+/* Training or evaluation data: either files or token ids in memory (set exactly one).
+ * Files: plain text (one example per line) or, with jsonl_field, JSON Lines with that string field.
+ * Blank lines are skipped. The files are tokenized once (in parallel) and cached.
+ * Memory: num_sequences sequences of word-piece ids WITHOUT [CLS]/[SEP]; sequence i is
+ * token_ids[offsets[i] .. offsets[i+1]) (offsets has num_sequences + 1 entries, offsets[0] == 0).
+ * The arrays are copied; the caller keeps ownership. */
+typedef struct bert_trainer_data {
+  size_t struct_size;          /* sizeof(bert_trainer_data) */
+  const char* const* files;
+  size_t num_files;
+  const char* jsonl_field;     /* NULL or "": plain text */
+  const int32_t* token_ids;
+  const size_t* offsets;
+  size_t num_sequences;
+} bert_trainer_data;
+
+/* One optimizer step's outcome. */
+typedef struct bert_trainer_step_result {
+  size_t struct_size;          /* set by the caller to sizeof(bert_trainer_step_result) */
+  int64_t step;                /* global step after the update (1-based) */
+  int64_t total_steps;
+  double loss;                 /* mean MLM loss of the step's micro-batches */
+  double learning_rate;        /* the rate used by this update */
+  double grad_norm;            /* total L2 norm before clipping */
+  double epoch;                /* fractional epoch after the step */
+  int64_t tokens;              /* non-padding tokens processed */
+  int64_t masked_tokens;       /* predicted positions */
+} bert_trainer_step_result;
+
+typedef struct bert_trainer_eval_result {
+  size_t struct_size;          /* set by the caller to sizeof(bert_trainer_eval_result) */
+  double loss;                 /* mean cross-entropy over all masked eval tokens */
+  double perplexity;           /* exp(loss) */
+  double accuracy;             /* share of masked tokens whose argmax prediction is right */
+  int64_t masked_tokens;
+  int64_t examples;
+} bert_trainer_eval_result;
+
+typedef struct bert_trainer_info {
+  size_t struct_size;          /* set by the caller to sizeof(bert_trainer_info) */
+  int64_t global_step;
+  int64_t total_steps;
+  double epoch;
+  int64_t train_examples;      /* after grouping (0 without training data) */
+  int64_t eval_examples;
+  int64_t train_tokens;        /* real tokens in the training examples, incl. [CLS]/[SEP] */
+  double train_padding_share;  /* share of padding tokens in one epoch of training batches */
+  double best_metric;          /* lowest eval loss at a checkpoint, NaN when none */
+  const char* best_checkpoint; /* "" when none; valid until the next call on this trainer */
+  int cache_hit;               /* 1 when the training data came from the encoded-dataset cache */
+} bert_trainer_info;
+
+/* Creates a trainer for `model` (trained in place: after training the same handle holds the new
+ * weights) with `tokenizer` (its vocabulary size must equal the model's). `train` may be NULL for a
+ * trainer fed only through bert_trainer_step_batch(); `eval` NULL means: hold out eval_split of the
+ * training lines (or no evaluation when eval_split is 0). Tokenizes file data (with cache), builds
+ * the examples, validates everything, and creates output_dir. Takes no ownership: `model` and
+ * `tokenizer` must outlive the trainer. On success *out owns the trainer (bert_trainer_free()).
+ * The call may leave a warning in bert_last_error() (e.g. the dataset cache could not be written).
+ * Returns BERT_ERR_INVALID_ARGUMENT (NULL model/tokenizer/out; both or neither of files/token ids;
+ * token id outside the vocabulary; empty dataset after filtering; batch_size larger than the
+ * training set; mlm_probability outside (0, 1); max_length > max_position_embeddings or < 3; other
+ * out-of-range option; vocab size mismatch; eval_steps without eval data), BERT_ERR_IO (a data file
+ * missing or unreadable; output_dir cannot be created or written), BERT_ERR_FORMAT (bad JSONL line),
+ * BERT_ERR_INVALID_UTF8 (a data line is not UTF-8), BERT_ERR_UNSUPPORTED (device "cuda" in a
+ * build without CUDA; struct_size from a newer header), BERT_ERR_OUT_OF_MEMORY.
+ * Thread-safe (different trainers), but see `threads`. */
+BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer* tokenizer,
+                                         const bert_trainer_data* train, const bert_trainer_data* eval,
+                                         const bert_trainer_params* params, bert_trainer** out);
+
+/* Runs one optimizer step (grad_accum micro-batches of the training data), then logs / evaluates /
+ * checkpoints when this step hits logging_steps / eval_steps / save_steps; `progress` (may be NULL)
+ * receives those events. Steps beyond total_steps are allowed (the schedule stays at its end value).
+ * `out` may be NULL. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer; no training data),
+ * BERT_ERR_CANCELLED (the callback returned non-zero: the step itself is complete and counted),
+ * BERT_ERR_IO (log or checkpoint write failed; the previous checkpoint is intact),
+ * BERT_ERR_OUT_OF_MEMORY. Not thread-safe for one trainer; holds the model exclusively. */
+BERT_API bert_status bert_trainer_step(bert_trainer* trainer, bert_progress_fn progress, void* user_data,
+                                       bert_trainer_step_result* out);
+
+/* One optimizer step on a batch from memory: rows x cols row-major token ids that already contain
+ * [CLS]/[SEP] and padding ([PAD] id). attention_mask NULL means "not [PAD]". labels NULL means the
+ * trainer masks the batch with its MLM collator; otherwise labels hold the target id at predicted
+ * positions and -100 elsewhere (input_ids then already carry [MASK] where wanted). No accumulation,
+ * no logging cadence. `out` may be NULL. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer/input_ids,
+ * rows or cols 0, cols > max_length, id or label outside the vocabulary), BERT_ERR_OUT_OF_MEMORY.
+ * Not thread-safe for one trainer. */
+BERT_API bert_status bert_trainer_step_batch(bert_trainer* trainer, const int32_t* input_ids,
+                                             const int32_t* attention_mask, const int32_t* labels, size_t rows,
+                                             size_t cols, bert_trainer_step_result* out);
+
+/* Trains until total_steps (max_steps, or num_epochs over the training data), calling `progress`
+ * (may be NULL) for every logged step, evaluation and checkpoint; then reloads the best checkpoint
+ * (load_best_model_at_end) and saves the final model + tokenizer + trainer_state.json into
+ * output_dir (save_final_model), loadable by bert_model_load() and transformers' from_pretrained.
+ * Continues from the current step (e.g. after bert_trainer_resume()). Returns like
+ * bert_trainer_step(); on BERT_ERR_CANCELLED the trainer stays usable (call again to continue). */
+BERT_API bert_status bert_trainer_train(bert_trainer* trainer, bert_progress_fn progress, void* user_data);
+
+/* Evaluates on the eval data without dropout and with fixed masks (the same masked positions every
+ * time, so results are comparable across calls); does not change the training trajectory.
+ * `out` may be NULL. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer, no eval data),
+ * BERT_ERR_OUT_OF_MEMORY. Not thread-safe for one trainer. */
+BERT_API bert_status bert_trainer_evaluate(bert_trainer* trainer, bert_trainer_eval_result* out);
+
+/* Writes <output_dir>/checkpoint-<step>/ now: model.safetensors + config.json + tokenizer files +
+ * optimizer.safetensors + scheduler.json + rng_state.safetensors + trainer_state.json (data
+ * position, log history, best metric). Written into a temporary directory, fsynced and renamed, so
+ * an interrupted or failed save (crash, disk full) leaves the previous checkpoints intact; then
+ * rotates to save_total_limit. *out_path (may be NULL) receives the directory, valid until the next
+ * call on this trainer. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer, no output_dir), BERT_ERR_IO
+ * (write failed), BERT_ERR_OUT_OF_MEMORY. Not thread-safe for one trainer. */
+BERT_API bert_status bert_trainer_save_checkpoint(bert_trainer* trainer, const char** out_path);
+
+/* Restores model weights, optimizer, scheduler, RNG state and data position from `checkpoint` (a
+ * checkpoint directory; NULL or "" = the newest complete one in output_dir). Training then continues
+ * bit-identically to an uninterrupted run with the same seed, data and thread count (a different
+ * thread count resumes with a warning in bert_last_error()). Returns BERT_ERR_INVALID_ARGUMENT (NULL
+ * trainer; the checkpoint's model config, seed, batch size, grad_accum, grouping, max_length, mlm
+ * settings or training data differ from this trainer's — the message names the field), BERT_ERR_IO
+ * (no checkpoint found, files missing), BERT_ERR_FORMAT (corrupt checkpoint files),
+ * BERT_ERR_OUT_OF_MEMORY. Not thread-safe for one trainer; holds the model exclusively. */
+BERT_API bert_status bert_trainer_resume(bert_trainer* trainer, const char* checkpoint);
+
+/* Fills *out (only out->struct_size bytes) with the trainer's position and data statistics.
+ * Returns BERT_ERR_INVALID_ARGUMENT (NULL argument, struct_size too small). Not thread-safe for one
+ * trainer. */
+BERT_API bert_status bert_trainer_get_info(bert_trainer* trainer, bert_trainer_info* out);
+
+/* Releases a trainer (the model and tokenizer stay with their owners); NULL does nothing. */
+BERT_API void bert_trainer_free(bert_trainer* trainer);
+
 /* BERTC-SECTION: trainer (end) */
 
 #ifdef __cplusplus

@@ -5,6 +5,7 @@
 #define BERTC_API_HANDLES_H_
 
 #include <memory>
+#include <string>
 #include <shared_mutex>
 
 #include "bertc.h"
@@ -24,6 +25,23 @@ class BertForMaskedLMImpl;  // model/bert.h (LibTorch); forward-declared so this
 struct bert_model {
   std::shared_ptr<bertc::model::BertForMaskedLMImpl> impl;
   mutable std::shared_mutex mu;
+};
+
+namespace bertc::train {
+class Trainer;  // train/trainer.h (LibTorch)
+}  // namespace bertc::train
+
+// An MLM pre-training run on a bert_model (trained in place) and a bert_tokenizer, which must
+// outlive it. Driven by one thread at a time.
+struct bert_trainer {
+  std::shared_ptr<bertc::train::Trainer> impl;
+  bert_model* model = nullptr;
+  std::shared_ptr<const bertc::tok::Tokenizer> tokenizer;
+  std::string last_path;        // bert_trainer_save_checkpoint's out_path
+  std::string best_checkpoint;  // bert_trainer_get_info's best_checkpoint
+  int64_t train_tokens = 0;
+  double train_padding_share = 0;
+  bool cache_hit = false;
 };
 
 #endif  // BERTC_API_HANDLES_H_

@@ -315,6 +315,8 @@ Trainer::~Trainer() = default;
 int64_t Trainer::global_step() const { return s_->global_step; }
 int64_t Trainer::total_steps() const { return s_->schedule.total_steps; }
 double Trainer::epoch() const { return s_->Epoch(); }
+int64_t Trainer::train_examples() const { return s_->train ? static_cast<int64_t>(s_->train->size()) : 0; }
+int64_t Trainer::eval_examples() const { return s_->eval ? static_cast<int64_t>(s_->eval->size()) : 0; }
 std::string Trainer::best_checkpoint() const { return s_->best_checkpoint; }
 double Trainer::best_metric() const { return s_->best_metric; }
 model::BertForMaskedLM Trainer::model() const { return s_->model; }

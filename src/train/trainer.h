@@ -129,6 +129,8 @@ class Trainer {
   int64_t total_steps() const;
   double epoch() const;
   bool finished() const { return global_step() >= total_steps(); }
+  int64_t train_examples() const;
+  int64_t eval_examples() const;
   std::string best_checkpoint() const;
   double best_metric() const;
   std::vector<std::string> TakeWarnings();  // warnings since the last call (e.g. thread mismatch)

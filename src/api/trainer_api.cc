@@ -1,0 +1,417 @@
+// bert_trainer_*: MLM pre-training through the C ABI.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/guard.h"
+#include "api/handles.h"
+#include "bertc.h"
+#include "data/corpus.h"
+#include "data/encoded_dataset.h"
+#include "data/grouping.h"
+#include "data/tokenizer_bridge.h"
+#include "model/bert.h"
+#include "train/trainer.h"
+
+namespace {
+
+using bertc::InvalidArgument;
+namespace data = bertc::data;
+namespace train = bertc::train;
+
+struct LoadedData {
+  data::EncodedDataset dataset;
+  bool cache_hit = false;
+  std::string warning;
+};
+
+LoadedData LoadData(const bert_trainer_data* user, const char* name, const data::TokenizerHooks& hooks,
+                    const bert_trainer_params& p) {
+  bert_trainer_data zero;
+  std::memset(&zero, 0, sizeof zero);
+  zero.struct_size = sizeof zero;
+  const bert_trainer_data d = bertc::api::CopyParams(user, zero, name);
+  const bool has_files = d.num_files > 0 || d.files != nullptr;
+  const bool has_ids = d.num_sequences > 0 || d.offsets != nullptr || d.token_ids != nullptr;
+  if (has_files == has_ids) {
+    throw InvalidArgument(std::string(name) + ": set exactly one of files/num_files or token_ids/offsets/num_sequences");
+  }
+  LoadedData out;
+  if (has_files) {
+    bertc::api::RequireNonNull(d.files, (std::string(name) + ".files").c_str());
+    if (d.num_files == 0) throw InvalidArgument(std::string(name) + ".num_files is 0");
+    std::vector<std::string> files;
+    for (size_t i = 0; i < d.num_files; ++i) {
+      bertc::api::RequireNonNull(d.files[i], (std::string(name) + ".files[i]").c_str());
+      files.emplace_back(d.files[i]);
+    }
+    data::CorpusOptions corpus;
+    if (d.jsonl_field != nullptr) corpus.jsonl_field = d.jsonl_field;
+    data::EncodeCacheOptions cache;
+    cache.use_cache = p.use_cache != 0;
+    if (p.cache_dir != nullptr) cache.cache_dir = p.cache_dir;
+    cache.tokenizer_fingerprint = hooks.fingerprint;
+    cache.threads = p.threads;
+    data::EncodeCacheInfo info;
+    out.dataset = data::LoadOrEncode(files, corpus, hooks.encode, cache, &info);
+    out.cache_hit = info.hit;
+    out.warning = info.warning;
+  } else {
+    bertc::api::RequireNonNull(d.offsets, (std::string(name) + ".offsets").c_str());
+    const size_t n = d.num_sequences;
+    std::vector<uint64_t> offsets(d.offsets, d.offsets + n + 1);
+    if (offsets.back() > 0) bertc::api::RequireNonNull(d.token_ids, (std::string(name) + ".token_ids").c_str());
+    if (offsets.front() != 0) throw InvalidArgument(std::string(name) + ".offsets[0] must be 0");
+    for (size_t i = 0; i < n; ++i) {
+      if (offsets[i + 1] < offsets[i]) throw InvalidArgument(std::string(name) + ".offsets must be non-decreasing");
+    }
+    std::vector<int32_t> tokens(d.token_ids, d.token_ids + offsets.back());
+    for (int32_t id : tokens) {
+      if (id < 0 || id >= hooks.vocab_size) {
+        throw InvalidArgument(std::string(name) + ": token id " + std::to_string(id) + " is outside the vocabulary");
+      }
+    }
+    out.dataset = data::EncodedDataset::FromArrays(std::move(tokens), std::move(offsets));
+  }
+  if (out.dataset.empty()) throw InvalidArgument(std::string(name) + " is empty after filtering (blank lines are skipped)");
+  return out;
+}
+
+train::TrainerOptions OptionsFrom(const bert_trainer_params& p) {
+  train::TrainerOptions o;
+  if (p.output_dir != nullptr) o.output_dir = p.output_dir;
+  o.max_length = p.max_length;
+  switch (p.grouping) {
+    case BERT_GROUPING_TRUNCATE_PAD: o.grouping = data::Grouping::kTruncatePad; break;
+    case BERT_GROUPING_CONCAT_CHUNK: o.grouping = data::Grouping::kConcatChunk; break;
+    case BERT_GROUPING_DYNAMIC: o.grouping = data::Grouping::kDynamic; break;
+    case BERT_GROUPING_PACKED: o.grouping = data::Grouping::kPacked; break;
+    default: throw InvalidArgument("params.grouping " + std::to_string(static_cast<int>(p.grouping)) + " is unknown");
+  }
+  o.mlm.mlm_probability = p.mlm_probability;
+  o.mlm.whole_word_mask = p.whole_word_mask != 0;
+  o.mlm.at_least_one = p.at_least_one_mask != 0;
+  o.masked_only_logits = p.masked_only_logits != 0;
+  o.pad_to_max_length = p.pad_to_max_length != 0;
+  o.batch_size = p.batch_size;
+  o.eval_batch_size = p.eval_batch_size;
+  o.grad_accum = p.grad_accum;
+  o.learning_rate = p.learning_rate;
+  o.adam = train::AdamWOptions{p.adam_beta1, p.adam_beta2, p.adam_epsilon, p.weight_decay};
+  o.max_grad_norm = p.max_grad_norm;
+  switch (p.schedule) {
+    case BERT_SCHEDULE_LINEAR: o.schedule = train::ScheduleKind::kLinear; break;
+    case BERT_SCHEDULE_CONSTANT: o.schedule = train::ScheduleKind::kConstant; break;
+    case BERT_SCHEDULE_COSINE: o.schedule = train::ScheduleKind::kCosine; break;
+    default: throw InvalidArgument("params.schedule " + std::to_string(static_cast<int>(p.schedule)) + " is unknown");
+  }
+  o.warmup_steps = p.warmup_steps;
+  o.warmup_ratio = p.warmup_ratio;
+  o.max_steps = p.max_steps;
+  o.num_epochs = p.num_epochs;
+  o.logging_steps = p.logging_steps;
+  o.eval_steps = p.eval_steps;
+  o.save_steps = p.save_steps;
+  o.save_total_limit = p.save_total_limit;
+  o.load_best_model_at_end = p.load_best_model_at_end != 0;
+  o.save_final_model = p.save_final_model != 0;
+  o.seed = p.seed;
+  o.threads = p.threads;
+  o.device = p.device != nullptr ? p.device : "cpu";
+  if (p.log_file != nullptr) o.log_file = p.log_file;
+  return o;
+}
+
+struct Callback {
+  bert_progress_fn fn;
+  void* user;
+  bool operator()(const train::Event& e) const {
+    bert_event ev;
+    std::memset(&ev, 0, sizeof ev);
+    ev.struct_size = sizeof ev;
+    ev.kind = static_cast<bert_event_kind>(e.kind);
+    ev.current = static_cast<uint64_t>(e.step);
+    ev.total = static_cast<uint64_t>(e.total_steps);
+    ev.elapsed_seconds = e.elapsed_seconds;
+    ev.loss = e.loss;
+    ev.learning_rate = e.learning_rate;
+    ev.grad_norm = e.grad_norm;
+    ev.tokens_per_second = e.tokens_per_second;
+    ev.eval_loss = e.eval_loss;
+    ev.eval_perplexity = e.eval_perplexity;
+    ev.eval_accuracy = e.eval_accuracy;
+    ev.epoch = e.epoch;
+    ev.path = e.path.empty() ? nullptr : e.path.c_str();
+    return fn(user, &ev) == 0;
+  }
+};
+
+train::ProgressFn Progress(bert_progress_fn fn, void* user) {
+  if (fn == nullptr) return {};
+  return Callback{fn, user};
+}
+
+void FillStep(const train::StepResult& r, int64_t total, bert_trainer_step_result* out) {
+  if (out == nullptr) return;
+  if (out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
+  bert_trainer_step_result v;
+  std::memset(&v, 0, sizeof v);
+  v.struct_size = sizeof v;
+  v.step = r.step;
+  v.total_steps = total;
+  v.loss = r.loss;
+  v.learning_rate = r.learning_rate;
+  v.grad_norm = r.grad_norm;
+  v.epoch = r.epoch;
+  v.tokens = r.tokens;
+  v.masked_tokens = r.masked;
+  const size_t n = std::min(out->struct_size, sizeof v);
+  const size_t keep = out->struct_size;
+  std::memcpy(static_cast<void*>(out), &v, n);
+  out->struct_size = keep;
+}
+
+void PassWarnings(bert_trainer* t) {
+  std::string all;
+  for (const auto& w : t->impl->TakeWarnings()) all += (all.empty() ? "" : "; ") + w;
+  if (!all.empty()) bertc::api::SetMessage(all);
+}
+
+}  // namespace
+
+extern "C" {
+
+BERT_API bert_trainer_params bert_trainer_params_default(void) {
+  bert_trainer_params p;
+  std::memset(&p, 0, sizeof p);
+  p.struct_size = sizeof p;
+  p.output_dir = nullptr;
+  p.max_length = 128;
+  p.grouping = BERT_GROUPING_DYNAMIC;
+  p.mlm_probability = 0.15;
+  p.whole_word_mask = 0;
+  p.at_least_one_mask = 1;
+  p.masked_only_logits = 1;
+  p.pad_to_max_length = 0;
+  p.eval_split = 0.1;
+  p.cache_dir = nullptr;
+  p.use_cache = 1;
+  p.batch_size = 8;
+  p.eval_batch_size = 0;
+  p.grad_accum = 1;
+  p.learning_rate = 5e-5;
+  p.weight_decay = 0.01;
+  p.adam_beta1 = 0.9;
+  p.adam_beta2 = 0.999;
+  p.adam_epsilon = 1e-8;
+  p.max_grad_norm = 1.0;
+  p.schedule = BERT_SCHEDULE_LINEAR;
+  p.warmup_steps = 0;
+  p.warmup_ratio = 0.0;
+  p.max_steps = 0;
+  p.num_epochs = 3.0;
+  p.logging_steps = 50;
+  p.eval_steps = 0;
+  p.save_steps = 0;
+  p.save_total_limit = 0;
+  p.load_best_model_at_end = 0;
+  p.save_final_model = 1;
+  p.seed = 42;
+  p.threads = 0;
+  p.device = "cpu";
+  p.log_file = nullptr;
+  return p;
+}
+
+BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer* tokenizer,
+                                         const bert_trainer_data* train_data, const bert_trainer_data* eval_data,
+                                         const bert_trainer_params* params, bert_trainer** out) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(model, "model");
+    bertc::api::RequireNonNull(tokenizer, "tokenizer");
+    bertc::api::RequireNonNull(out, "out");
+    if (!model->impl || !tokenizer->impl) throw InvalidArgument("model or tokenizer handle is empty");
+    const bert_trainer_params p = bertc::api::CopyParams(params, bert_trainer_params_default(), "params");
+    if (!(p.eval_split >= 0 && p.eval_split < 1)) throw InvalidArgument("params.eval_split must be in [0, 1)");
+    if (p.max_length < 3) throw InvalidArgument("params.max_length must be at least 3");
+    if (p.max_length > model->impl->config().max_position_embeddings) {
+      throw InvalidArgument("params.max_length " + std::to_string(p.max_length) +
+                            " exceeds the model's max_position_embeddings " +
+                            std::to_string(model->impl->config().max_position_embeddings));
+    }
+    train::TrainerOptions o = OptionsFrom(p);
+    const data::TokenizerHooks hooks = data::HooksFor(tokenizer->impl);
+    bertc::model::CheckVocabMatches(model->impl->config(), hooks.vocab_size);
+
+    auto handle = std::make_unique<bert_trainer>();
+    std::string warning;
+    std::shared_ptr<data::ExampleSet> train_set, eval_set;
+    if (train_data != nullptr) {
+      LoadedData tr = LoadData(train_data, "train", hooks, p);
+      handle->cache_hit = tr.cache_hit;
+      warning = tr.warning;
+      if (eval_data == nullptr && p.eval_split > 0) {
+        const data::Split split = data::SplitIndices(tr.dataset.size(), p.eval_split, p.seed);
+        train_set = std::make_shared<data::ExampleSet>(
+            data::BuildExamples(tr.dataset, &split.train, o.grouping, o.max_length, hooks.ids));
+        if (!split.test.empty()) {
+          eval_set = std::make_shared<data::ExampleSet>(
+              data::BuildExamples(tr.dataset, &split.test, o.grouping, o.max_length, hooks.ids));
+        }
+      } else {
+        train_set = std::make_shared<data::ExampleSet>(
+            data::BuildExamples(tr.dataset, nullptr, o.grouping, o.max_length, hooks.ids));
+      }
+    }
+    if (eval_data != nullptr) {
+      LoadedData ev = LoadData(eval_data, "eval", hooks, p);
+      eval_set = std::make_shared<data::ExampleSet>(
+          data::BuildExamples(ev.dataset, nullptr, o.grouping, o.max_length, hooks.ids));
+      if (warning.empty()) warning = ev.warning;
+    }
+    if (train_set) {
+      handle->train_tokens = static_cast<int64_t>(train_set->num_tokens());
+      if (!train_set->empty() && static_cast<size_t>(std::max(1, o.batch_size)) <= train_set->size()) {
+        data::BatchPlanOptions po;
+        po.grouping = o.grouping;
+        po.batch_size = o.batch_size;
+        po.seed = o.seed;
+        handle->train_padding_share =
+            data::MeasurePadding(*train_set, data::PlanEpoch(*train_set, po, 0),
+                                 o.pad_to_max_length || data::PadsToMaxLength(o.grouping), o.max_length)
+                .pad_share();
+      }
+    }
+    train::TokenizerInfo info;
+    info.ids = hooks.ids;
+    info.vocab_size = hooks.vocab_size;
+    info.is_continuation = hooks.is_continuation;
+    std::shared_ptr<const bertc::tok::Tokenizer> tok = tokenizer->impl;
+    info.save = [tok](const std::string& dir) { tok->Save(dir); };
+    {
+      std::unique_lock<std::shared_mutex> lock(model->mu);
+      handle->impl = std::make_shared<train::Trainer>(bertc::model::BertForMaskedLM(model->impl), std::move(info),
+                                                      train_set, eval_set, o);
+    }
+    handle->model = model;
+    handle->tokenizer = tokenizer->impl;
+    *out = handle.release();
+    if (!warning.empty()) bertc::api::SetMessage(warning);
+  });
+}
+
+BERT_API bert_status bert_trainer_step(bert_trainer* trainer, bert_progress_fn progress, void* user_data,
+                                       bert_trainer_step_result* out) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(trainer, "trainer");
+    if (out != nullptr && out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
+    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    const train::StepResult r = trainer->impl->Step(Progress(progress, user_data));
+    FillStep(r, trainer->impl->total_steps(), out);
+  });
+}
+
+BERT_API bert_status bert_trainer_step_batch(bert_trainer* trainer, const int32_t* input_ids,
+                                             const int32_t* attention_mask, const int32_t* labels, size_t rows,
+                                             size_t cols, bert_trainer_step_result* out) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(trainer, "trainer");
+    bertc::api::RequireNonNull(input_ids, "input_ids");
+    if (rows == 0 || cols == 0) throw InvalidArgument("rows and cols must be positive");
+    if (cols > static_cast<size_t>(std::numeric_limits<int32_t>::max()) || rows > (size_t{1} << 31) / cols) {
+      throw InvalidArgument("batch is too large");
+    }
+    if (out != nullptr && out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
+    const size_t n = rows * cols;
+    data::MlmBatch b;
+    b.rows = static_cast<int64_t>(rows);
+    b.cols = static_cast<int64_t>(cols);
+    b.input_ids.assign(input_ids, input_ids + n);
+    if (attention_mask != nullptr) b.attention_mask.assign(attention_mask, attention_mask + n);
+    if (labels != nullptr) b.labels.assign(labels, labels + n);
+    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    const train::StepResult r = trainer->impl->StepOnBatch(std::move(b));
+    FillStep(r, trainer->impl->total_steps(), out);
+  });
+}
+
+BERT_API bert_status bert_trainer_train(bert_trainer* trainer, bert_progress_fn progress, void* user_data) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(trainer, "trainer");
+    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    trainer->impl->Train(Progress(progress, user_data));
+  });
+}
+
+BERT_API bert_status bert_trainer_evaluate(bert_trainer* trainer, bert_trainer_eval_result* out) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(trainer, "trainer");
+    if (out != nullptr && out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
+    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    const train::EvalResult e = trainer->impl->Evaluate();
+    if (out == nullptr) return;
+    bert_trainer_eval_result v;
+    std::memset(&v, 0, sizeof v);
+    v.struct_size = sizeof v;
+    v.loss = e.loss;
+    v.perplexity = e.perplexity;
+    v.accuracy = e.accuracy;
+    v.masked_tokens = e.masked_tokens;
+    v.examples = e.examples;
+    const size_t keep = out->struct_size;
+    std::memcpy(static_cast<void*>(out), &v, std::min(keep, sizeof v));
+    out->struct_size = keep;
+  });
+}
+
+BERT_API bert_status bert_trainer_save_checkpoint(bert_trainer* trainer, const char** out_path) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(trainer, "trainer");
+    std::shared_lock<std::shared_mutex> lock(trainer->model->mu);
+    trainer->last_path = trainer->impl->SaveCheckpoint();
+    if (out_path != nullptr) *out_path = trainer->last_path.c_str();
+  });
+}
+
+BERT_API bert_status bert_trainer_resume(bert_trainer* trainer, const char* checkpoint) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(trainer, "trainer");
+    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    trainer->impl->Resume(checkpoint != nullptr ? checkpoint : "");
+    PassWarnings(trainer);
+  });
+}
+
+BERT_API bert_status bert_trainer_get_info(bert_trainer* trainer, bert_trainer_info* out) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(trainer, "trainer");
+    bertc::api::RequireNonNull(out, "out");
+    if (out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
+    const train::Trainer& t = *trainer->impl;
+    trainer->best_checkpoint = t.best_checkpoint();
+    bert_trainer_info v;
+    std::memset(&v, 0, sizeof v);
+    v.struct_size = sizeof v;
+    v.global_step = t.global_step();
+    v.total_steps = t.total_steps();
+    v.epoch = t.epoch();
+    v.train_examples = t.train_examples();
+    v.eval_examples = t.eval_examples();
+    v.train_tokens = trainer->train_tokens;
+    v.train_padding_share = trainer->train_padding_share;
+    v.best_metric = t.best_metric();
+    v.best_checkpoint = trainer->best_checkpoint.c_str();
+    v.cache_hit = trainer->cache_hit ? 1 : 0;
+    const size_t keep = out->struct_size;
+    std::memcpy(static_cast<void*>(out), &v, std::min(keep, sizeof v));
+    out->struct_size = keep;
+  });
+}
+
+BERT_API void bert_trainer_free(bert_trainer* trainer) { delete trainer; }
+
+}  // extern "C"
