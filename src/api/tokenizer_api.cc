@@ -30,6 +30,15 @@ static_assert(offsetof(bert_offset, end) == offsetof(bertc::tok::Offset, end), "
 namespace {
 
 using bertc::api::CopyParams;
+
+// Reads a C enum's raw value without loading an out-of-range enumerator (UB in C++).
+template <class E>
+int EnumValue(const E& e) {
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof(v));
+  return v;
+}
 using bertc::api::RequireNonNull;
 
 bertc::tok::TrainerOptions ToTrainerOptions(const bert_tokenizer_params& p) {
@@ -56,10 +65,11 @@ bertc::tok::TrainerOptions ToTrainerOptions(const bert_tokenizer_params& p) {
   if (p.strip_accents >= 0) o.normalizer.strip_accents = p.strip_accents != 0;
   o.normalizer.clean_text = p.clean_text != 0;
   o.normalizer.handle_chinese_chars = p.handle_chinese_chars != 0;
-  if (p.algorithm != BERT_TOKENIZER_ALGO_HF && p.algorithm != BERT_TOKENIZER_ALGO_LIKELIHOOD) {
-    throw bertc::InvalidArgument("params.algorithm " + std::to_string(static_cast<int>(p.algorithm)) + " is unknown");
+  const int algo = EnumValue(p.algorithm);
+  if (algo != BERT_TOKENIZER_ALGO_HF && algo != BERT_TOKENIZER_ALGO_LIKELIHOOD) {
+    throw bertc::InvalidArgument("params.algorithm " + std::to_string(algo) + " is unknown");
   }
-  o.algorithm = p.algorithm == BERT_TOKENIZER_ALGO_LIKELIHOOD ? bertc::tok::TrainerAlgorithm::kLikelihood
+  o.algorithm = algo == BERT_TOKENIZER_ALGO_LIKELIHOOD ? bertc::tok::TrainerAlgorithm::kLikelihood
                                                              : bertc::tok::TrainerAlgorithm::kHf;
   o.threads = p.threads;
   o.model_max_length = p.model_max_length > 0 ? p.model_max_length : 512;
@@ -81,23 +91,24 @@ bertc::tok::TrainerOptions ToTrainerOptions(const bert_tokenizer_params& p) {
 bertc::tok::EncodeOptions ToEncodeOptions(const bert_encode_params& p) {
   bertc::tok::EncodeOptions o;
   o.add_special_tokens = p.add_special_tokens != 0;
-  switch (p.truncation) {
+  switch (EnumValue(p.truncation)) {
     case BERT_TRUNCATION_NONE: o.truncation = bertc::tok::TruncationStrategy::kNone; break;
     case BERT_TRUNCATION_LONGEST_FIRST: o.truncation = bertc::tok::TruncationStrategy::kLongestFirst; break;
     case BERT_TRUNCATION_ONLY_FIRST: o.truncation = bertc::tok::TruncationStrategy::kOnlyFirst; break;
     case BERT_TRUNCATION_ONLY_SECOND: o.truncation = bertc::tok::TruncationStrategy::kOnlySecond; break;
-    default: throw bertc::InvalidArgument("params.truncation " + std::to_string(static_cast<int>(p.truncation)) + " is unknown");
+    default: throw bertc::InvalidArgument("params.truncation " + std::to_string(EnumValue(p.truncation)) + " is unknown");
   }
-  switch (p.padding) {
+  switch (EnumValue(p.padding)) {
     case BERT_PADDING_NONE: o.padding = bertc::tok::PaddingStrategy::kNone; break;
     case BERT_PADDING_LONGEST: o.padding = bertc::tok::PaddingStrategy::kLongest; break;
     case BERT_PADDING_MAX_LENGTH: o.padding = bertc::tok::PaddingStrategy::kMaxLength; break;
-    default: throw bertc::InvalidArgument("params.padding " + std::to_string(static_cast<int>(p.padding)) + " is unknown");
+    default: throw bertc::InvalidArgument("params.padding " + std::to_string(EnumValue(p.padding)) + " is unknown");
   }
-  if (p.padding_side != BERT_PADDING_RIGHT && p.padding_side != BERT_PADDING_LEFT) {
+  const int side = EnumValue(p.padding_side);
+  if (side != BERT_PADDING_RIGHT && side != BERT_PADDING_LEFT) {
     throw bertc::InvalidArgument("params.padding_side is unknown");
   }
-  o.padding_side = p.padding_side == BERT_PADDING_LEFT ? bertc::tok::PaddingSide::kLeft : bertc::tok::PaddingSide::kRight;
+  o.padding_side = side == BERT_PADDING_LEFT ? bertc::tok::PaddingSide::kLeft : bertc::tok::PaddingSide::kRight;
   o.max_length = p.max_length;
   o.stride = p.stride;
   o.return_overflowing = p.return_overflowing != 0;
@@ -383,14 +394,15 @@ BERT_API bert_status bert_tokenizer_special_token_id(const bert_tokenizer* token
     RequireNonNull(tokenizer, "tokenizer");
     RequireNonNull(out_id, "out_id");
     const auto& t = *tokenizer->impl;
-    switch (role) {
+    const int r = EnumValue(role);
+    switch (r) {
       case BERT_SPECIAL_PAD: *out_id = t.pad_id(); return;
       case BERT_SPECIAL_UNK: *out_id = t.unk_id(); return;
       case BERT_SPECIAL_CLS: *out_id = t.cls_id(); return;
       case BERT_SPECIAL_SEP: *out_id = t.sep_id(); return;
       case BERT_SPECIAL_MASK: *out_id = t.mask_id(); return;
     }
-    throw bertc::InvalidArgument("role " + std::to_string(static_cast<int>(role)) + " is unknown");
+    throw bertc::InvalidArgument("role " + std::to_string(r) + " is unknown");
   });
 }
 
