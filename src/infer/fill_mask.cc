@@ -59,13 +59,12 @@ struct Context {
   int64_t max_len;
 };
 
-Context MakeContext(const BertForMaskedLMImpl& model, const tok::Tokenizer& tok, bool need_mask) {
+Context MakeContext(const BertForMaskedLMImpl& model, const tok::Tokenizer& tok) {
   const auto& cfg = model.config();
   model::CheckVocabMatches(cfg, static_cast<int64_t>(tok.vocab_size()));
   const int32_t mask_id = tok.mask_id();
   if (mask_id < 0) throw InvalidArgument("the tokenizer has no mask token ('" + tok.config().mask_token + "')");
   const int32_t pad = tok.pad_id() >= 0 ? tok.pad_id() : static_cast<int32_t>(cfg.pad_token_id);
-  (void)need_mask;
   return {model, tok, mask_id, pad, cfg.vocab_size, cfg.max_position_embeddings};
 }
 
@@ -292,7 +291,7 @@ std::vector<FillMaskResult> FillMaskBatch(const BertForMaskedLMImpl& model, cons
                                           const std::vector<std::string_view>& texts, const FillMaskOptions& options) {
   ScopedIntraOpThreads threads(options.threads);
   c10::InferenceMode inference;
-  const Context ctx = MakeContext(model, tokenizer, true);
+  const Context ctx = MakeContext(model, tokenizer);
   CheckOptions(ctx, options);
   std::vector<Target> targets;
   if (!options.targets.empty()) targets = ResolveTargets(ctx, options);
@@ -322,7 +321,7 @@ std::vector<TextScore> ScoreTexts(const BertForMaskedLMImpl& model, const tok::T
                                   const std::vector<std::string_view>& texts, int threads, int batch_rows) {
   ScopedIntraOpThreads scoped(threads);
   c10::InferenceMode inference;
-  const Context ctx = MakeContext(model, tokenizer, false);
+  const Context ctx = MakeContext(model, tokenizer);
   if (batch_rows <= 0) batch_rows = 64;
   std::vector<TextScore> out(texts.size());
   // One row per (text, token): the token replaced by [MASK].
