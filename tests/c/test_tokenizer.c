@@ -1,4 +1,5 @@
 /* Tokenizer ABI: training, load/save, encode/decode, bad input, cancellation, threads. */
+#define _POSIX_C_SOURCE 200809L /* strdup, mkdtemp under strict C11 */
 #include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
