@@ -1,0 +1,108 @@
+// bertc: the command-line face of the library, built on the public C API (include/bertc.h) only.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+#include <string>
+
+#include "bertc.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+
+namespace bertc::cli {
+
+void Check(bert_status status, const std::string& what) {
+  if (status == BERT_OK) return;
+  const char* msg = bert_last_error();
+  throw ExitError(status == BERT_ERR_CANCELLED ? 130 : 1,
+                  what + ": " + (msg && *msg ? msg : bert_status_str(status)));
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string ReadStdin() {
+  return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+}
+
+namespace {
+
+const char kUsage[] =
+    "Usage: bertc <command> [options]\n"
+    "\n"
+    "Train a WordPiece tokenizer, pre-train BERT with masked-language modelling, evaluate it and\n"
+    "answer fill-mask queries. Files are Hugging Face compatible (vocab.txt, tokenizer.json,\n"
+    "config.json, model.safetensors).\n"
+    "\n"
+    "Commands:\n"
+    "  tokenizer train     train a WordPiece vocabulary on text files\n"
+    "  tokenizer encode    text -> token ids (stdin or arguments)\n"
+    "  tokenizer decode    token ids -> text\n"
+    "  pretrain            masked-language-model pre-training with eval and checkpoints\n"
+    "  eval                loss, perplexity and masked-token accuracy of a model on a text file\n"
+    "  fill-mask           top-k predictions for each [MASK] in a text\n"
+    "  plot                render a run's loss curves to PNG (gnuplot) or SVG\n"
+    "  version             print the library version\n"
+    "\n"
+    "Run 'bertc <command> --help' for a command's options.\n"
+    "Exit status: 0 ok, 1 failure, 2 bad usage, 130 interrupted (a checkpoint is written first).\n";
+
+int Dispatch(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("bertc %s\n", bert_version());
+    return 0;
+  }
+  if (bert_check_version(BERTC_VERSION_NUMBER) != BERT_OK) {
+    std::fprintf(stderr, "bertc: %s\n", bert_last_error());
+    return 1;
+  }
+  if (cmd == "tokenizer") return TokenizerCommand(argc - 2, argv + 2);
+  if (cmd == "pretrain") return PretrainCommand(argc - 2, argv + 2);
+  if (cmd == "eval") return EvalCommand(argc - 2, argv + 2);
+  if (cmd == "fill-mask") return FillMaskCommand(argc - 2, argv + 2);
+  if (cmd == "plot") return PlotCommand(argc - 2, argv + 2);
+  throw UsageError("unknown command '" + cmd + "' (see 'bertc --help')");
+}
+
+}  // namespace
+}  // namespace bertc::cli
+
+int main(int argc, char** argv) {
+  try {
+    return bertc::cli::Dispatch(argc, argv);
+  } catch (const bertc::cli::UsageError& e) {
+    std::fprintf(stderr, "bertc: %s\n", e.what());
+    return 2;
+  } catch (const bertc::cli::ExitError& e) {
+    if (*e.what()) std::fprintf(stderr, "bertc: %s\n", e.what());
+    return e.code;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bertc: %s\n", e.what());
+    return 1;
+  }
+}
