@@ -59,7 +59,8 @@ case "$mode" in
     ;;
   vendor)
     cmake -S "$src/tests/install/vendor_host" -B "$tmp/b" "${gen[@]}" -DBERTC_SOURCE_DIR="$src" \
-      -DSAMPLE_SOURCE="$sample" -DUSE_FETCHCONTENT="${USE_FETCHCONTENT:-ON}" -DCMAKE_BUILD_TYPE=Release >/dev/null
+      -DSAMPLE_SOURCE="$sample" -DUSE_FETCHCONTENT="${USE_FETCHCONTENT:-ON}" -DCMAKE_BUILD_TYPE=Release \
+      -DBERTC_WERROR="${BERTC_VENDOR_WERROR:-OFF}" >/dev/null
     cmake --build "$tmp/b" --target host -j "${BERTC_VENDOR_JOBS:-2}" >/dev/null
     "$tmp/b/host"
     if readelf -d "$tmp/b/host" | grep 'libbertc'; then echo "host links libbertc dynamically"; exit 1; fi
