@@ -14,8 +14,22 @@ import tempfile
 import time
 
 import torch
+import torch.optim.lr_scheduler as _lrs
+
+# transformers 4.49's Trainer imports LRScheduler, which torch 1.13 (Debian) still calls _LRScheduler.
+if not hasattr(_lrs, "LRScheduler"):
+    _lrs.LRScheduler = _lrs._LRScheduler
 from transformers import (BertConfig, BertForMaskedLM, BertTokenizerFast, DataCollatorForLanguageModeling,
                           Trainer, TrainerCallback, TrainingArguments)
+
+
+class PlainLoaderTrainer(Trainer):
+    """transformers 4.49 passes prefetch_factor=None to DataLoader, which torch 1.13 rejects with
+    num_workers=0; build the same (shuffled, collated) loader without it."""
+
+    def get_train_dataloader(self):
+        return torch.utils.data.DataLoader(self.train_dataset, batch_size=self._train_batch_size, shuffle=True,
+                                           collate_fn=self.data_collator, num_workers=0)
 
 
 class Clock(TrainerCallback):
@@ -58,7 +72,7 @@ def main():
         args = TrainingArguments(output_dir=out, per_device_train_batch_size=a.batch, max_steps=a.steps + a.warmup,
                                  learning_rate=1e-4, logging_steps=10**6, save_strategy="no", report_to=[],
                                  use_cpu=True, dataloader_num_workers=0, seed=42, disable_tqdm=True)
-        trainer = Trainer(model=model, args=args, train_dataset=data,
+        trainer = PlainLoaderTrainer(model=model, args=args, train_dataset=data,
                           data_collator=DataCollatorForLanguageModeling(tok, mlm_probability=0.15),
                           callbacks=[clock])
         trainer.train()
