@@ -88,8 +88,8 @@ int main(int argc, char** argv) try {
         });
         for (size_t c : counts) tokens += c;
       } else {
-        const auto encs = tok->EncodeBatch(lines, nullptr, opt);
-        for (const auto& e : encs) tokens += e.size();
+        const auto batch = tok->EncodeBatchFlat(lines, nullptr, opt);  // what bert_tokenizer_encode_batch returns
+        for (const auto& r : batch.rows()) tokens += r.length;
       }
       best = std::min(best, Now() - t0);
     }

@@ -14,14 +14,10 @@
 #include "tokenizer/trainer.h"
 #include "tokenizer/unicode.h"
 
-// A flat list of rows: each input's main encoding followed by its overflow windows.
+// A flat list of rows: each input's main encoding followed by its overflow windows. The arrays of
+// all rows live in a few shared blocks (bertc::tok::EncodingBatch), not in per-row vectors.
 struct bert_encoding {
-  struct Row {
-    bertc::tok::Encoding enc;  // overflowing is empty here (flattened)
-    size_t input = 0;
-    bool overflow = false;
-  };
-  std::vector<Row> rows;
+  bertc::tok::EncodingBatch batch;
 };
 
 static_assert(sizeof(bert_offset) == sizeof(bertc::tok::Offset), "bert_offset layout");
@@ -128,20 +124,9 @@ std::string_view Text(const char* s, const size_t* lengths, size_t i, const char
   return lengths != nullptr ? std::string_view(s, lengths[i]) : std::string_view(s);
 }
 
-std::unique_ptr<bert_encoding> Flatten(std::vector<bertc::tok::Encoding>&& encs) {
-  auto out = std::make_unique<bert_encoding>();
-  for (size_t i = 0; i < encs.size(); ++i) {
-    std::vector<bertc::tok::Encoding> over = std::move(encs[i].overflowing);
-    encs[i].overflowing.clear();
-    out->rows.push_back({std::move(encs[i]), i, false});
-    for (auto& o : over) out->rows.push_back({std::move(o), i, true});
-  }
-  return out;
-}
-
-const bert_encoding::Row* RowOf(const bert_encoding* enc, size_t row) {
-  if (enc == nullptr || row >= enc->rows.size()) return nullptr;
-  return &enc->rows[row];
+const bertc::tok::EncodingBatch::Row* RowOf(const bert_encoding* enc, size_t row) {
+  if (enc == nullptr || row >= enc->batch.size()) return nullptr;
+  return &enc->batch.row(row);
 }
 
 // Prefixes a UTF-8 error with the batch index so callers know which input is bad.
@@ -258,9 +243,11 @@ BERT_API bert_status bert_tokenizer_encode(const bert_tokenizer* tokenizer, cons
     const auto p = CopyParams(params, bert_encode_params_default(), "params");
     const std::string_view a(text == nullptr ? "" : text, text_len);
     const std::string_view b(pair == nullptr ? "" : pair, pair == nullptr ? 0 : pair_len);
-    std::vector<bertc::tok::Encoding> encs;
-    encs.push_back(tokenizer->impl->Encode(a, pair != nullptr ? &b : nullptr, ToEncodeOptions(p)));
-    *out = Flatten(std::move(encs)).release();
+    const std::vector<std::string_view> as{a};
+    const std::vector<std::string_view> bs{b};
+    auto enc = std::make_unique<bert_encoding>();
+    enc->batch = tokenizer->impl->EncodeBatchFlat(as, pair != nullptr ? &bs : nullptr, ToEncodeOptions(p));
+    *out = enc.release();
   });
 }
 
@@ -288,45 +275,47 @@ BERT_API bert_status bert_tokenizer_encode_batch(const bert_tokenizer* tokenizer
         return 0;
       });
     }
-    *out = Flatten(tokenizer->impl->EncodeBatch(a, pairs != nullptr ? &b : nullptr, opt)).release();
+    auto enc = std::make_unique<bert_encoding>();
+    enc->batch = tokenizer->impl->EncodeBatchFlat(a, pairs != nullptr ? &b : nullptr, opt);
+    *out = enc.release();
   });
 }
 
-BERT_API size_t bert_encoding_count(const bert_encoding* enc) { return enc == nullptr ? 0 : enc->rows.size(); }
+BERT_API size_t bert_encoding_count(const bert_encoding* enc) { return enc == nullptr ? 0 : enc->batch.size(); }
 
 BERT_API size_t bert_encoding_length(const bert_encoding* enc, size_t row) {
   const auto* r = RowOf(enc, row);
-  return r == nullptr ? 0 : r->enc.size();
+  return r == nullptr ? 0 : r->length;
 }
 
 BERT_API const int32_t* bert_encoding_ids(const bert_encoding* enc, size_t row) {
   const auto* r = RowOf(enc, row);
-  return r == nullptr ? nullptr : r->enc.ids.data();
+  return r == nullptr ? nullptr : r->ids;
 }
 
 BERT_API const int32_t* bert_encoding_type_ids(const bert_encoding* enc, size_t row) {
   const auto* r = RowOf(enc, row);
-  return r == nullptr ? nullptr : r->enc.type_ids.data();
+  return r == nullptr ? nullptr : r->type_ids;
 }
 
 BERT_API const int32_t* bert_encoding_attention_mask(const bert_encoding* enc, size_t row) {
   const auto* r = RowOf(enc, row);
-  return r == nullptr ? nullptr : r->enc.attention_mask.data();
+  return r == nullptr ? nullptr : r->attention_mask;
 }
 
 BERT_API const int32_t* bert_encoding_special_tokens_mask(const bert_encoding* enc, size_t row) {
   const auto* r = RowOf(enc, row);
-  return r == nullptr ? nullptr : r->enc.special_tokens_mask.data();
+  return r == nullptr ? nullptr : r->special_tokens_mask;
 }
 
 BERT_API const bert_offset* bert_encoding_offsets(const bert_encoding* enc, size_t row) {
   const auto* r = RowOf(enc, row);
-  return r == nullptr ? nullptr : reinterpret_cast<const bert_offset*>(r->enc.offsets.data());
+  return r == nullptr ? nullptr : reinterpret_cast<const bert_offset*>(r->offsets);
 }
 
 BERT_API const int8_t* bert_encoding_sequence_ids(const bert_encoding* enc, size_t row) {
   const auto* r = RowOf(enc, row);
-  return r == nullptr ? nullptr : r->enc.sequence_ids.data();
+  return r == nullptr ? nullptr : r->sequence_ids;
 }
 
 BERT_API size_t bert_encoding_input_index(const bert_encoding* enc, size_t row) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace bertc::tok {
@@ -32,6 +33,54 @@ struct Encoding {
   void Push(int32_t id, Offset off, int32_t type_id, int32_t special, int8_t seq, int32_t attention = 1);
   // Appends all tokens of `other` (not its overflowing windows).
   void AppendTokens(const Encoding& other);
+};
+
+// Many encodings stored flat, as the C ABI exposes them: each row (an input's encoding, or one of
+// its overflow windows) is a slice of six arrays that live in a few shared blocks (one allocation
+// per block of rows instead of six vectors per row).
+class EncodingBatch {
+ public:
+  struct Row {
+    const int32_t* ids = nullptr;
+    const int32_t* type_ids = nullptr;
+    const int32_t* attention_mask = nullptr;
+    const int32_t* special_tokens_mask = nullptr;
+    const Offset* offsets = nullptr;
+    const int8_t* sequence_ids = nullptr;
+    size_t length = 0;
+    size_t input = 0;       // index of the input this row belongs to
+    bool overflow = false;  // an overflow window (not the main encoding)
+  };
+  // Writable arrays of `tokens` tokens inside one block.
+  struct Span {
+    int32_t* ids;
+    int32_t* type_ids;
+    int32_t* attention_mask;
+    int32_t* special_tokens_mask;
+    Offset* offsets;
+    int8_t* sequence_ids;
+  };
+
+  EncodingBatch() = default;
+  // Flattens encodings (each followed by its overflow windows) into one block.
+  static EncodingBatch FromEncodings(const std::vector<Encoding>& encs);
+
+  size_t size() const { return rows_.size(); }
+  const Row& row(size_t r) const { return rows_[r]; }
+  const std::vector<Row>& rows() const { return rows_; }
+  // Copy of row r as an Encoding (tests, convenience).
+  Encoding ToEncoding(size_t r) const;
+
+  // Building: a new block with room for `tokens` tokens. Blocks never move once allocated.
+  Span AllocateBlock(size_t tokens);
+  std::vector<Row>& mutable_rows() { return rows_; }
+  void ResizeBlocks(size_t n) { blocks_.resize(n); }
+  // Like AllocateBlock but stored at blocks_[index] (thread-safe for distinct indices after ResizeBlocks).
+  Span AllocateBlockAt(size_t index, size_t tokens);
+
+ private:
+  std::vector<Row> rows_;
+  std::vector<std::unique_ptr<unsigned char[]>> blocks_;
 };
 
 enum class TruncationStrategy { kNone, kLongestFirst, kOnlyFirst, kOnlySecond };

@@ -50,6 +50,11 @@ Normalizer::Normalizer(NormalizerOptions options) : options_(options), strip_acc
     if (options_.lowercase && c >= 'A' && c <= 'Z') c += 32;
     ascii_action_[b] = action;
     ascii_map_[b] = static_cast<uint8_t>(c);
+    const uint8_t cls = CharClasses(c);
+    ascii_kind_[b] = action == kDrop                                    ? kDropByte
+                     : (action == kSpace || (cls & kClassWhitespace))   ? kBoundaryByte
+                     : (cls & kClassPunctuation)                        ? kPunctByte
+                                                                        : kWordByte;
   }
   if (strip_accents_) (void)Nfd();  // fail early, not inside an encode
 }
@@ -96,17 +101,99 @@ int Normalizer::Normalize(char32_t c, char32_t out[kMaxExpansion]) const {
   return StripAndLower(c, out);
 }
 
+int Normalizer::Clean(char32_t c) const {
+  if (!options_.clean_text) return 0;
+  if (c == 0 || c == 0xFFFD || IsControl(c)) return 1;
+  return IsWhitespace(c) ? 2 : 0;
+}
+
+int Normalizer::Decompose(char32_t c, char32_t out[kMaxExpansion], uint8_t ccc[kMaxExpansion]) const {
+  const icu::Normalizer2& nfd = Nfd();
+  const auto uc = static_cast<UChar32>(c);
+  if (c >= 0xC0 && !nfd.isInert(uc)) {
+    icu::UnicodeString d;
+    if (nfd.getDecomposition(uc, d)) {
+      int n = 0;
+      for (int32_t i = 0; i < d.length() && n < kMaxExpansion / 2; i = d.moveIndex32(i, 1)) {
+        const UChar32 dc = d.char32At(i);
+        out[n] = static_cast<char32_t>(dc);
+        ccc[n] = u_getCombiningClass(dc);
+        ++n;
+      }
+      return n;
+    }
+  }
+  out[0] = c;
+  ccc[0] = c < 0x300 ? 0 : u_getCombiningClass(uc);
+  return 1;
+}
+
+int Normalizer::Lower(char32_t c, char32_t out[2]) const {
+  if (!options_.lowercase) {
+    out[0] = c;
+    return 1;
+  }
+  return Lowercase(c, out);
+}
+
+bool AccentStripper::IsMn(char32_t c) { return IsNonspacingMark(c); }
+
+void AccentStripper::Reorder() {
+  // Insertion sort inside each run of non-starters (runs are short); stable, as NFD requires.
+  const size_t n = items_.size();
+  for (size_t i = 1; i < n; ++i) {
+    const Item x = items_[i];
+    if (x.ccc == 0) continue;
+    size_t j = i;
+    while (j > 0 && items_[j - 1].ccc > x.ccc) {
+      items_[j] = items_[j - 1];
+      --j;
+    }
+    items_[j] = x;
+  }
+}
+
 std::string Normalizer::NormalizeString(std::string_view text) const {
   std::string out;
   out.reserve(text.size());
   char32_t buf[kMaxExpansion];
+  if (!strip_accents_) {
+    for (size_t i = 0; i < text.size();) {
+      size_t len;
+      const char32_t c = DecodeUtf8(text.data() + i, &len);
+      i += len;
+      const int n = Normalize(c, buf);
+      for (int k = 0; k < n; ++k) AppendUtf8(buf[k], &out);
+    }
+    return out;
+  }
+  AccentStripper strip;
+  strip.Reset(0);
+  auto emit = [&](char32_t c, uint32_t, uint32_t) { AppendUtf8(c, &out); };
   for (size_t i = 0; i < text.size();) {
     size_t len;
     const char32_t c = DecodeUtf8(text.data() + i, &len);
+    const auto start = static_cast<uint32_t>(i), end = static_cast<uint32_t>(i + len);
     i += len;
-    const int n = Normalize(c, buf);
-    for (int k = 0; k < n; ++k) AppendUtf8(buf[k], &out);
+    const int clean = Clean(c);
+    if (clean == 1) continue;
+    if (clean == 2) {
+      strip.Flush(*this, emit);
+      strip.NoteBypass(start, end);
+      out += ' ';
+      continue;
+    }
+    if (options_.handle_chinese_chars && IsChineseChar(c)) {
+      strip.Flush(*this, emit);
+      out += ' ';
+      strip.Add(*this, c, start, end, emit);
+      strip.Flush(*this, emit);
+      out += ' ';
+      continue;
+    }
+    strip.Add(*this, c, start, end, emit);
   }
+  strip.Flush(*this, emit);
   return out;
 }
 

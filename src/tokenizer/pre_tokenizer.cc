@@ -8,7 +8,8 @@ std::vector<std::pair<std::string, std::pair<size_t, size_t>>> PreTokenize(std::
   std::vector<std::pair<std::string, std::pair<size_t, size_t>>> out;
   WordBuffer word;
   SplitWords(text, 0, norm, word, [&](const WordBuffer& w) {
-    out.push_back({w.bytes, {w.orig_start.front(), w.orig_end.back()}});
+    const auto span = w.Span(0, w.bytes.size());
+    out.push_back({std::string(w.bytes.view()), {span.first, span.second}});
   });
   return out;
 }

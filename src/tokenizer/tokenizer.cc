@@ -1,5 +1,7 @@
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "common/error.h"
@@ -90,33 +92,47 @@ Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerConfig config, std
   post_.pad_id = pad_id_ < 0 ? 0 : pad_id_;
 }
 
-void Tokenizer::EncodeInto(std::string_view text, int8_t seq, bool split_special, Encoding* out) const {
-  ValidateUtf8(text, seq == 1 ? "second text" : "text");
-  if (text.size() > 0xFFFFFFF0u) throw InvalidArgument("a text longer than 4 GiB cannot be encoded");
+template <class Sink>
+void Tokenizer::EncodeTokens(std::string_view text, bool split_special, bool offsets, Sink&& sink) const {
   Scratch& s = ThreadScratch();
-  s.word.track_offsets = true;
+  s.word.track_offsets = offsets;
   auto encode_segment = [&](size_t begin, size_t end) {
     SplitWords(text.substr(begin, end - begin), static_cast<uint32_t>(begin), normalizer_, s.word,
                [&](const WordBuffer& w) {
                  s.pieces.clear();
                  model_->Encode(w.bytes, w.chars, &s.pieces);
-                 for (const WordPiece& p : s.pieces) {
-                   out->Push(p.id, {w.orig_start[p.start], w.orig_end[p.end - 1]}, seq, 0, seq);
+                 if (!offsets) {
+                   for (const WordPiece& p : s.pieces) sink(p.id, Offset{});
+                 } else if (w.identity) {
+                   for (const WordPiece& p : s.pieces) sink(p.id, Offset{w.origin + p.start, w.origin + p.end});
+                 } else {
+                   for (const WordPiece& p : s.pieces) {
+                     const auto span = w.Span(p.start, p.end);
+                     sink(p.id, Offset{span.first, span.second});
+                   }
                  }
                });
   };
   const AddedTokenMatcher& m = split_special ? nonspecial_matcher_ : matcher_;
-  s.matches.clear();
-  m.FindAll(text, &s.matches);
   size_t pos = 0;
-  // Copy: encode_segment reuses the scratch (not the matches), but keep the loop obviously safe.
-  for (size_t k = 0; k < s.matches.size(); ++k) {
-    const AddedMatch match = s.matches[k];
-    if (match.start > pos) encode_segment(pos, match.start);
-    out->Push(match.id, {match.start, match.end}, seq, 0, seq);
-    pos = match.end;
+  if (!m.empty()) {
+    s.matches.clear();
+    m.FindAll(text, &s.matches);
+    // Copy each match: encode_segment reuses the scratch (not the matches), but keep it obviously safe.
+    for (size_t k = 0; k < s.matches.size(); ++k) {
+      const AddedMatch match = s.matches[k];
+      if (match.start > pos) encode_segment(pos, match.start);
+      sink(match.id, Offset{match.start, match.end});
+      pos = match.end;
+    }
   }
   if (pos < text.size()) encode_segment(pos, text.size());
+}
+
+void Tokenizer::EncodeInto(std::string_view text, int8_t seq, bool split_special, Encoding* out) const {
+  ValidateUtf8(text, seq == 1 ? "second text" : "text");
+  if (text.size() > 0xFFFFFFF0u) throw InvalidArgument("a text longer than 4 GiB cannot be encoded");
+  EncodeTokens(text, split_special, true, [&](int32_t id, Offset off) { out->Push(id, off, seq, 0, seq); });
 }
 
 Encoding Tokenizer::EncodeRaw(std::string_view text, int8_t seq, bool split_special_tokens) const {
@@ -129,27 +145,7 @@ Encoding Tokenizer::EncodeRaw(std::string_view text, int8_t seq, bool split_spec
 void Tokenizer::EncodeIds(std::string_view text, std::vector<int32_t>* ids, bool split_special_tokens) const {
   ValidateUtf8(text, "text");
   if (text.size() > 0xFFFFFFF0u) throw InvalidArgument("a text longer than 4 GiB cannot be encoded");
-  Scratch& s = ThreadScratch();
-  s.word.track_offsets = false;
-  auto encode_segment = [&](size_t begin, size_t end) {
-    SplitWords(text.substr(begin, end - begin), 0, normalizer_, s.word, [&](const WordBuffer& w) {
-      s.pieces.clear();
-      model_->Encode(w.bytes, w.chars, &s.pieces);
-      for (const WordPiece& p : s.pieces) ids->push_back(p.id);
-    });
-  };
-  const AddedTokenMatcher& m = split_special_tokens ? nonspecial_matcher_ : matcher_;
-  s.matches.clear();
-  m.FindAll(text, &s.matches);
-  size_t pos = 0;
-  for (size_t k = 0; k < s.matches.size(); ++k) {
-    const AddedMatch match = s.matches[k];
-    if (match.start > pos) encode_segment(pos, match.start);
-    ids->push_back(match.id);
-    pos = match.end;
-  }
-  if (pos < text.size()) encode_segment(pos, text.size());
-  s.word.track_offsets = true;
+  EncodeTokens(text, split_special_tokens, false, [&](int32_t id, Offset) { ids->push_back(id); });
 }
 
 size_t Tokenizer::ResolveMaxLength(const EncodeOptions& options) const {
@@ -206,6 +202,90 @@ std::vector<Encoding> Tokenizer::EncodeBatch(const std::vector<std::string_view>
     PadBatch(&out, options.padding, length, options.pad_to_multiple_of, options.padding_side, post_.pad_id,
              post_.pad_type_id);
   }
+  return out;
+}
+
+EncodingBatch Tokenizer::EncodeBatchFlat(const std::vector<std::string_view>& texts,
+                                        const std::vector<std::string_view>* pairs,
+                                        const EncodeOptions& options) const {
+  if (pairs != nullptr || options.truncation != TruncationStrategy::kNone ||
+      options.padding != PaddingStrategy::kNone) {
+    return EncodingBatch::FromEncodings(EncodeBatch(texts, pairs, options));
+  }
+  // Common case: [CLS] A [SEP] per input, no overflow. Rows are encoded in blocks of `grain`
+  // inputs: ids and offsets go to thread-local scratch, then into one exactly sized allocation
+  // per block, where the constant columns are filled in.
+  for (size_t i = 0; i < texts.size(); ++i) {
+    ValidateUtf8(texts[i], "text");
+    if (texts[i].size() > 0xFFFFFFF0u) throw InvalidArgument("a text longer than 4 GiB cannot be encoded");
+  }
+  const bool add_special = options.add_special_tokens && post_.enabled;
+  const size_t n = texts.size();
+  const int threads = ResolveThreads(options.threads);
+  const size_t grain = std::max<size_t>(1, std::min<size_t>(256, n / (static_cast<size_t>(threads) * 8) + 1));
+  EncodingBatch out;
+  auto& rows = out.mutable_rows();
+  rows.resize(n);
+  out.ResizeBlocks((n + grain - 1) / grain);
+  auto block = [&](size_t begin, size_t end) {
+    struct Local {
+      std::vector<int32_t> ids;
+      std::vector<Offset> offsets;
+      std::vector<size_t> lengths;
+    };
+    thread_local Local local;
+    local.ids.clear();
+    local.offsets.clear();
+    local.lengths.clear();
+    for (size_t i = begin; i < end; ++i) {
+      const size_t mark = local.ids.size();
+      if (add_special) {
+        local.ids.push_back(post_.cls_id);
+        local.offsets.push_back({0, 0});
+      }
+      EncodeTokens(texts[i], options.split_special_tokens, true, [&](int32_t id, Offset off) {
+        local.ids.push_back(id);
+        local.offsets.push_back(off);
+      });
+      if (add_special) {
+        local.ids.push_back(post_.sep_id);
+        local.offsets.push_back({0, 0});
+      }
+      local.lengths.push_back(local.ids.size() - mark);
+    }
+    const size_t total = local.ids.size();
+    const EncodingBatch::Span sp = out.AllocateBlockAt(begin / grain, total);
+    if (total > 0) {
+      std::memcpy(sp.ids, local.ids.data(), total * sizeof(int32_t));
+      std::memcpy(sp.offsets, local.offsets.data(), total * sizeof(Offset));
+    }
+    std::fill(sp.type_ids, sp.type_ids + total, 0);
+    std::fill(sp.attention_mask, sp.attention_mask + total, 1);
+    std::fill(sp.special_tokens_mask, sp.special_tokens_mask + total, 0);
+    std::fill(sp.sequence_ids, sp.sequence_ids + total, int8_t{0});
+    size_t at = 0;
+    for (size_t i = begin; i < end; ++i) {
+      const size_t len = local.lengths[i - begin];
+      if (add_special) {
+        sp.special_tokens_mask[at] = sp.special_tokens_mask[at + len - 1] = 1;
+        sp.sequence_ids[at] = sp.sequence_ids[at + len - 1] = -1;
+      }
+      EncodingBatch::Row& r = rows[i];
+      r.ids = sp.ids + at;
+      r.type_ids = sp.type_ids + at;
+      r.attention_mask = sp.attention_mask + at;
+      r.special_tokens_mask = sp.special_tokens_mask + at;
+      r.offsets = sp.offsets + at;
+      r.sequence_ids = sp.sequence_ids + at;
+      r.length = len;
+      r.input = i;
+      r.overflow = false;
+      at += len;
+    }
+  };
+  ParallelForRange(n, threads, grain, [&](size_t begin, size_t end) {
+    for (size_t b = begin; b < end; b += grain) block(b, std::min(end, b + grain));
+  });
   return out;
 }
 

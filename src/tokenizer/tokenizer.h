@@ -79,6 +79,11 @@ class Tokenizer {
   std::vector<Encoding> EncodeBatch(const std::vector<std::string_view>& texts,
                                     const std::vector<std::string_view>* pairs, const EncodeOptions& options) const;
 
+  // Same results as EncodeBatch, stored flat (what the C ABI returns). Inputs without a pair,
+  // truncation or padding — the common case — are encoded straight into the flat blocks.
+  EncodingBatch EncodeBatchFlat(const std::vector<std::string_view>& texts, const std::vector<std::string_view>* pairs,
+                                const EncodeOptions& options) const;
+
   // Fast path: appends the word-piece ids of `text` (no [CLS]/[SEP], no truncation) to `ids`.
   // Special tokens in the text are matched unless split_special_tokens. Throws Utf8Error.
   void EncodeIds(std::string_view text, std::vector<int32_t>* ids, bool split_special_tokens = false) const;
@@ -111,6 +116,9 @@ class Tokenizer {
  private:
   size_t ResolveMaxLength(const EncodeOptions& options) const;
   void EncodeInto(std::string_view text, int8_t seq, bool split_special, Encoding* out) const;
+  // Calls sink(id, Offset) for every raw token of `text` (valid UTF-8, checked by the caller).
+  template <class Sink>
+  void EncodeTokens(std::string_view text, bool split_special, bool offsets, Sink&& sink) const;
 
   TokenizerConfig config_;
   Vocab vocab_;

@@ -31,7 +31,15 @@ void CountLines(const std::vector<std::string_view>& lines, size_t begin, size_t
   for (size_t i = begin; i < end; ++i) {
     const size_t bad = FindInvalidUtf8(lines[i]);
     if (bad != std::string_view::npos) throw Utf8Error(where(i, bad));
-    SplitWords(lines[i], 0, norm, word, [&](const WordBuffer& w) { ++(*out)[w.bytes]; });
+    SplitWords(lines[i], 0, norm, word, [&](const WordBuffer& w) {
+      const std::string_view v = w.bytes.view();
+      auto it = out->find(absl::string_view(v.data(), v.size()));
+      if (it != out->end()) {
+        ++it->second;
+      } else {
+        out->emplace(std::string(v), 1);
+      }
+    });
   }
 }
 

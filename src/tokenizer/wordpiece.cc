@@ -120,6 +120,11 @@ void WordPieceModel::Build() {
       edge_bytes_.push_back(byte);
       edge_child_.push_back(child);
     }
+    if (node == root_ || node == suffix_root_ || list.size() >= kDenseMinEdges) {
+      nodes_[node].dense = static_cast<uint32_t>(dense_.size() / 256);
+      dense_.resize(dense_.size() + 256, kNone);
+      for (const auto& [byte, child] : list) dense_[dense_.size() - 256 + byte] = child;
+    }
   }
   frozen_ = true;
   edges_ = {};

@@ -79,27 +79,31 @@ class WordPieceModel {
     uint32_t token_len = 0;    // bytes of the word the token consumes
     uint32_t edge_begin = 0;   // edges in edge_bytes_/edge_child_ (after Freeze)
     uint32_t edge_count = 0;
+    uint32_t dense = kNone;    // after Freeze, nodes with many edges: 256 children at dense_[dense * 256]
   };
+  static constexpr uint32_t kDenseMinEdges = 8;
   struct Pop {
     int32_t id;
     uint32_t len;
   };
 
   uint32_t Child(uint32_t node, unsigned char byte) const {
+    if (frozen_) {
+      // Frozen: both roots and every busy node have a dense table; the others keep their edges
+      // contiguous and sorted by byte (cache-friendly, no hashing).
+      const Node& n = nodes_[node];
+      if (n.dense != kNone) return dense_[static_cast<size_t>(n.dense) * 256 + byte];
+      const unsigned char* b = edge_bytes_.data() + n.edge_begin;
+      for (uint32_t k = 0; k < n.edge_count; ++k) {
+        if (b[k] == byte) return edge_child_[n.edge_begin + k];
+        if (b[k] > byte) break;
+      }
+      return kNone;
+    }
     if (node == root_) return root_children_[byte];
     if (node == suffix_root_) return suffix_children_[byte];
-    if (!frozen_) {
-      auto it = edges_.find((static_cast<uint64_t>(node) << 8) | byte);
-      return it == edges_.end() ? kNone : it->second;
-    }
-    // Frozen: the node's edges are contiguous and sorted by byte (cache-friendly, no hashing).
-    const Node& n = nodes_[node];
-    const unsigned char* b = edge_bytes_.data() + n.edge_begin;
-    for (uint32_t k = 0; k < n.edge_count; ++k) {
-      if (b[k] == byte) return edge_child_[n.edge_begin + k];
-      if (b[k] > byte) break;
-    }
-    return kNone;
+    auto it = edges_.find((static_cast<uint64_t>(node) << 8) | byte);
+    return it == edges_.end() ? kNone : it->second;
   }
   uint32_t AddChild(uint32_t node, unsigned char byte, std::vector<std::vector<std::pair<unsigned char, uint32_t>>>* kids);
   void Build();
@@ -117,6 +121,7 @@ class WordPieceModel {
   bool frozen_ = false;
   std::vector<unsigned char> edge_bytes_;
   std::vector<uint32_t> edge_child_;
+  std::vector<uint32_t> dense_;
 };
 
 }  // namespace bertc::tok

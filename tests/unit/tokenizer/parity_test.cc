@@ -92,6 +92,123 @@ TEST(HardSetParity, EncodeAndDecodeMatchHf) {
   }
 }
 
+// Accent stripping is NFD over the whole text: combining marks from different input characters
+// are canonically reordered and HF's offsets follow positions (gen_nfd_reorder.py).
+TEST(NfdReorderParity, MatchesHf) {
+  const std::string path = FixturePath("nfd_reorder/cases.json");
+  if (!FileExists(path)) GTEST_SKIP() << "fixture missing: " << path;
+  const Json j = Json::parse(Slurp(path));
+  size_t checked = 0;
+  for (const char* name : {"lower", "cased"}) {
+    auto tok = Tokenizer::Load(FixturePath(std::string("nfd_reorder/") + name + "/tokenizer.json"));
+    ASSERT_TRUE(tok->normalizer().strip_accents());
+    std::vector<std::string> texts;
+    for (const Json& c : j["results"][name]) {
+      const std::string text = c["text"].get<std::string>();
+      texts.push_back(text);
+      SCOPED_TRACE(std::string(name) + ": " + Json(text).dump());
+      EXPECT_EQ(tok->normalizer().NormalizeString(text), c["normalized"].get<std::string>());
+      const Encoding e = tok->Encode(text, nullptr, EncodeOptions{});
+      EXPECT_EQ(e.ids, c["ids"].get<std::vector<int32_t>>());
+      std::vector<std::vector<size_t>> offs;
+      for (const Offset& o : e.offsets) offs.push_back({o.start, o.end});
+      EXPECT_EQ(offs, c["offsets"].get<std::vector<std::vector<size_t>>>());
+      ++checked;
+    }
+    // The flat batch path (C ABI) gives the same rows.
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    EncodeOptions two;
+    two.threads = 2;
+    const EncodingBatch flat = tok->EncodeBatchFlat(views, nullptr, two);
+    ASSERT_EQ(flat.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const Json& c = j["results"][name][i];
+      const Encoding e = flat.ToEncoding(i);
+      EXPECT_EQ(e.ids, c["ids"].get<std::vector<int32_t>>()) << i;
+      std::vector<std::vector<size_t>> offs;
+      for (const Offset& o : e.offsets) offs.push_back({o.start, o.end});
+      EXPECT_EQ(offs, c["offsets"].get<std::vector<std::vector<size_t>>>()) << i;
+    }
+  }
+  EXPECT_GT(checked, 600u);
+}
+
+void ExpectSameRow(const Encoding& got, const Encoding& want, const std::string& where) {
+  EXPECT_EQ(got.ids, want.ids) << where;
+  EXPECT_EQ(got.type_ids, want.type_ids) << where;
+  EXPECT_EQ(got.attention_mask, want.attention_mask) << where;
+  EXPECT_EQ(got.special_tokens_mask, want.special_tokens_mask) << where;
+  EXPECT_EQ(got.offsets, want.offsets) << where;
+  EXPECT_EQ(got.sequence_ids, want.sequence_ids) << where;
+}
+
+// EncodeBatchFlat (the arena the C ABI returns) equals EncodeBatch row for row, on the Brown test
+// split and the hard set, with and without special tokens, on 1 and 3 threads.
+TEST(FlatBatch, MatchesEncodeBatch) {
+  std::vector<std::string> texts;
+  const std::string test = BrownPath("test.txt");
+  if (FileExists(test)) texts = Lines(test);
+  const std::string hard = FixturePath("hard_inputs.json");
+  if (FileExists(hard)) {
+    for (const Json& t : Json::parse(Slurp(hard))) texts.push_back(t.get<std::string>());
+  }
+  texts.push_back("");
+  texts.push_back("a[MASK]b [SEP] caf\xc3\xa9");
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  for (const char* name : {"hf_brown_8000", "bert_base_uncased"}) {
+    auto tok = Tokenizer::Load(FixturePath(std::string(name) + "/tokenizer.json"));
+    for (int variant = 0; variant < 4; ++variant) {
+      EncodeOptions opt;
+      opt.add_special_tokens = variant % 2 == 0;
+      opt.split_special_tokens = variant == 3;
+      opt.threads = variant < 2 ? 1 : 3;
+      const auto want = tok->EncodeBatch(views, nullptr, opt);
+      const EncodingBatch got = tok->EncodeBatchFlat(views, nullptr, opt);
+      ASSERT_EQ(got.size(), want.size());
+      size_t bad = 0;
+      for (size_t i = 0; i < want.size() && bad < 5; ++i) {
+        const Encoding g = got.ToEncoding(i);
+        EXPECT_EQ(got.row(i).input, i);
+        EXPECT_FALSE(got.row(i).overflow);
+        if (g.ids != want[i].ids || g.offsets != want[i].offsets || g.type_ids != want[i].type_ids ||
+            g.special_tokens_mask != want[i].special_tokens_mask || g.attention_mask != want[i].attention_mask ||
+            g.sequence_ids != want[i].sequence_ids) {
+          ++bad;
+          ExpectSameRow(g, want[i], std::string(name) + " variant " + std::to_string(variant) + " row " +
+                                        std::to_string(i) + ": " + texts[i]);
+        }
+      }
+    }
+    // Pairs / truncation / padding go through EncodeBatch and are flattened with their overflows.
+    EncodeOptions trunc;
+    trunc.truncation = TruncationStrategy::kLongestFirst;
+    trunc.max_length = 16;
+    trunc.stride = 1;
+    trunc.return_overflowing = true;
+    trunc.padding = PaddingStrategy::kLongest;
+    std::vector<std::string_view> a(views.begin(), views.begin() + std::min<size_t>(50, views.size()));
+    std::vector<std::string_view> b(a.rbegin(), a.rend());
+    const auto want = tok->EncodeBatch(a, &b, trunc);
+    const EncodingBatch got = tok->EncodeBatchFlat(a, &b, trunc);
+    size_t row = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_LT(row, got.size());
+      ExpectSameRow(got.ToEncoding(row), want[i], "pair " + std::to_string(i));
+      EXPECT_EQ(got.row(row).input, i);
+      EXPECT_FALSE(got.row(row).overflow);
+      ++row;
+      for (const Encoding& o : want[i].overflowing) {
+        ASSERT_LT(row, got.size());
+        ExpectSameRow(got.ToEncoding(row), o, "pair " + std::to_string(i) + " overflow");
+        EXPECT_EQ(got.row(row).input, i);
+        EXPECT_TRUE(got.row(row).overflow);
+        ++row;
+      }
+    }
+    EXPECT_EQ(row, got.size());
+  }
+}
+
 Encoding FromJson(const Json& j) {
   Encoding e;
   e.ids = j["ids"].get<std::vector<int32_t>>();

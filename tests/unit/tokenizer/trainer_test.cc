@@ -2,6 +2,7 @@
 // bad input, and the likelihood algorithm.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "common/error.h"
@@ -134,6 +135,66 @@ TEST(Trainer, TieBreakIsDocumentedOrder) {
   o.vocab_size = 11;
   v = BuildVocab(CountWordsInLines(Views(lines), o), o);
   EXPECT_EQ(v.back(), "cd");
+}
+
+// A small corpus with many equal pair counts (ties), accents, CJK and punctuation: the `hf` trainer
+// must write byte-identical vocab.txt files whatever the thread count (word counting is split
+// between threads, and hash-map iteration order must not leak into the merges).
+std::vector<std::string> TieHeavyCorpus() {
+  static const char* const kSyllables[] = {"ka", "ri", "to", "ne", "su", "mi", "ra", "lo", "be", "du",
+                                           "Caf\xc3\xa9", "na\xc3\xafve", "\xe4\xb8\xad", "x", "qu", "zz"};
+  std::vector<std::string> lines;
+  uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  for (int l = 0; l < 3000; ++l) {
+    std::string line;
+    const int words = 1 + static_cast<int>(next() % 9);
+    for (int w = 0; w < words; ++w) {
+      if (w) line += (next() % 7 == 0) ? ", " : " ";
+      const int syl = 1 + static_cast<int>(next() % 4);
+      for (int k = 0; k < syl; ++k) line += kSyllables[next() % 16];
+    }
+    if (next() % 3 == 0) line += ".";
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+TEST(Trainer, HfVocabIdenticalOnOneToFourThreads) {
+  const auto lines = TieHeavyCorpus();
+  const std::string dir = TempDir("threads");
+  ASSERT_FALSE(dir.empty());
+  // Two files so that counting streams more than one input.
+  const std::string f1 = dir + "/part1.txt", f2 = dir + "/part2.txt";
+  {
+    std::ofstream o1(f1, std::ios::binary), o2(f2, std::ios::binary);
+    for (size_t i = 0; i < lines.size(); ++i) (i % 2 ? o2 : o1) << lines[i] << "\n";
+  }
+  std::string reference;
+  for (int threads = 1; threads <= 4; ++threads) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    TrainerOptions o;
+    o.algorithm = TrainerAlgorithm::kHf;
+    o.vocab_size = 400;
+    o.threads = threads;
+    const std::string vocab_path = dir + "/vocab" + std::to_string(threads) + ".txt";
+    TrainFromFiles({f1, f2}, o)->SaveVocab(vocab_path);
+    const std::string got = Slurp(vocab_path);
+    ASSERT_FALSE(got.empty());
+    if (threads == 1) {
+      reference = got;
+    } else {
+      EXPECT_EQ(got, reference);
+    }
+    // In-memory lines give the same vocabulary as the files.
+    const std::string mem_path = dir + "/vocab_mem" + std::to_string(threads) + ".txt";
+    TrainFromLines(Views(lines), o)->SaveVocab(mem_path);
+    EXPECT_EQ(Slurp(mem_path), reference);
+  }
+  EXPECT_EQ(Lines(dir + "/vocab1.txt").size(), 400u);
 }
 
 TEST(Trainer, LikelihoodPrefersInformativePairs) {
