@@ -9,8 +9,14 @@ import sys
 import time
 
 import torch
-from transformers import pipeline
-from transformers.utils import logging as hf_logging
+import torch.optim.lr_scheduler as lrs
+
+# transformers.pipelines imports torch.optim.lr_scheduler.LRScheduler (via training_args when
+# accelerate is installed); torch 1.13 calls it _LRScheduler.
+if not hasattr(lrs, "LRScheduler"):
+    lrs.LRScheduler = lrs._LRScheduler
+from transformers import pipeline  # noqa: E402
+from transformers.utils import logging as hf_logging  # noqa: E402
 
 QUERIES = [
     "trending hashtags on [MASK].",
