@@ -53,6 +53,12 @@ case "$mode" in
     dpkg-deb -c "$dev" | grep 'usr/include/bertc.h' >/dev/null || { echo "dev package lacks the header"; exit 1; }
     dpkg-deb -c "$dev" | grep 'bertcConfig.cmake' >/dev/null || { echo "dev package lacks bertcConfig.cmake"; exit 1; }
     dpkg-deb -c "$dev" | grep 'bertc.pc' >/dev/null || { echo "dev package lacks bertc.pc"; exit 1; }
+    if [[ -x "$build/src/cli/bertc" ]]; then
+      dpkg-deb -c "$runtime" | grep 'usr/bin/bertc$' >/dev/null || { echo "runtime package lacks the bertc tool"; exit 1; }
+    fi
+    if [[ -f "$build/src/cli/bertc.1" ]]; then
+      dpkg-deb -c "$runtime" | grep 'man1/bertc.1' >/dev/null || { echo "runtime package lacks the man page"; exit 1; }
+    fi
     libdir=$(dirname "$(find "$tmp/root" -name 'libbertc.so' | head -1)")
     cc -std=c11 -Wall -Werror -I"$tmp/root/usr/include" "$sample" -L"$libdir" -lbertc -o "$tmp/sample"
     LD_LIBRARY_PATH="$libdir" "$tmp/sample"
