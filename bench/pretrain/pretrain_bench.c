@@ -6,7 +6,7 @@
  *       steps=20 warmup=3 threads=2 mode=identical|defaults]
  *       steady-state tokens/s (non-padding), samples/s and peak RSS. mode=identical: truncate_pad to
  *       max_length and logits at every position (HF's math); mode=defaults: dynamic padding and
- *       masked-only logits (bertc's defaults).
+ *       masked-only logits (bertc's defaults); grouping=packed packs lines into max_length rows instead.
  *   bench_pretrain experiment tokenizer=DIR train=FILE test=FILE out=DIR [steps=400 ...]
  *       trains a small BERT, prints the eval-loss curve, then fill-mask top-5 accuracy on test
  *       sentences vs a unigram-frequency baseline.
@@ -112,6 +112,8 @@ static int throughput(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   p.learning_rate = 1e-4;
   p.logging_steps = 0;
   p.grouping = identical ? BERT_GROUPING_TRUNCATE_PAD : BERT_GROUPING_DYNAMIC;
+  const char* grouping = arg(argc, argv, "grouping", NULL); /* defaults mode: dynamic (default) or packed */
+  if (!identical && grouping && strcmp(grouping, "packed") == 0) p.grouping = BERT_GROUPING_PACKED;
   p.masked_only_logits = identical ? 0 : 1;
   p.at_least_one_mask = identical ? 0 : 1;
   bert_trainer* t = NULL;
@@ -135,10 +137,11 @@ static int throughput(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   const double gemm_flops_per_token = 3.0 * 2.0 * (4.0 * hidden * hidden + 2.0 * hidden * 4.0 * hidden) * layers;
   const double padded_tps = (double)tokens / dt / (1.0 - info.train_padding_share);
   printf("{\"encoder_gemm_gflops\":%.2f}\n", padded_tps * gemm_flops_per_token / 1e9);
-  printf("{\"impl\":\"bertc\",\"mode\":\"%s\",\"hidden\":%ld,\"layers\":%ld,\"seq\":%ld,\"batch\":%d,\"threads\":%d,"
+  printf("{\"impl\":\"bertc\",\"mode\":\"%s\",\"grouping\":\"%s\",\"hidden\":%ld,\"layers\":%ld,\"seq\":%ld,\"batch\":%d,\"threads\":%d,"
          "\"steps\":%ld,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"padded_tokens_per_s\":%.1f,\"samples_per_s\":%.2f,"
          "\"padding_share\":%.4f,\"last_loss\":%.4f,\"peak_rss_mib\":%.1f}\n",
-         mode, hidden, layers, seq, p.batch_size, p.threads, steps, dt, (double)tokens / dt,
+         mode, p.grouping == BERT_GROUPING_PACKED ? "packed" : identical ? "truncate_pad" : "dynamic", hidden, layers,
+         seq, p.batch_size, p.threads, steps, dt, (double)tokens / dt,
          (double)tokens / dt / (1.0 - info.train_padding_share), (double)(steps * p.batch_size) / dt,
          info.train_padding_share, loss, peak_rss_mib());
   bert_trainer_free(t);

@@ -72,6 +72,18 @@ class BertEmbeddingsImpl : public nn::Module {
 TORCH_MODULE(BertEmbeddings);
 
 // ---- attention -----------------------------------------------------------------------------------
+// Inputs of one forward pass shared by every layer: the batch geometry and the additive attention
+// bias, pre-broadcast once per batch to [B * heads, T, T] (0 where attended, float32 lowest where
+// masked, HF's convention) or undefined when nothing is padded (HF then adds zeros: same result).
+struct AttentionInputs {
+  int64_t batch = 0, seq = 0;
+  at::Tensor bias;
+};
+
+// Rows from which one GEMM over concatenated Q/K/V weights beats three: the concatenation copies
+// 3 * H * H floats per layer, negligible against a training batch but not against one short query.
+constexpr int64_t kFusedQkvMinRows = 128;
+
 class BertSelfAttentionImpl : public nn::Module {
  public:
   explicit BertSelfAttentionImpl(const BertConfig& c)
@@ -86,20 +98,39 @@ class BertSelfAttentionImpl : public nn::Module {
     register_module("value", value);
   }
 
-  // `additive_mask` is [B, 1, 1, T]: 0 where attended, float32 lowest where masked (HF's convention).
-  at::Tensor forward(const at::Tensor& h, const at::Tensor& additive_mask, bool dropout) {
-    const int64_t b = h.size(0), t = h.size(1);
-    auto split = [&](const at::Tensor& x) { return x.view({b, t, heads, head_size}).permute({0, 2, 1, 3}); };
-    at::Tensor q = split(query(h));
-    at::Tensor k = split(key(h));
-    at::Tensor v = split(value(h));
-    at::Tensor scores = at::matmul(q, k.transpose(-1, -2));
-    scores = scores / std::sqrt(static_cast<double>(head_size));
-    if (additive_mask.defined()) scores = scores + additive_mask;
+  // `h` is [B * T, H] (rows of the batch, contiguous); returns the context [B * T, H].
+  at::Tensor forward(const at::Tensor& h, const AttentionInputs& in, bool dropout) {
+    const int64_t b = in.batch, t = in.seq, hidden = heads * head_size;
+    // q, k, v as [B * heads, T, d], contiguous, so that the score/context products are plain bmm
+    // calls (at::matmul on 4-D permuted views would copy each operand and its gradient again).
+    at::Tensor q, k, v;
+    if (h.size(0) >= kFusedQkvMinRows) {
+      const at::Tensor w = at::cat({query->weight, key->weight, value->weight}, 0);
+      const at::Tensor bias = at::cat({query->bias, key->bias, value->bias}, 0);
+      const at::Tensor qkv =
+          at::addmm(bias, h, w.t()).view({b, t, 3, heads, head_size}).permute({2, 0, 3, 1, 4}).contiguous();
+      q = qkv.select(0, 0).view({b * heads, t, head_size});
+      k = qkv.select(0, 1).view({b * heads, t, head_size});
+      v = qkv.select(0, 2).view({b * heads, t, head_size});
+    } else {
+      auto project = [&](nn::Linear& l) {
+        return at::addmm(l->bias, h, l->weight.t())
+            .view({b, t, heads, head_size})
+            .permute({0, 2, 1, 3})
+            .contiguous()
+            .view({b * heads, t, head_size});
+      };
+      q = project(query);
+      k = project(key);
+      v = project(value);
+    }
+    // scores = q k^T / sqrt(d) + bias in one GEMM (alpha scales the product; the bias is the C operand).
+    const double scale = 1.0 / std::sqrt(static_cast<double>(head_size));
+    at::Tensor scores = in.bias.defined() ? at::baddbmm(in.bias, q, k.transpose(1, 2), 1.0, scale)
+                                          : at::bmm(q, k.transpose(1, 2)).mul_(scale);
     at::Tensor probs = at::softmax(scores, -1);
-    probs = at::dropout(probs, dropout_p, dropout);
-    at::Tensor ctx = at::matmul(probs, v).permute({0, 2, 1, 3}).contiguous();
-    return ctx.view({b, t, heads * head_size});
+    if (dropout && dropout_p > 0) probs = at::dropout(probs, dropout_p, true);
+    return at::bmm(probs, v).view({b, heads, t, head_size}).permute({0, 2, 1, 3}).reshape({b * t, hidden});
   }
 
   nn::Linear query, key, value;
@@ -116,8 +147,12 @@ class BertResidualOutputImpl : public nn::Module {
     register_module("dense", dense);
     register_module("LayerNorm", LayerNorm);
   }
+  // x [N, in_features], residual [N, H] -> [N, H].
   at::Tensor forward(const at::Tensor& x, const at::Tensor& residual, bool dropout) {
-    return LayerNorm(at::dropout(dense(x), dropout_p, dropout) + residual);
+    at::Tensor y = at::addmm(dense->bias, x, dense->weight.t());
+    if (dropout && dropout_p > 0) y = at::dropout(y, dropout_p, true);
+    // In place on a fresh tensor: neither addmm nor dropout's backward needs its output.
+    return LayerNorm(y.add_(residual));
   }
   nn::Linear dense;
   nn::LayerNorm LayerNorm;
@@ -131,8 +166,8 @@ class BertAttentionImpl : public nn::Module {
     register_module("self", self);
     register_module("output", output);
   }
-  at::Tensor forward(const at::Tensor& h, const at::Tensor& mask, bool dropout) {
-    return output(self(h, mask, dropout), h, dropout);
+  at::Tensor forward(const at::Tensor& h, const AttentionInputs& in, bool dropout) {
+    return output(self(h, in, dropout), h, dropout);
   }
   BertSelfAttention self;
   BertResidualOutput output;
@@ -144,7 +179,7 @@ class BertIntermediateImpl : public nn::Module {
   explicit BertIntermediateImpl(const BertConfig& c) : dense(c.hidden_size, c.intermediate_size), act(c.hidden_act) {
     register_module("dense", dense);
   }
-  at::Tensor forward(const at::Tensor& h) { return Activation(dense(h), act); }
+  at::Tensor forward(const at::Tensor& h) { return Activation(at::addmm(dense->bias, h, dense->weight.t()), act); }
   nn::Linear dense;
   std::string act;
 };
@@ -157,8 +192,8 @@ class BertLayerImpl : public nn::Module {
     register_module("intermediate", intermediate);
     register_module("output", output);
   }
-  at::Tensor forward(const at::Tensor& h, const at::Tensor& mask, bool dropout) {
-    at::Tensor a = attention(h, mask, dropout);
+  at::Tensor forward(const at::Tensor& h, const AttentionInputs& in, bool dropout) {
+    at::Tensor a = attention(h, in, dropout);
     return output(intermediate(a), a, dropout);
   }
   BertAttention attention;
@@ -176,8 +211,8 @@ class BertEncoderImpl : public nn::Module {
     }
     register_module("layer", layer);
   }
-  at::Tensor forward(at::Tensor h, const at::Tensor& mask, bool dropout) {
-    for (auto& l : layers) h = l(h, mask, dropout);
+  at::Tensor forward(at::Tensor h, const AttentionInputs& in, bool dropout) {
+    for (auto& l : layers) h = l(h, in, dropout);
     return h;
   }
   nn::ModuleList layer;
@@ -188,7 +223,8 @@ TORCH_MODULE(BertEncoder);
 // ---- bert (BertModel without pooler, as BertForMaskedLM builds it) -------------------------------
 class BertModelImpl : public nn::Module {
  public:
-  explicit BertModelImpl(const BertConfig& c) : embeddings(c), encoder(c), max_positions(c.max_position_embeddings) {
+  explicit BertModelImpl(const BertConfig& c)
+      : embeddings(c), encoder(c), max_positions(c.max_position_embeddings), heads(c.num_attention_heads) {
     register_module("embeddings", embeddings);
     register_module("encoder", encoder);
   }
@@ -211,18 +247,26 @@ class BertModelImpl : public nn::Module {
     if (token_type_ids.defined() && token_type_ids.scalar_type() != at::kLong) {
       throw InvalidArgument("token_type_ids must be int64");
     }
-    at::Tensor h = embeddings(input_ids, token_type_ids, dropout);
-    at::Tensor additive;
-    if (attention_mask.defined()) {
-      // HF get_extended_attention_mask: (1 - mask) * finfo(float32).min, broadcast over heads/queries.
-      at::Tensor m = attention_mask.to(at::kFloat).unsqueeze(1).unsqueeze(2);
-      additive = (1.0 - m) * static_cast<double>(std::numeric_limits<float>::lowest());
+    const int64_t batch = input_ids.size(0), hidden = embeddings->LayerNorm->options.normalized_shape()[0];
+    // The encoder works on [B * T, H] rows: every dense layer is one 2-D GEMM, no reshapes.
+    at::Tensor h = embeddings(input_ids, token_type_ids, dropout).view({batch * seq, hidden});
+    AttentionInputs in;
+    in.batch = batch;
+    in.seq = seq;
+    if (attention_mask.defined() && !attention_mask.ne(0).all().item<bool>()) {
+      // HF get_extended_attention_mask: (1 - mask) * finfo(float32).min, broadcast over heads and
+      // queries; materialised once here instead of being broadcast again in every layer.
+      const at::Tensor m = attention_mask.to(at::kFloat).view({batch, 1, 1, seq});
+      in.bias = ((1.0 - m) * static_cast<double>(std::numeric_limits<float>::lowest()))
+                    .expand({batch, heads, seq, seq})
+                    .reshape({batch * heads, seq, seq});
     }
-    return encoder(h, additive, dropout);
+    return encoder(h, in, dropout).view({batch, seq, hidden});
   }
   BertEmbeddings embeddings;
   BertEncoder encoder;
   int64_t max_positions;
+  int64_t heads;
 };
 
 // ---- cls (BertOnlyMLMHead) -----------------------------------------------------------------------
@@ -233,7 +277,9 @@ class BertPredictionHeadTransformImpl : public nn::Module {
     register_module("dense", dense);
     register_module("LayerNorm", LayerNorm);
   }
-  at::Tensor forward(const at::Tensor& h) { return LayerNorm(Activation(dense(h), act)); }
+  at::Tensor forward(const at::Tensor& h) {  // [N, H]
+    return LayerNorm(Activation(at::addmm(dense->bias, h, dense->weight.t()), act));
+  }
   nn::Linear dense;
   nn::LayerNorm LayerNorm;
   std::string act;
@@ -248,8 +294,8 @@ class BertLMPredictionHeadImpl : public nn::Module {
     register_module("transform", transform);
   }
   // The decoder is tied: its weight is the word-embedding matrix, passed in by the caller.
-  at::Tensor forward(const at::Tensor& h, const at::Tensor& decoder_weight) {
-    return at::linear(transform(h), decoder_weight, bias);
+  at::Tensor forward(const at::Tensor& h, const at::Tensor& decoder_weight) {  // [N, H] -> [N, V]
+    return at::addmm(bias, transform(h), decoder_weight.t());
   }
   at::Tensor bias;
   BertPredictionHeadTransform transform;
@@ -317,7 +363,11 @@ at::Tensor BertForMaskedLMImpl::Encode(const at::Tensor& input_ids, const at::Te
 }
 
 at::Tensor BertForMaskedLMImpl::Head(const at::Tensor& hidden) const {
-  return cls->predictions->forward(hidden, bert->embeddings->word_embeddings->weight);
+  const int64_t h = hidden.size(-1);
+  std::vector<int64_t> shape = hidden.sizes().vec();
+  at::Tensor logits = cls->predictions->forward(hidden.reshape({-1, h}), bert->embeddings->word_embeddings->weight);
+  shape.back() = logits.size(1);
+  return logits.view(shape);
 }
 
 at::Tensor BertForMaskedLMImpl::LogitsAt(const at::Tensor& hidden, const at::Tensor& masked_positions) const {
@@ -352,11 +402,17 @@ MlmOutput BertForMaskedLMImpl::ForwardWithLoss(const at::Tensor& input_ids, cons
     at::Tensor selected = labels.ne(kIgnoreIndex);
     out.logits = forward(input_ids, token_type_ids, attention_mask, selected);
     out.labels = labels.masked_select(selected);
+    out.loss = MlmLoss(out.logits, out.labels);
   } else {
     out.logits = forward(input_ids, token_type_ids, attention_mask);
     out.labels = labels;
+    // Logits at every position (HF's math), but the log-softmax only on rows whose label counts:
+    // the loss and every gradient equal those of cross-entropy over all rows with ignore_index (the
+    // other rows contribute exactly zero), without two vocab-sized passes over the ignored rows.
+    const at::Tensor flat = labels.reshape({-1});
+    const at::Tensor rows = flat.ne(kIgnoreIndex).nonzero().squeeze(1);
+    out.loss = MlmLoss(out.logits.reshape({-1, out.logits.size(-1)}).index_select(0, rows), flat.index_select(0, rows));
   }
-  out.loss = MlmLoss(out.logits, out.labels);
   return out;
 }
 

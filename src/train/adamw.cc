@@ -1,11 +1,15 @@
 #include "train/adamw.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "common/error.h"
+#include "train/kernels.h"
 
 namespace bertc::train {
 
@@ -18,7 +22,7 @@ AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& options)
   }
 }
 
-void AdamW::Step(double lr) {
+void AdamW::Step(double lr, double grad_scale) {
   at::NoGradGuard no_grad;
   ++step_;
   const double b1 = options_.beta1, b2 = options_.beta2;
@@ -30,14 +34,32 @@ void AdamW::Step(double lr) {
     const ParamGroup& g = groups_[gi];
     for (size_t i = 0; i < g.params.size(); ++i) {
       at::Tensor p = g.params[i];
-      const at::Tensor& grad = p.grad();
+      at::Tensor grad = p.grad();
       if (!grad.defined()) continue;
       at::Tensor& m = exp_avg_[gi][i];
       at::Tensor& v = exp_avg_sq_[gi][i];
       if (!m.defined()) {
-        m = at::zeros_like(p, at::MemoryFormat::Preserve);
-        v = at::zeros_like(p, at::MemoryFormat::Preserve);
+        m = at::zeros_like(p, at::MemoryFormat::Contiguous);
+        v = at::zeros_like(p, at::MemoryFormat::Contiguous);
       }
+      // One fused pass (kernels.h) instead of torch.optim.AdamW's ~8 tensor ops and 2 temporaries.
+      if (p.scalar_type() == at::kFloat && p.device().is_cpu() && p.is_contiguous() && m.is_contiguous() &&
+          v.is_contiguous() && grad.scalar_type() == at::kFloat && grad.device().is_cpu()) {
+        grad = grad.contiguous();
+        const kernels::AdamWScalars c{static_cast<float>(1.0 - lr * g.weight_decay),
+                             static_cast<float>(b1),
+                             static_cast<float>(1.0 - b1),
+                             static_cast<float>(b2),
+                             static_cast<float>(1.0 - b2),
+                             static_cast<float>(bias_correction2_sqrt),
+                             static_cast<float>(options_.eps),
+                             static_cast<float>(-step_size),
+                             static_cast<float>(grad_scale)};
+        kernels::AdamW(p.data_ptr<float>(), grad.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), p.numel(), c);
+        continue;
+      }
+      // Generic path (other dtypes/devices): torch.optim.AdamW's tensor ops.
+      if (grad_scale != 1.0) grad = grad * grad_scale;
       p.mul_(1.0 - lr * g.weight_decay);
       m.mul_(b1).add_(grad, 1.0 - b1);
       v.mul_(b2).addcmul_(grad, grad, 1.0 - b2);
@@ -91,21 +113,37 @@ void AdamW::LoadState(const std::vector<std::pair<std::string, at::Tensor>>& ten
   step_ = step;
 }
 
-double ClipGradNorm(const std::vector<at::Tensor>& params, double max_norm) {
+double GradNorm(const std::vector<at::Tensor>& params) {
   at::NoGradGuard no_grad;
-  std::vector<at::Tensor> norms;
-  std::vector<at::Tensor> grads;
+  // Sum of squares per tensor in double (one pass each), combined here: one number, no stack.
+  double sum = 0.0;
+  bool any = false;
   for (const auto& p : params) {
-    if (p.grad().defined()) {
-      grads.push_back(p.grad());
-      norms.push_back(at::norm(p.grad().detach(), 2));
+    const at::Tensor& g = p.grad();
+    if (!g.defined()) continue;
+    any = true;
+    if (g.scalar_type() == at::kFloat && g.device().is_cpu() && g.is_contiguous()) {
+      sum += kernels::SumOfSquares(g.data_ptr<float>(), g.numel());
+    } else {
+      const double n = at::norm(g.detach(), 2).item<double>();
+      sum += n * n;
     }
   }
-  if (grads.empty()) return 0.0;
-  const at::Tensor total = at::norm(at::stack(norms), 2);
-  const at::Tensor coef = at::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
-  for (auto& g : grads) g.mul_(coef);
-  return total.item<double>();
+  return any ? std::sqrt(sum) : 0.0;
+}
+
+double ClipCoefficient(double total_norm, double max_norm) {
+  return std::min(1.0, max_norm / (total_norm + 1e-6));
+}
+
+double ClipGradNorm(const std::vector<at::Tensor>& params, double max_norm) {
+  at::NoGradGuard no_grad;
+  const double total = GradNorm(params);
+  const double coef = ClipCoefficient(total, max_norm);
+  for (const auto& p : params) {
+    if (p.grad().defined()) p.grad().mul_(coef);
+  }
+  return total;
 }
 
 }  // namespace bertc::train

@@ -31,7 +31,9 @@ class AdamW {
   AdamW(std::vector<ParamGroup> groups, const AdamWOptions& options);
 
   // One update with learning rate `lr`; parameters without a gradient are skipped (as torch does).
-  void Step(double lr);
+  // Gradients are read multiplied by `grad_scale` (the clipping coefficient), left unchanged.
+  // Float32 CPU parameters take one fused pass per tensor; anything else torch's tensor ops.
+  void Step(double lr, double grad_scale = 1.0);
   void ZeroGrad();
 
   int64_t step_count() const { return step_; }
@@ -48,6 +50,11 @@ class AdamW {
   std::vector<std::vector<at::Tensor>> exp_avg_, exp_avg_sq_;
   int64_t step_ = 0;
 };
+
+// Total L2 norm of all gradients (parameters without one are skipped; 0 when none has one).
+double GradNorm(const std::vector<at::Tensor>& params);
+// torch.nn.utils.clip_grad_norm_'s factor: min(1, max_norm / (total_norm + 1e-6)).
+double ClipCoefficient(double total_norm, double max_norm);
 
 // Clips the total L2 norm of all gradients to max_norm (torch.nn.utils.clip_grad_norm_) and
 // returns the norm before clipping.

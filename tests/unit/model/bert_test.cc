@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -164,6 +165,50 @@ TEST(BertForMaskedLM, LossMaskedOnlyEqualsFull) {
   auto params = m->named_parameters();
   EXPECT_TRUE(params["cls.predictions.bias"].grad().defined());
   EXPECT_TRUE(params["bert.embeddings.word_embeddings.weight"].grad().defined());  // embeddings + tied decoder
+}
+
+// Batches of >= 128 rows take one GEMM over concatenated Q/K/V weights and a pre-broadcast mask;
+// each row alone (few rows) takes three GEMMs: same numbers.
+TEST(BertForMaskedLM, FusedQkvBatchMatchesRowsAlone) {
+  BertForMaskedLM m(Tiny(), 5);
+  m->eval();
+  const int64_t b = 8, t = 20;
+  at::Tensor ids = at::randint(5, 50, {b, t}, at::TensorOptions().dtype(at::kLong));
+  at::Tensor mask = at::ones({b, t}, at::kLong);
+  for (int64_t i = 0; i < b; i += 2) mask[i].narrow(0, t - 3 - i, 3 + i).fill_(0);  // padded rows
+  ids.masked_fill_(mask.eq(0), 0);
+  torch::NoGradGuard ng;
+  const at::Tensor batch = m->Predict(ids, {}, mask);
+  for (int64_t i = 0; i < b; ++i) {
+    const at::Tensor one = m->Predict(ids.narrow(0, i, 1), {}, mask.narrow(0, i, 1));
+    const at::Tensor real = mask[i].eq(1);
+    EXPECT_LE((batch[i].index({real}) - one[0].index({real})).abs().max().item<double>(), 1e-4) << i;
+  }
+}
+
+// Full logits: the loss takes the log-softmax of the labelled rows only; loss and gradients equal
+// cross-entropy with ignore_index over every row.
+TEST(BertForMaskedLM, FullLogitsLossAndGradientsMatchIgnoreIndex) {
+  BertForMaskedLM m(Tiny(), 6);
+  m->eval();
+  at::Tensor ids = Ids({{2, 5, 4, 7, 3}, {2, 4, 4, 8, 3}});
+  at::Tensor labels = Ids({{-100, -100, 9, -100, -100}, {-100, 11, 12, -100, -100}});
+  MlmOutput ours = m->ForwardWithLoss(ids, {}, {}, labels, false);
+  ours.loss.backward();
+  auto params = m->named_parameters();
+  std::map<std::string, at::Tensor> grads;
+  for (const auto& p : params) {
+    grads[p.key()] = p.value().grad().clone();
+    p.value().mutable_grad() = at::Tensor();
+  }
+  const at::Tensor logits = m->forward(ids);
+  const at::Tensor ref = at::cross_entropy_loss(logits.reshape({-1, 50}), labels.reshape({-1}), {}, at::Reduction::Mean, -100);
+  EXPECT_NEAR(ours.loss.item<double>(), ref.item<double>(), 1e-6);
+  EXPECT_EQ(ours.logits.sizes(), logits.sizes());
+  ref.backward();
+  for (const auto& p : params) {
+    EXPECT_LE((p.value().grad() - grads[p.key()]).abs().max().item<double>(), 1e-6) << p.key();
+  }
 }
 
 TEST(BertForMaskedLM, ParameterGroupsExcludeBiasAndLayerNorm) {

@@ -77,6 +77,17 @@ TEST(HfEquivalence, OneAdamWStepMatchesTransformers) {
     ASSERT_TRUE(params.contains(name)) << name;
     const at::Tensor w = params[name].detach().to(torch::kDouble);
     const double sum = p["sum"].get<double>(), abs_sum = p["abs_sum"].get<double>();
+    const double numel = static_cast<double>(w.numel());
+    if (p["grad_abs_sum"].get<double>() < o.adam.eps * numel) {
+      // A gradient that is mathematically zero and numerically rounding noise below eps (the key
+      // biases: softmax ignores a per-query shift of the scores). AdamW turns noise g into a step
+      // of lr * g / (|g| + eps), whose sign any change of summation order flips; only its size
+      // is comparable: at most lr per element.
+      const double lr = o.learning_rate;
+      EXPECT_NEAR(w.sum().item<double>(), p["sum_before"].get<double>(), lr * numel) << name;
+      EXPECT_NEAR(w.abs().sum().item<double>(), abs_sum, 2 * lr * numel) << name;
+      continue;
+    }
     EXPECT_NEAR(w.sum().item<double>(), sum, 1e-4 * std::max(1.0, std::abs(abs_sum))) << name;
     EXPECT_NEAR(w.abs().sum().item<double>(), abs_sum, 1e-4 * std::max(1.0, abs_sum)) << name;
     if (p.contains("value")) {

@@ -5,6 +5,8 @@
 
 #include "common/error.h"
 #include "train/adamw.h"
+#include "train/block_cache.h"
+#include "train/kernels.h"
 #include "train/schedule.h"
 
 namespace bertc::train {
@@ -82,6 +84,42 @@ TEST(ClipGradNorm, ScalesToMaxNorm) {
   EXPECT_NEAR(c.grad()[0].item<double>(), 4.0 / (5.0 + 1e-6), 1e-6);
   EXPECT_NEAR(ClipGradNorm({a, c}, 10.0), 1.0, 1e-5);  // below the limit: unchanged
   EXPECT_NEAR(c.grad()[0].item<double>(), 0.8, 1e-5);
+}
+
+TEST(GradNorm, SumOfSquaresIndependentOfThreads) {
+  at::Tensor x = at::randn({100003});
+  const int saved = at::get_num_threads();
+  at::set_num_threads(1);
+  const double one = kernels::SumOfSquares(x.data_ptr<float>(), x.numel());
+  at::set_num_threads(2);
+  const double two = kernels::SumOfSquares(x.data_ptr<float>(), x.numel());
+  at::set_num_threads(saved);
+  EXPECT_EQ(one, two);
+  EXPECT_NEAR(one, x.to(at::kDouble).pow(2).sum().item<double>(), 1e-6 * one);
+}
+
+TEST(BlockCache, ReusesLargeBlocksWhileAUserExists) {
+  const size_t before = BlockCacheFreeBytes();
+  {
+    BlockCacheUser user;
+    void* first = nullptr;
+    {
+      ScopedBlockCache scope;
+      at::Tensor a = at::ones({1 << 20});  // 4 MiB: cached
+      first = a.data_ptr();
+      at::Tensor small = at::ones({16});    // left to c10's allocator
+    }
+    EXPECT_GE(BlockCacheFreeBytes(), before + (size_t{4} << 20));
+    {
+      ScopedBlockCache scope;
+      at::Tensor b = at::zeros({1 << 20});
+      EXPECT_EQ(b.data_ptr(), first);
+      EXPECT_EQ(b.sum().item<float>(), 0.f);
+    }
+    at::Tensor outside = at::ones({1 << 20});  // no scope: not ours
+    EXPECT_NE(outside.data_ptr(), first);
+  }
+  EXPECT_EQ(BlockCacheFreeBytes(), 0u);
 }
 
 }  // namespace
