@@ -21,6 +21,7 @@ bertc::infer::FillMaskOptions ToOptions(const bert_fill_mask_params* user) {
   const bert_fill_mask_params p = bertc::api::CopyParams(user, bert_fill_mask_params_default(), "params");
   bertc::infer::FillMaskOptions o;
   o.top_k = p.top_k;
+  bertc::api::CheckThreads(p.threads, "params.threads");
   o.threads = p.threads;
   o.expand_multi_piece_targets = p.expand_multi_piece_targets != 0;
   if (p.num_targets > 0) {
@@ -53,7 +54,7 @@ std::vector<std::string_view> Texts(const char* const* texts, size_t n) {
 std::vector<bertc::infer::FillMaskResult> RunBatch(const bert_model* model, const bert_tokenizer* tokenizer,
                                                    const std::vector<std::string_view>& texts,
                                                    const bertc::infer::FillMaskOptions& options) {
-  std::shared_lock<std::shared_mutex> lock(model->mu);
+  const bertc::api::ModelReadLock lock(*model);
   try {
     return bertc::infer::FillMaskBatch(*model->impl, *tokenizer->impl, texts, options);
   } catch (const bertc::Error& e) {
@@ -133,11 +134,7 @@ BERT_API bert_status bert_fill_mask_result_get(const bert_fill_mask_result* resu
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(result, "result");
     bertc::api::RequireNonNull(out, "out");
-    const size_t size = out->struct_size;
-    if (size < sizeof(size_t)) {
-      throw bertc::InvalidArgument("out.struct_size is " + std::to_string(size) +
-                                   "; set it to sizeof(bert_fill_mask_prediction)");
-    }
+    bertc::api::CheckResultSize(out, "out");
     if (query >= result->queries.size()) {
       throw bertc::InvalidArgument("query " + std::to_string(query) + " out of range (" +
                                    std::to_string(result->queries.size()) + " queries)");
@@ -161,8 +158,7 @@ BERT_API bert_status bert_fill_mask_result_get(const bert_fill_mask_result* resu
     full.sequence = p.sequence.c_str();
     full.token_ids = p.token_ids.data();
     full.num_token_ids = p.token_ids.size();
-    std::memcpy(reinterpret_cast<char*>(out) + sizeof(size_t), reinterpret_cast<const char*>(&full) + sizeof(size_t),
-                std::min(size, sizeof full) - sizeof(size_t));
+    bertc::api::CopyResult(full, out, "out");
   });
 }
 
@@ -179,7 +175,7 @@ BERT_API bert_status bert_score_text(const bert_model* model, const bert_tokeniz
     const bertc::infer::FillMaskOptions options = ToOptions(params);
     std::vector<bertc::infer::TextScore> scores;
     {
-      std::shared_lock<std::shared_mutex> lock(model->mu);
+      const bertc::api::ModelReadLock lock(*model);
       scores = bertc::infer::ScoreTexts(*model->impl, *tokenizer->impl, views, options.threads);
     }
     for (size_t i = 0; i < scores.size(); ++i) {

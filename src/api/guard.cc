@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include <new>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -11,7 +12,7 @@ namespace {
 thread_local std::string t_message;
 }  // namespace
 
-void SetMessage(std::string message) { t_message = std::move(message); }
+void SetMessage(std::string message) noexcept { t_message.swap(message); }
 void ClearMessage() { t_message.clear(); }
 const char* CurrentMessage() { return t_message.c_str(); }
 
@@ -47,6 +48,9 @@ bert_status TranslateCurrentException(const char* function) noexcept {
     return Fail(ToStatus(e.code()), function, e.what());
   } catch (const std::bad_alloc&) {
     return Fail(BERT_ERR_OUT_OF_MEMORY, function, "out of memory");
+  } catch (const std::length_error& e) {
+    // A container asked for more than max_size(): a size argument no allocation can satisfy.
+    return Fail(BERT_ERR_OUT_OF_MEMORY, function, std::string("out of memory: size too large (") + e.what() + ")");
   } catch (const c10::Error& e) {
     const std::string msg = e.what_without_backtrace();
     if (msg.find("can't allocate memory") != std::string::npos ||

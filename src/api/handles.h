@@ -4,11 +4,15 @@
 #ifndef BERTC_API_HANDLES_H_
 #define BERTC_API_HANDLES_H_
 
+#include <algorithm>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <shared_mutex>
+#include <vector>
 
 #include "bertc.h"
+#include "common/error.h"
 #include "tokenizer/tokenizer.h"
 
 // A loaded or trained tokenizer. Immutable after creation: encode/decode on it are thread-safe.
@@ -21,11 +25,68 @@ class BertForMaskedLMImpl;  // model/bert.h (LibTorch); forward-declared so this
 }  // namespace bertc::model
 
 // A BertForMaskedLM with its config. Readers (fill-mask, score_text, save, config) take `mu` shared;
-// anything that changes the weights in place (a trainer step) takes it exclusively.
+// anything that changes the weights in place (a trainer step) takes it exclusively. Take it only
+// through ModelReadLock / ModelWriteLock below.
 struct bert_model {
   std::shared_ptr<bertc::model::BertForMaskedLMImpl> impl;
   mutable std::shared_mutex mu;
 };
+
+namespace bertc::api {
+
+// Models whose `mu` the calling thread holds exclusively: a trainer call that is running the
+// caller's progress callback. Locking `mu` again on that thread would be EDEADLK (std::system_error)
+// or a deadlock, so readers called from the callback skip the lock (the weights are consistent
+// between steps, and inference does not depend on train()/eval()), and writers are refused.
+inline std::vector<const bert_model*>& ModelsHeldExclusively() {
+  thread_local std::vector<const bert_model*> held;
+  return held;
+}
+
+inline bool HoldsExclusively(const bert_model* m) {
+  const auto& held = ModelsHeldExclusively();
+  return std::find(held.begin(), held.end(), m) != held.end();
+}
+
+// Shared lock for calls that only read the model.
+class ModelReadLock {
+ public:
+  explicit ModelReadLock(const bert_model& m) {
+    if (!HoldsExclusively(&m)) lock_ = std::shared_lock<std::shared_mutex>(m.mu);
+  }
+
+ private:
+  std::shared_lock<std::shared_mutex> lock_;
+};
+
+// Exclusive lock for calls that change the model (trainer create/step/train/evaluate/resume).
+class ModelWriteLock {
+ public:
+  explicit ModelWriteLock(const bert_model& m) : model_(&m) {
+    if (HoldsExclusively(&m)) {
+      throw InvalidArgument(
+          "the model is held by a trainer call on this thread (a progress callback may read the model, "
+          "but not start a trainer call on it)");
+    }
+    auto& held = ModelsHeldExclusively();
+    held.reserve(held.size() + 1);  // the push_back below cannot throw
+    lock_ = std::unique_lock<std::shared_mutex>(m.mu);
+    held.push_back(model_);
+  }
+  ~ModelWriteLock() {
+    auto& held = ModelsHeldExclusively();
+    const auto it = std::find(held.begin(), held.end(), model_);
+    if (it != held.end()) held.erase(it);
+  }
+  ModelWriteLock(const ModelWriteLock&) = delete;
+  ModelWriteLock& operator=(const ModelWriteLock&) = delete;
+
+ private:
+  const bert_model* model_;
+  std::unique_lock<std::shared_mutex> lock_;
+};
+
+}  // namespace bertc::api
 
 namespace bertc::train {
 class Trainer;  // train/trainer.h (LibTorch)

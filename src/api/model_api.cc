@@ -83,13 +83,14 @@ BERT_API bert_status bert_model_load(const char* dir, bert_model** out_model) {
     bertc::api::RequireNonNull(out_model, "out_model");
     bertc::model::LoadReport report;
     bertc::model::BertForMaskedLM model = bertc::model::LoadBertForMaskedLM(dir, &report);
-    bert_model* h = NewHandle(std::move(model));
-    *out_model = h;
+    std::string msg;
     if (!report.warnings.empty()) {
-      std::string msg = "warning: ";
+      msg = "warning: ";
       for (size_t i = 0; i < report.warnings.size(); ++i) msg += (i ? "; " : "") + report.warnings[i];
-      bertc::api::SetMessage(std::move(msg));
     }
+    bert_model* h = NewHandle(std::move(model));
+    *out_model = h;  // nothing below throws: the output is set only on success
+    if (!msg.empty()) bertc::api::SetMessage(std::move(msg));
   });
 }
 
@@ -98,7 +99,7 @@ BERT_API bert_status bert_model_save(const bert_model* model, const char* dir) {
     bertc::api::RequireNonNull(model, "model");
     bertc::api::RequireNonNull(dir, "dir");
     if (*dir == '\0') throw bertc::InvalidArgument("dir must not be empty");
-    std::shared_lock<std::shared_mutex> lock(model->mu);
+    const bertc::api::ModelReadLock lock(*model);
     bertc::model::SaveBertForMaskedLM(*model->impl, dir);
   });
 }
@@ -107,11 +108,7 @@ BERT_API bert_status bert_model_config(const bert_model* model, bert_model_param
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(model, "model");
     bertc::api::RequireNonNull(out_params, "out_params");
-    const size_t size = out_params->struct_size;
-    if (size < sizeof(size_t)) {
-      throw bertc::InvalidArgument("out_params.struct_size is " + std::to_string(size) +
-                                   "; initialise it with bert_model_params_default()");
-    }
+    bertc::api::CheckResultSize(out_params, "out_params");
     const BertConfig& c = model->impl->config();
     bert_model_params p = bert_model_params_default();
     p.vocab_size = c.vocab_size;
@@ -130,8 +127,7 @@ BERT_API bert_status bert_model_config(const bert_model* model, bert_model_param
     p.position_embedding_type = c.position_embedding_type.c_str();
     p.seed = 0;
     // Only as many bytes as the caller's struct has; its struct_size stays as it was.
-    std::memcpy(reinterpret_cast<char*>(out_params) + sizeof(size_t), reinterpret_cast<const char*>(&p) + sizeof(size_t),
-                std::min(size, sizeof p) - sizeof(size_t));
+    bertc::api::CopyResult(p, out_params, "out_params");
   });
 }
 
@@ -139,6 +135,7 @@ BERT_API bert_status bert_model_num_parameters(const bert_model* model, uint64_t
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(model, "model");
     bertc::api::RequireNonNull(out_count, "out_count");
+    const bertc::api::ModelReadLock lock(*model);
     *out_count = static_cast<uint64_t>(model->impl->num_parameters());
   });
 }

@@ -27,14 +27,7 @@ namespace {
 
 using bertc::api::CopyParams;
 
-// Reads a C enum's raw value without loading an out-of-range enumerator (UB in C++).
-template <class E>
-int EnumValue(const E& e) {
-  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized");
-  int v;
-  std::memcpy(&v, &e, sizeof(v));
-  return v;
-}
+using bertc::api::EnumValue;
 using bertc::api::RequireNonNull;
 
 bertc::tok::TrainerOptions ToTrainerOptions(const bert_tokenizer_params& p) {
@@ -67,6 +60,7 @@ bertc::tok::TrainerOptions ToTrainerOptions(const bert_tokenizer_params& p) {
   }
   o.algorithm = algo == BERT_TOKENIZER_ALGO_LIKELIHOOD ? bertc::tok::TrainerAlgorithm::kLikelihood
                                                              : bertc::tok::TrainerAlgorithm::kHf;
+  bertc::api::CheckThreads(p.threads, "params.threads");
   o.threads = p.threads;
   o.model_max_length = p.model_max_length > 0 ? p.model_max_length : 512;
   if (p.progress != nullptr) {
@@ -111,6 +105,7 @@ bertc::tok::EncodeOptions ToEncodeOptions(const bert_encode_params& p) {
   o.pad_length = p.pad_length;
   o.pad_to_multiple_of = p.pad_to_multiple_of;
   o.split_special_tokens = p.split_special_tokens != 0;
+  bertc::api::CheckThreads(p.threads, "params.threads");
   o.threads = p.threads;
   return o;
 }

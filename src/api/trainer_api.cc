@@ -1,5 +1,6 @@
 // bert_trainer_*: MLM pre-training through the C ABI.
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -63,7 +64,15 @@ LoadedData LoadData(const bert_trainer_data* user, const char* name, const data:
   } else {
     bertc::api::RequireNonNull(d.offsets, (std::string(name) + ".offsets").c_str());
     const size_t n = d.num_sequences;
+    // offsets has n + 1 entries: refuse counts whose array could not exist (n + 1 or its byte size overflows).
+    if (n >= static_cast<size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(size_t)) {
+      throw InvalidArgument(std::string(name) + ".num_sequences " + std::to_string(n) + " is too large");
+    }
     std::vector<uint64_t> offsets(d.offsets, d.offsets + n + 1);
+    if (offsets.back() >= static_cast<uint64_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(int32_t)) {
+      throw InvalidArgument(std::string(name) + ".offsets[num_sequences] " + std::to_string(offsets.back()) +
+                            " is too large");
+    }
     if (offsets.back() > 0) bertc::api::RequireNonNull(d.token_ids, (std::string(name) + ".token_ids").c_str());
     if (offsets.front() != 0) throw InvalidArgument(std::string(name) + ".offsets[0] must be 0");
     for (size_t i = 0; i < n; ++i) {
@@ -85,12 +94,12 @@ train::TrainerOptions OptionsFrom(const bert_trainer_params& p) {
   train::TrainerOptions o;
   if (p.output_dir != nullptr) o.output_dir = p.output_dir;
   o.max_length = p.max_length;
-  switch (p.grouping) {
+  switch (bertc::api::EnumValue(p.grouping)) {
     case BERT_GROUPING_TRUNCATE_PAD: o.grouping = data::Grouping::kTruncatePad; break;
     case BERT_GROUPING_CONCAT_CHUNK: o.grouping = data::Grouping::kConcatChunk; break;
     case BERT_GROUPING_DYNAMIC: o.grouping = data::Grouping::kDynamic; break;
     case BERT_GROUPING_PACKED: o.grouping = data::Grouping::kPacked; break;
-    default: throw InvalidArgument("params.grouping " + std::to_string(static_cast<int>(p.grouping)) + " is unknown");
+    default: throw InvalidArgument("params.grouping " + std::to_string(bertc::api::EnumValue(p.grouping)) + " is unknown");
   }
   o.mlm.mlm_probability = p.mlm_probability;
   o.mlm.whole_word_mask = p.whole_word_mask != 0;
@@ -103,11 +112,11 @@ train::TrainerOptions OptionsFrom(const bert_trainer_params& p) {
   o.learning_rate = p.learning_rate;
   o.adam = train::AdamWOptions{p.adam_beta1, p.adam_beta2, p.adam_epsilon, p.weight_decay};
   o.max_grad_norm = p.max_grad_norm;
-  switch (p.schedule) {
+  switch (bertc::api::EnumValue(p.schedule)) {
     case BERT_SCHEDULE_LINEAR: o.schedule = train::ScheduleKind::kLinear; break;
     case BERT_SCHEDULE_CONSTANT: o.schedule = train::ScheduleKind::kConstant; break;
     case BERT_SCHEDULE_COSINE: o.schedule = train::ScheduleKind::kCosine; break;
-    default: throw InvalidArgument("params.schedule " + std::to_string(static_cast<int>(p.schedule)) + " is unknown");
+    default: throw InvalidArgument("params.schedule " + std::to_string(bertc::api::EnumValue(p.schedule)) + " is unknown");
   }
   o.warmup_steps = p.warmup_steps;
   o.warmup_ratio = p.warmup_ratio;
@@ -120,6 +129,7 @@ train::TrainerOptions OptionsFrom(const bert_trainer_params& p) {
   o.load_best_model_at_end = p.load_best_model_at_end != 0;
   o.save_final_model = p.save_final_model != 0;
   o.seed = p.seed;
+  bertc::api::CheckThreads(p.threads, "params.threads");
   o.threads = p.threads;
   o.device = p.device != nullptr ? p.device : "cpu";
   if (p.log_file != nullptr) o.log_file = p.log_file;
@@ -157,7 +167,6 @@ train::ProgressFn Progress(bert_progress_fn fn, void* user) {
 
 void FillStep(const train::StepResult& r, int64_t total, bert_trainer_step_result* out) {
   if (out == nullptr) return;
-  if (out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
   bert_trainer_step_result v;
   std::memset(&v, 0, sizeof v);
   v.struct_size = sizeof v;
@@ -169,10 +178,7 @@ void FillStep(const train::StepResult& r, int64_t total, bert_trainer_step_resul
   v.epoch = r.epoch;
   v.tokens = r.tokens;
   v.masked_tokens = r.masked;
-  const size_t n = std::min(out->struct_size, sizeof v);
-  const size_t keep = out->struct_size;
-  std::memcpy(static_cast<void*>(out), &v, n);
-  out->struct_size = keep;
+  bertc::api::CopyResult(v, out, "out");
 }
 
 void PassWarnings(bert_trainer* t) {
@@ -293,14 +299,14 @@ BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer
     std::shared_ptr<const bertc::tok::Tokenizer> tok = tokenizer->impl;
     info.save = [tok](const std::string& dir) { tok->Save(dir); };
     {
-      std::unique_lock<std::shared_mutex> lock(model->mu);
+      const bertc::api::ModelWriteLock lock(*model);
       handle->impl = std::make_shared<train::Trainer>(bertc::model::BertForMaskedLM(model->impl), std::move(info),
                                                       train_set, eval_set, o);
     }
     handle->model = model;
     handle->tokenizer = tokenizer->impl;
     *out = handle.release();
-    if (!warning.empty()) bertc::api::SetMessage(warning);
+    if (!warning.empty()) bertc::api::SetMessage(std::move(warning));  // noexcept: *out is already set
   });
 }
 
@@ -308,8 +314,8 @@ BERT_API bert_status bert_trainer_step(bert_trainer* trainer, bert_progress_fn p
                                        bert_trainer_step_result* out) {
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(trainer, "trainer");
-    if (out != nullptr && out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
-    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    bertc::api::CheckResultSize(out, "out");
+    const bertc::api::ModelWriteLock lock(*trainer->model);
     const train::StepResult r = trainer->impl->Step(Progress(progress, user_data));
     FillStep(r, trainer->impl->total_steps(), out);
   });
@@ -325,7 +331,7 @@ BERT_API bert_status bert_trainer_step_batch(bert_trainer* trainer, const int32_
     if (cols > static_cast<size_t>(std::numeric_limits<int32_t>::max()) || rows > (size_t{1} << 31) / cols) {
       throw InvalidArgument("batch is too large");
     }
-    if (out != nullptr && out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
+    bertc::api::CheckResultSize(out, "out");
     const size_t n = rows * cols;
     data::MlmBatch b;
     b.rows = static_cast<int64_t>(rows);
@@ -333,7 +339,7 @@ BERT_API bert_status bert_trainer_step_batch(bert_trainer* trainer, const int32_
     b.input_ids.assign(input_ids, input_ids + n);
     if (attention_mask != nullptr) b.attention_mask.assign(attention_mask, attention_mask + n);
     if (labels != nullptr) b.labels.assign(labels, labels + n);
-    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    const bertc::api::ModelWriteLock lock(*trainer->model);
     const train::StepResult r = trainer->impl->StepOnBatch(std::move(b));
     FillStep(r, trainer->impl->total_steps(), out);
   });
@@ -342,7 +348,7 @@ BERT_API bert_status bert_trainer_step_batch(bert_trainer* trainer, const int32_
 BERT_API bert_status bert_trainer_train(bert_trainer* trainer, bert_progress_fn progress, void* user_data) {
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(trainer, "trainer");
-    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    const bertc::api::ModelWriteLock lock(*trainer->model);
     trainer->impl->Train(Progress(progress, user_data));
   });
 }
@@ -350,8 +356,8 @@ BERT_API bert_status bert_trainer_train(bert_trainer* trainer, bert_progress_fn 
 BERT_API bert_status bert_trainer_evaluate(bert_trainer* trainer, bert_trainer_eval_result* out) {
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(trainer, "trainer");
-    if (out != nullptr && out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
-    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    bertc::api::CheckResultSize(out, "out");
+    const bertc::api::ModelWriteLock lock(*trainer->model);
     const train::EvalResult e = trainer->impl->Evaluate();
     if (out == nullptr) return;
     bert_trainer_eval_result v;
@@ -362,16 +368,14 @@ BERT_API bert_status bert_trainer_evaluate(bert_trainer* trainer, bert_trainer_e
     v.accuracy = e.accuracy;
     v.masked_tokens = e.masked_tokens;
     v.examples = e.examples;
-    const size_t keep = out->struct_size;
-    std::memcpy(static_cast<void*>(out), &v, std::min(keep, sizeof v));
-    out->struct_size = keep;
+    bertc::api::CopyResult(v, out, "out");
   });
 }
 
 BERT_API bert_status bert_trainer_save_checkpoint(bert_trainer* trainer, const char** out_path) {
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(trainer, "trainer");
-    std::shared_lock<std::shared_mutex> lock(trainer->model->mu);
+    const bertc::api::ModelReadLock lock(*trainer->model);
     trainer->last_path = trainer->impl->SaveCheckpoint();
     if (out_path != nullptr) *out_path = trainer->last_path.c_str();
   });
@@ -380,7 +384,7 @@ BERT_API bert_status bert_trainer_save_checkpoint(bert_trainer* trainer, const c
 BERT_API bert_status bert_trainer_resume(bert_trainer* trainer, const char* checkpoint) {
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(trainer, "trainer");
-    std::unique_lock<std::shared_mutex> lock(trainer->model->mu);
+    const bertc::api::ModelWriteLock lock(*trainer->model);
     trainer->impl->Resume(checkpoint != nullptr ? checkpoint : "");
     PassWarnings(trainer);
   });
@@ -390,7 +394,7 @@ BERT_API bert_status bert_trainer_get_info(bert_trainer* trainer, bert_trainer_i
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(trainer, "trainer");
     bertc::api::RequireNonNull(out, "out");
-    if (out->struct_size < sizeof(size_t)) throw InvalidArgument("out->struct_size must be set");
+    bertc::api::CheckResultSize(out, "out");
     const train::Trainer& t = *trainer->impl;
     trainer->best_checkpoint = t.best_checkpoint();
     bert_trainer_info v;
@@ -406,9 +410,7 @@ BERT_API bert_status bert_trainer_get_info(bert_trainer* trainer, bert_trainer_i
     v.best_metric = t.best_metric();
     v.best_checkpoint = trainer->best_checkpoint.c_str();
     v.cache_hit = trainer->cache_hit ? 1 : 0;
-    const size_t keep = out->struct_size;
-    std::memcpy(static_cast<void*>(out), &v, std::min(keep, sizeof v));
-    out->struct_size = keep;
+    bertc::api::CopyResult(v, out, "out");
   });
 }
 

@@ -51,8 +51,13 @@ void ParallelForRange(size_t n, int threads, size_t grain, Fn&& fn) {
     }
   };
   std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  for (size_t i = 1; i < workers; ++i) pool.emplace_back(work);
+  try {
+    pool.reserve(workers - 1);
+    for (size_t i = 1; i < workers; ++i) pool.emplace_back(work);
+  } catch (...) {
+    // A thread could not be created (resource limits, out of memory): go on with the workers that
+    // exist. Leaving this scope with joinable threads would call std::terminate.
+  }
   work();
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);

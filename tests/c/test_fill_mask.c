@@ -1,5 +1,6 @@
 /* ABI: bert_fill_mask, bert_fill_mask_batch, result accessors, bert_score_text. Uses the tiny HF model
  * of tests/fixtures/model/tiny_mlm (vocab 1000, max_position_embeddings 64). */
+#define _POSIX_C_SOURCE 200809L /* fork, waitpid, setrlimit under strict C11 */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -8,6 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -248,12 +252,86 @@ static void test_vocab_mismatch(void** state) {
   bert_model_free(m);
 }
 
+/* Counts no allocation can satisfy are "out of memory", never "internal error"; outputs untouched. */
+static void test_huge_sizes(void** state) {
+  (void)state;
+  const char* texts[1] = {"a [MASK]."};
+  bert_fill_mask_result* r = (bert_fill_mask_result*)texts;
+  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, texts, SIZE_MAX, NULL, &r), BERT_ERR_OUT_OF_MEMORY);
+  assert_ptr_equal(r, (bert_fill_mask_result*)texts);
+  double score = 42;
+  assert_int_equal(bert_score_text(g_model, g_tok, texts, SIZE_MAX, NULL, &score, NULL), BERT_ERR_OUT_OF_MEMORY);
+  assert_true(score == 42);
+}
+
+/* A struct_size that is not a whole number of fields is refused (in and out). */
+static void test_torn_struct_size(void** state) {
+  (void)state;
+  bert_fill_mask_result* r = NULL;
+  bert_fill_mask_params p = bert_fill_mask_params_default();
+  p.struct_size = sizeof(size_t) + 2;
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK].", &p, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_null(r);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK].", NULL, &r), BERT_OK);
+  bert_fill_mask_prediction pred;
+  memset(&pred, 0, sizeof pred);
+  pred.struct_size = sizeof(size_t) + 4; /* half of `score` */
+  assert_int_equal(bert_fill_mask_result_get(r, 0, 0, 0, &pred), BERT_ERR_INVALID_ARGUMENT);
+  assert_true(pred.score == 0);
+  pred.struct_size = offsetof(bert_fill_mask_prediction, token); /* an older struct: score + token_id */
+  assert_int_equal(bert_fill_mask_result_get(r, 0, 0, 0, &pred), BERT_OK);
+  assert_true(pred.score > 0);
+  assert_null(pred.token);
+  assert_int_equal(pred.struct_size, offsetof(bert_fill_mask_prediction, token));
+  bert_fill_mask_result_free(r);
+}
+
+static int fill_mask_with_threads(void) {
+  bert_fill_mask_params p = bert_fill_mask_params_default();
+  p.threads = 100000;
+  bert_fill_mask_result* r = NULL;
+  const bert_status st = bert_fill_mask(g_model, g_tok, "a [MASK].", &p, &r);
+  bert_fill_mask_result_free(r);
+  return (int)st;
+}
+
+/* threads beyond the documented limit is refused instead of asking OpenMP for 100000 threads (which
+ * crashes the process when they cannot be created). Run in a child with a capped address space. */
+static void test_thread_limit(void** state) {
+  (void)state;
+  fflush(NULL);
+  const pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__)
+    unsigned long pages = 0;
+    FILE* f = fopen("/proc/self/statm", "r");
+    if (f != NULL) {
+      if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+      fclose(f);
+    }
+    if (pages > 0) {
+      const rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)512 << 20);
+      struct rlimit rl = {cap, cap};
+      setrlimit(RLIMIT_AS, &rl);
+    }
+#endif
+    _exit(fill_mask_with_threads());
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), BERT_ERR_INVALID_ARGUMENT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_matches_hf_pipeline), cmocka_unit_test(test_targets_and_top_k),
       cmocka_unit_test(test_bad_input),           cmocka_unit_test(test_batch),
       cmocka_unit_test(test_score_text),          cmocka_unit_test(test_concurrent_calls),
       cmocka_unit_test(test_vocab_mismatch),
+      cmocka_unit_test(test_huge_sizes),          cmocka_unit_test(test_torn_struct_size),
+      cmocka_unit_test(test_thread_limit),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

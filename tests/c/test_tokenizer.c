@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -457,6 +459,111 @@ static void test_fixture_vocab(void** state) {
   bert_tokenizer_free(tok);
 }
 
+/* Sizes no allocation can satisfy are "out of memory", never "internal error" (a bertc bug). */
+static void test_huge_sizes(void** state) {
+  (void)state;
+  bert_tokenizer* tok = train_small();
+  const char* texts[2] = {"a", "b"};
+  bert_encoding* enc = (bert_encoding*)&texts; /* must stay untouched */
+  assert_int_equal(bert_tokenizer_encode_batch(tok, texts, NULL, NULL, NULL, SIZE_MAX, NULL, &enc),
+                   BERT_ERR_OUT_OF_MEMORY);
+  assert_ptr_equal(enc, (bert_encoding*)&texts);
+  bert_encode_params ep = bert_encode_params_default();
+  ep.padding = BERT_PADDING_MAX_LENGTH;
+  ep.pad_length = SIZE_MAX;
+  assert_int_equal(bert_tokenizer_encode(tok, "a", 1, NULL, 0, &ep, &enc), BERT_ERR_OUT_OF_MEMORY);
+  int32_t ids[1] = {5};
+  char* text = (char*)texts;
+  assert_int_equal(bert_tokenizer_decode(tok, ids, SIZE_MAX, 0, &text, NULL), BERT_ERR_OUT_OF_MEMORY);
+  assert_ptr_equal(text, (char*)texts);
+  bert_tokenizer* t2 = NULL;
+  assert_int_equal(bert_tokenizer_train_from_lines(texts, NULL, SIZE_MAX, NULL, &t2), BERT_ERR_OUT_OF_MEMORY);
+  assert_null(t2);
+  bert_tokenizer_free(tok);
+}
+
+/* A struct_size that cuts a field in two is refused, not half-read. */
+static void test_torn_struct_size(void** state) {
+  (void)state;
+  bert_tokenizer* tok = train_small();
+  bert_encoding* enc = NULL;
+  bert_encode_params ep = bert_encode_params_default();
+  ep.struct_size = sizeof(size_t) + 4; /* half of max_length... */
+  assert_int_equal(bert_tokenizer_encode(tok, "a", 1, NULL, 0, &ep, &enc), BERT_ERR_INVALID_ARGUMENT);
+  assert_null(enc);
+  ep.struct_size = offsetof(bert_encode_params, max_length); /* an older struct (ends after truncation) */
+  assert_int_equal(bert_tokenizer_encode(tok, "a", 1, NULL, 0, &ep, &enc), BERT_OK);
+  bert_encoding_free(enc);
+  bert_tokenizer_free(tok);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BERTC_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BERTC_TEST_ASAN 1
+#endif
+#endif
+
+/* Runs fn in a child whose address space is capped near its current size, so that creating
+ * threads fails early; returns the child's exit status (its bert_status), or -signal. */
+static int run_capped(int (*fn)(void)) {
+  fflush(NULL);
+  const pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+#ifndef BERTC_TEST_ASAN
+    FILE* f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f != NULL) {
+      if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+      fclose(f);
+    }
+    if (pages > 0) {
+      const rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)256 << 20);
+      struct rlimit rl = {cap, cap};
+      setrlimit(RLIMIT_AS, &rl);
+    }
+#endif
+    _exit(fn());
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+static bert_tokenizer* g_capped_tok;
+
+static int encode_with_threads(int threads) {
+  enum { N = 4000 };
+  static const char* texts[N];
+  for (int i = 0; i < N; ++i) texts[i] = "the quick brown fox jumps over the lazy dog";
+  bert_encode_params ep = bert_encode_params_default();
+  ep.threads = threads;
+  bert_encoding* enc = NULL;
+  const bert_status st = bert_tokenizer_encode_batch(g_capped_tok, texts, NULL, NULL, NULL, N, &ep, &enc);
+  if (st == BERT_OK && bert_encoding_count(enc) != N) return 100;
+  bert_encoding_free(enc);
+  return (int)st;
+}
+static int encode_100000_threads(void) { return encode_with_threads(100000); }
+static int encode_1000_threads(void) { return encode_with_threads(1000); }
+
+/* An absurd thread count is refused up front; a thread that cannot be created (resource limits) makes
+ * the call use fewer threads instead of aborting the process. */
+static void test_thread_limits(void** state) {
+  (void)state;
+  g_capped_tok = train_small();
+  assert_int_equal(run_capped(encode_100000_threads), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(run_capped(encode_1000_threads), BERT_OK);
+  bert_tokenizer_params p = bert_tokenizer_params_default();
+  p.threads = 100000;
+  bert_tokenizer* tok = NULL;
+  assert_int_equal(bert_tokenizer_train_from_lines(kCorpus, NULL, N_CORPUS, &p, &tok), BERT_ERR_INVALID_ARGUMENT);
+  assert_null(tok);
+  bert_tokenizer_free(g_capped_tok);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),        cmocka_unit_test(test_null_arguments),
@@ -464,6 +571,8 @@ int main(void) {
       cmocka_unit_test(test_bad_training_input), cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_save_load_round_trip), cmocka_unit_test(test_load_errors),
       cmocka_unit_test(test_concurrent_encode), cmocka_unit_test(test_fixture_vocab),
+      cmocka_unit_test(test_huge_sizes),      cmocka_unit_test(test_torn_struct_size),
+      cmocka_unit_test(test_thread_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -423,6 +423,130 @@ static void test_bad_input(void** state) {
   bert_model_free(m);
 }
 
+static bert_trainer_data ids_data(const int32_t* ids, const size_t* offsets, size_t n) {
+  bert_trainer_data d;
+  memset(&d, 0, sizeof d);
+  d.struct_size = sizeof d;
+  d.token_ids = ids;
+  d.offsets = offsets;
+  d.num_sequences = n;
+  return d;
+}
+
+/* num_sequences whose offsets array cannot exist (n + 1 entries overflow) is refused, not read. */
+static void test_huge_num_sequences(void** state) {
+  (void)state;
+  bert_model* m = tiny_model(64);
+  bert_trainer_params p = tiny_params(NULL);
+  p.save_final_model = 0;
+  p.eval_split = 0;
+  p.batch_size = 1;
+  const int32_t ids[4] = {100, 101, 102, 103};
+  const size_t offsets[2] = {0, 4};
+  const size_t bad_n[] = {SIZE_MAX, SIZE_MAX / 2, SIZE_MAX / 4, SIZE_MAX / 8};
+  for (size_t i = 0; i < sizeof bad_n / sizeof bad_n[0]; ++i) {
+    bert_trainer_data d = ids_data(ids, offsets, bad_n[i]);
+    bert_trainer* t = NULL;
+    assert_int_equal(bert_trainer_create(m, g_tok, &d, NULL, &p, &t), BERT_ERR_INVALID_ARGUMENT);
+    assert_null(t);
+  }
+  /* offsets[n] so large that token_ids + offsets[n] wraps around */
+  const size_t wrap[2] = {0, SIZE_MAX / 2};
+  bert_trainer_data d = ids_data(ids, wrap, 1);
+  bert_trainer* t = NULL;
+  assert_int_equal(bert_trainer_create(m, g_tok, &d, NULL, &p, &t), BERT_ERR_INVALID_ARGUMENT);
+  assert_null(t);
+  /* Unknown enum values and absurd thread counts are refused. */
+  d = ids_data(ids, offsets, 1);
+  int bad_enum = -1;
+  memcpy(&p.grouping, &bad_enum, sizeof bad_enum);
+  assert_int_equal(bert_trainer_create(m, g_tok, &d, NULL, &p, &t), BERT_ERR_INVALID_ARGUMENT);
+  p.grouping = BERT_GROUPING_DYNAMIC;
+  memcpy(&p.schedule, &bad_enum, sizeof bad_enum);
+  assert_int_equal(bert_trainer_create(m, g_tok, &d, NULL, &p, &t), BERT_ERR_INVALID_ARGUMENT);
+  p.schedule = BERT_SCHEDULE_LINEAR;
+  p.threads = 100000;
+  assert_int_equal(bert_trainer_create(m, g_tok, &d, NULL, &p, &t), BERT_ERR_INVALID_ARGUMENT);
+  assert_null(t);
+  bert_model_free(m);
+}
+
+struct reentry {
+  bert_model* model;
+  bert_trainer* trainer;
+  char save_dir[300];
+  int events;
+  bert_status fill_mask, save, score, config, step, create, info;
+};
+
+static int reentrant_callback(void* user, const bert_event* ev) {
+  struct reentry* r = (struct reentry*)user;
+  (void)ev;
+  if (r->events++ > 0) return 0;
+  bert_fill_mask_result* res = NULL;
+  r->fill_mask = bert_fill_mask(r->model, g_tok, "the [MASK] said.", NULL, &res);
+  bert_fill_mask_result_free(res);
+  r->save = bert_model_save(r->model, r->save_dir);
+  const char* texts[1] = {"the man said."};
+  double score = 0;
+  r->score = bert_score_text(r->model, g_tok, texts, 1, NULL, &score, NULL);
+  bert_model_params mp = bert_model_params_default();
+  r->config = bert_model_config(r->model, &mp);
+  bert_trainer_info info;
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  r->info = bert_trainer_get_info(r->trainer, &info);
+  /* Changing the model from inside its own trainer's callback is refused, not deadlocked. */
+  r->step = bert_trainer_step(r->trainer, NULL, NULL, NULL);
+  bert_trainer_params p = tiny_params(NULL);
+  p.save_final_model = 0;
+  bert_trainer* other = NULL;
+  r->create = bert_trainer_create(r->model, g_tok, NULL, NULL, &p, &other);
+  bert_trainer_free(other);
+  return 0;
+}
+
+/* A progress callback may read the model being trained (sample predictions, an extra save): the
+ * trainer call holds the model's lock on this thread, which must not turn into EDEADLK / I/O error. */
+static void test_callback_reads_model(void** state) {
+  (void)state;
+  char out[300];
+  path_join(out, sizeof out, g_root, "reentry");
+  bert_model* m = tiny_model(64);
+  bert_trainer_params p = tiny_params(out);
+  p.eval_split = 0;
+  p.max_steps = 2;
+  p.save_final_model = 0;
+  const char* files[1] = {g_corpus};
+  bert_trainer_data d = files_data(files, 1);
+  struct reentry r;
+  memset(&r, 0, sizeof r);
+  r.model = m;
+  r.fill_mask = r.save = r.score = r.config = r.step = r.create = r.info = BERT_ERR_INTERNAL;
+  path_join(r.save_dir, sizeof r.save_dir, g_root, "reentry_save");
+  assert_int_equal(bert_trainer_create(m, g_tok, &d, NULL, &p, &r.trainer), BERT_OK);
+  bert_trainer_step_result res;
+  memset(&res, 0, sizeof res);
+  res.struct_size = sizeof res;
+  assert_int_equal(bert_trainer_step(r.trainer, reentrant_callback, &r, &res), BERT_OK);
+  assert_int_equal(res.step, 1);
+  assert_true(r.events >= 1);
+  assert_int_equal(r.fill_mask, BERT_OK);
+  assert_int_equal(r.save, BERT_OK);
+  assert_int_equal(r.score, BERT_OK);
+  assert_int_equal(r.config, BERT_OK);
+  assert_int_equal(r.info, BERT_OK);
+  assert_int_equal(r.step, BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(r.create, BERT_ERR_INVALID_ARGUMENT);
+  /* The lock is released afterwards: the model is usable from this thread again. */
+  bert_fill_mask_result* fm = NULL;
+  assert_int_equal(bert_fill_mask(m, g_tok, "the [MASK] said.", NULL, &fm), BERT_OK);
+  bert_fill_mask_result_free(fm);
+  assert_int_equal(bert_trainer_step(r.trainer, NULL, NULL, NULL), BERT_OK);
+  bert_trainer_free(r.trainer);
+  bert_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_params_default),
@@ -431,6 +555,8 @@ int main(void) {
       cmocka_unit_test(test_memory_data_and_step_batch),
       cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_huge_num_sequences),
+      cmocka_unit_test(test_callback_reads_model),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
