@@ -16,6 +16,11 @@
  *  - Params. Options travel in *_params structs obtained from bert_*_params_default(). Each starts
  *    with `size_t struct_size` (set by the default function), so fields can be appended in later
  *    versions without breaking old callers. Passing NULL for a params pointer means "defaults".
+ *    A struct_size that is not the size of any version of the struct gives BERT_ERR_INVALID_ARGUMENT;
+ *    a larger one than this library knows, BERT_ERR_UNSUPPORTED. Result structs the caller passes in
+ *    (struct_size set by the caller) are filled up to their struct_size only.
+ *  - Sizes. A count or length no allocation can satisfy (e.g. SIZE_MAX) gives BERT_ERR_OUT_OF_MEMORY.
+ *    `threads` fields accept at most 1024 (BERT_ERR_INVALID_ARGUMENT above that).
  *  - Strings are UTF-8. Where text may contain NUL bytes, an explicit length is taken. Strings
  *    returned by the library are owned by the library and valid for as long as documented.
  *  - Long calls take a bert_progress_fn; returning non-zero from it cancels the call cleanly with
@@ -141,7 +146,11 @@ typedef struct bert_event {
 } bert_event;
 
 /** Progress callback: called on the thread that made the long-running call (never concurrently for
- * one call). Return 0 to continue, non-zero to cancel; the call then returns BERT_ERR_CANCELLED. */
+ * one call). Return 0 to continue, non-zero to cancel; the call then returns BERT_ERR_CANCELLED.
+ * A trainer's callback may read the model being trained (bert_fill_mask, bert_score_text,
+ * bert_model_save, bert_model_config, bert_trainer_get_info, bert_trainer_save_checkpoint); a call
+ * that would change that model (another bert_trainer_step/train/evaluate/resume/create on it)
+ * returns BERT_ERR_INVALID_ARGUMENT. */
 typedef int (*bert_progress_fn)(void* user_data, const bert_event* event);
 
 /* ================================================================================================
@@ -190,7 +199,7 @@ typedef struct bert_tokenizer_params {
   int clean_text;               /**< drop control chars, map whitespace to ' '; default 1 */
   int handle_chinese_chars;     /**< space around CJK ideographs; default 1 */
   bert_tokenizer_algorithm algorithm; /**< default BERT_TOKENIZER_ALGO_HF */
-  int threads;                  /**< word-counting threads; 0 = all cores (result does not depend on it) */
+  int threads;                  /**< word-counting threads; 0 = all cores, at most 1024 (result does not depend on it) */
   size_t model_max_length;      /**< written to tokenizer_config.json/config.json; default 512 */
   bert_progress_fn progress;    /**< optional: BERT_EVENT_TOKENIZER_COUNT then BERT_EVENT_TOKENIZER_MERGE */
   void* progress_user_data; /**< passed to progress unchanged */
@@ -269,7 +278,7 @@ typedef struct bert_encode_params {
   size_t pad_to_multiple_of;             /**< 0 = no rounding */
   bert_padding_side padding_side;        /**< default RIGHT */
   int split_special_tokens;              /**< 1: "[MASK]" in the text is plain text (untrusted input) */
-  int threads;                           /**< batch encode threads; 0 = all cores */
+  int threads;                           /**< batch encode threads; 0 = all cores; at most 1024 */
 } bert_encode_params;
 
 /** Returns the default encode parameters (struct_size set). Thread-safe. */
@@ -482,7 +491,7 @@ typedef struct bert_fill_mask_params {
                                  applies to the calling thread only, for the duration of the call (it
                                  is LibTorch's OpenMP team size, a per-thread setting), so concurrent
                                  callers do not affect each other; with many concurrent callers, 1 is
-                                 usually best. */
+                                 usually best. At most 1024. */
 } bert_fill_mask_params;
 
 /** Returns the defaults above (struct_size set). Thread-safe. */
@@ -622,7 +631,7 @@ typedef struct bert_trainer_params {
   int save_final_model;        /**< 1: bert_trainer_train() saves the final model into output_dir */
   /** Environment. */
   uint64_t seed;               /**< 42: data order, masks, dropout, eval split */
-  int threads;                 /**< 0 = all cores: intra-op threads (process-wide in LibTorch) */
+  int threads;                 /**< 0 = all cores: intra-op threads (process-wide in LibTorch); at most 1024 */
   const char* device;          /**< "cpu"; "cuda"/"cuda:N" only with a CUDA LibTorch build */
   const char* log_file;        /**< NULL: OUTPUT_DIR/train_log.jsonl */
 } bert_trainer_params;
@@ -706,7 +715,8 @@ BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer
 /** Runs one optimizer step (grad_accum micro-batches of the training data), then logs / evaluates /
  * checkpoints when this step hits logging_steps / eval_steps / save_steps; `progress` (may be NULL)
  * receives those events. Steps beyond total_steps are allowed (the schedule stays at its end value).
- * `out` may be NULL. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer; no training data),
+ * `out` may be NULL. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer; no training data; out->struct_size
+ * not set; called from a progress callback of a trainer call on the same model),
  * BERT_ERR_CANCELLED (the callback returned non-zero: the step itself is complete and counted),
  * BERT_ERR_IO (log or checkpoint write failed; the previous checkpoint is intact),
  * BERT_ERR_OUT_OF_MEMORY. Not thread-safe for one trainer; holds the model exclusively. */
