@@ -148,7 +148,7 @@ typedef struct bert_event {
 /** Progress callback: called on the thread that made the long-running call (never concurrently for
  * one call). Return 0 to continue, non-zero to cancel; the call then returns BERT_ERR_CANCELLED.
  * A trainer's callback may read the model being trained (bert_fill_mask, bert_score_text,
- * bert_model_save, bert_model_config, bert_trainer_get_info, bert_trainer_save_checkpoint); a call
+ * bert_model_save, bert_model_config, bert_trainer_get_info); a call
  * that would change that model (another bert_trainer_step/train/evaluate/resume/create on it)
  * returns BERT_ERR_INVALID_ARGUMENT. */
 typedef int (*bert_progress_fn)(void* user_data, const bert_event* event);
