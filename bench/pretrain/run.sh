@@ -2,7 +2,7 @@
 # Pre-training benchmark + experiment. Usage: bench/pretrain/run.sh [BUILD_DIR] [what...]
 #   what: padding peak throughput hf experiment (default: all). Short runs (a few minutes on 2 cores).
 # Env: BROWN_DIR (default ../shared/data/brown or data/brown), STEPS (20), THREADS (2),
-#      HF_PYTHON (/opt/bertc-ref/bin/python), EXP_STEPS (400).
+#      HF_PYTHON (/opt/bertc-ref/bin/python), EXP_STEPS (1500, ~11 min on 2 idle cores).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${1:-$ROOT/build}"
@@ -32,7 +32,8 @@ for w in $WHAT; do
       "$BIN" padding tokenizer="$TOK30K" train="$WORK/train.txt" max_length=128 batch=8 ;;
     throughput)
       "$BIN" throughput tokenizer="$TOK30K" train="$WORK/train.txt" $CFG mode=identical
-      "$BIN" throughput tokenizer="$TOK30K" train="$WORK/train.txt" $CFG mode=defaults ;;
+      "$BIN" throughput tokenizer="$TOK30K" train="$WORK/train.txt" $CFG mode=defaults
+      "$BIN" throughput tokenizer="$TOK30K" train="$WORK/train.txt" $CFG mode=defaults grouping=packed ;;
     hf)
       "$HF_PYTHON" "$ROOT/bench/pretrain/hf_pretrain.py" --tokenizer "$TOK30K" --train "$WORK/train.txt" \
         --hidden 256 --layers 4 --heads 4 --seq 128 --batch 8 --steps "$STEPS" --warmup 3 --threads "$THREADS" \
@@ -55,8 +56,8 @@ PY
     experiment)
       rm -rf "$WORK/experiment"
       "$BIN" experiment tokenizer="$TOK8K" train="$WORK/train.txt" test="$WORK/test.txt" out="$WORK/experiment" \
-        steps="${EXP_STEPS:-400}" eval_steps=50 batch=32 hidden=128 layers=2 heads=2 lr=1e-3 warmup=40 \
-        threads="$THREADS" queries=1000 ;;
+        steps="${EXP_STEPS:-1500}" eval_steps=150 batch=64 hidden=256 layers=4 heads=4 seq=64 grouping=dynamic \
+        lr=1e-3 warmup=75 mlm=0.2 threads="$THREADS" queries=1000 ;;
     *) echo "unknown: $w" >&2; exit 2 ;;
   esac
 done
