@@ -5,6 +5,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <numeric>
 #include <set>
@@ -108,7 +109,9 @@ at::Tensor BatchLogits(const Context& ctx, const std::vector<const Row*>& rows) 
     }
     for (int64_t p : r.positions) sel_a[i][p] = true;
   }
-  at::Tensor out = ctx.model.Predict(ids, at::zeros({b, t}, at::kLong), mask, sel);
+  // Rows of equal length need no attention mask (all ones: HF adds zeros); token types are all 0.
+  const bool padded = std::any_of(rows.begin(), rows.end(), [&](const Row* r) { return r->ids.size() != longest; });
+  at::Tensor out = ctx.model.Predict(ids, at::Tensor(), padded ? mask : at::Tensor(), sel);
   TORCH_INTERNAL_ASSERT(out.size(0) == static_cast<int64_t>(wanted));
   return out;
 }
@@ -252,22 +255,29 @@ std::vector<double> ScoreMultiPiece(const Context& ctx, const Query& q, size_t m
 FillMaskResult Predict(const Context& ctx, const Query& q, const at::Tensor& mask_logits, const FillMaskOptions& opt,
                        const std::vector<Target>* targets) {
   FillMaskResult result;
-  at::Tensor probs = at::softmax(mask_logits, -1);  // [masks, V]
+  // Softmax probabilities only where needed: p = exp(logit - logsumexp(logits)), the top k taken on
+  // the logits (same order), instead of normalising the whole vocabulary row.
+  const at::Tensor logits = mask_logits.contiguous();  // [masks, V]
+  const at::Tensor lse = at::logsumexp(logits, -1);
+  const auto lse_a = lse.accessor<float, 1>();
   for (size_t m = 0; m < q.masks.size(); ++m) {
     std::vector<FillMaskPrediction> preds;
-    at::Tensor row = probs[static_cast<int64_t>(m)];
+    const at::Tensor row = logits[static_cast<int64_t>(m)];
+    const float* row_data = row.data_ptr<float>();
+    const float row_lse = lse_a[static_cast<int64_t>(m)];
+    auto prob = [&](int64_t id) { return static_cast<double>(std::exp(row_data[id] - row_lse)); };
     if (targets == nullptr) {
       auto [values, indices] = at::topk(row, opt.top_k);
-      for (int64_t i = 0; i < values.size(0); ++i) {
-        preds.push_back(MakePrediction(ctx, q, m, values[i].item<float>(),
-                                       {static_cast<int32_t>(indices[i].item<int64_t>())}));
+      const auto ind = indices.accessor<int64_t, 1>();
+      for (int64_t i = 0; i < ind.size(0); ++i) {
+        preds.push_back(MakePrediction(ctx, q, m, prob(ind[i]), {static_cast<int32_t>(ind[i])}));
       }
     } else {
       std::vector<std::pair<double, const Target*>> scored;
       std::vector<const Target*> multi;
       for (const Target& t : *targets) {
         if (t.pieces.size() == 1) {
-          scored.emplace_back(row[t.pieces[0]].item<float>(), &t);
+          scored.emplace_back(prob(t.pieces[0]), &t);
         } else {
           multi.push_back(&t);
         }

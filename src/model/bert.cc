@@ -230,6 +230,13 @@ class BertModelImpl : public nn::Module {
   }
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids, const at::Tensor& attention_mask,
                      bool dropout) {
+    AttentionInputs in;
+    at::Tensor h = Embed(input_ids, token_type_ids, attention_mask, dropout, &in);
+    return encoder(h, in, dropout).view({in.batch, in.seq, h.size(1)});
+  }
+  // Validates the inputs; returns the embeddings as [B * T, H] rows and fills `in`.
+  at::Tensor Embed(const at::Tensor& input_ids, const at::Tensor& token_type_ids, const at::Tensor& attention_mask,
+                   bool dropout, AttentionInputs* in_out) {
     if (!input_ids.defined() || input_ids.dim() != 2) throw InvalidArgument("input_ids must be a [batch, seq] tensor");
     if (input_ids.scalar_type() != at::kLong) throw InvalidArgument("input_ids must be int64");
     const int64_t seq = input_ids.size(1);
@@ -250,7 +257,7 @@ class BertModelImpl : public nn::Module {
     const int64_t batch = input_ids.size(0), hidden = embeddings->LayerNorm->options.normalized_shape()[0];
     // The encoder works on [B * T, H] rows: every dense layer is one 2-D GEMM, no reshapes.
     at::Tensor h = embeddings(input_ids, token_type_ids, dropout).view({batch * seq, hidden});
-    AttentionInputs in;
+    AttentionInputs& in = *in_out;
     in.batch = batch;
     in.seq = seq;
     if (attention_mask.defined() && !attention_mask.ne(0).all().item<bool>()) {
@@ -261,7 +268,7 @@ class BertModelImpl : public nn::Module {
                     .expand({batch, heads, seq, seq})
                     .reshape({batch * heads, seq, seq});
     }
-    return encoder(h, in, dropout).view({batch, seq, hidden});
+    return h;
   }
   BertEmbeddings embeddings;
   BertEncoder encoder;
@@ -307,6 +314,96 @@ class BertOnlyMLMHeadImpl : public nn::Module {
   explicit BertOnlyMLMHeadImpl(const BertConfig& c) : predictions(c) { register_module("predictions", predictions); }
   BertLMPredictionHead predictions;
 };
+
+// ---- inference path (Predict with masked positions) ---------------------------------------------
+// Same math as the modules' forward() without dropout, laid out for one short query: no autograd
+// concerns, so every product picks the BLAS call that is fastest for its shape, and the last layer
+// computes queries, attention output and FFN only for the rows whose logits are wanted (keys and
+// values still span every token, so those rows are exactly what the full layer would give).
+namespace {
+
+// Rows below which a down-projection (in_features > out_features) runs as W x^T: OpenBLAS packs the
+// weight for that orientation much faster than for x W^T, and for few rows packing dominates.
+constexpr int64_t kSwappedDenseMaxRows = 64;
+
+// x [N, in] -> x W^T + b [N, out] (possibly a transposed view). One row is a GEMV: GEMM would pack
+// the whole weight to multiply it by one vector.
+at::Tensor InferDense(const at::Tensor& x, const nn::Linear& l) {
+  const at::Tensor& w = l->weight;
+  if (x.size(0) == 1) return at::addmv(l->bias, w, x[0]).unsqueeze(0);
+  if (w.size(1) > w.size(0) && x.size(0) < kSwappedDenseMaxRows) {
+    return at::addmm(l->bias.unsqueeze(1), w, x.t()).t();
+  }
+  return at::addmm(l->bias, x, w.t());
+}
+
+at::Tensor InferLayerNorm(const at::Tensor& x, const nn::LayerNorm& ln) {
+  return at::layer_norm(x, ln->options.normalized_shape(), ln->weight, ln->bias, ln->options.eps());
+}
+
+// dense + residual -> LayerNorm (BertResidualOutput without dropout).
+at::Tensor InferResidual(const BertResidualOutputImpl& o, const at::Tensor& x, const at::Tensor& residual) {
+  return InferLayerNorm(at::add(residual, InferDense(x, o.dense)).contiguous(), o.LayerNorm);
+}
+
+// Self-attention context for `rows` (flat indices into the B * T rows of h; undefined = all rows).
+at::Tensor InferSelfAttention(const BertSelfAttentionImpl& s, const at::Tensor& h, const AttentionInputs& in,
+                              const at::Tensor& rows) {
+  const int64_t b = in.batch, t = in.seq, heads = s.heads, d = s.head_size;
+  auto per_head = [&](const at::Tensor& x) {  // [B * T, H] -> [B, heads, T, d]
+    return x.reshape({b, t, heads, d}).permute({0, 2, 1, 3});
+  };
+  at::Tensor k = per_head(InferDense(h, s.key)), v = per_head(InferDense(h, s.value));
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  at::Tensor q, bias;
+  int64_t n = 0, qt = 0;  // query groups and queries per group
+  if (!rows.defined()) {
+    q = per_head(InferDense(h, s.query)).reshape({b * heads, t, d});
+    k = k.reshape({b * heads, t, d});
+    v = v.reshape({b * heads, t, d});
+    bias = in.bias;
+    n = b;
+    qt = t;
+  } else {
+    n = rows.size(0);
+    qt = 1;
+    q = InferDense(h.index_select(0, rows), s.query).reshape({n * heads, 1, d});
+    const at::Tensor batch_of_row = at::div(rows, t, "floor");
+    k = k.index_select(0, batch_of_row);
+    v = v.index_select(0, batch_of_row);
+    // The additive mask is the same for every query of a sequence: take one query row of it.
+    if (in.bias.defined()) {
+      bias = in.bias.view({b, heads, t, t}).index_select(0, batch_of_row).narrow(2, 0, 1).reshape({n * heads, 1, t});
+    }
+    k = k.reshape({n * heads, t, d});
+    v = v.reshape({n * heads, t, d});
+  }
+  at::Tensor scores =
+      bias.defined() ? at::baddbmm(bias, q, k.transpose(1, 2), 1.0, scale) : at::bmm(q, k.transpose(1, 2)).mul_(scale);
+  return at::bmm(at::softmax(scores, -1), v).view({n, heads, qt, d}).permute({0, 2, 1, 3}).reshape({n * qt, heads * d});
+}
+
+at::Tensor InferLayer(const BertLayerImpl& l, const at::Tensor& h, const AttentionInputs& in, const at::Tensor& rows) {
+  const at::Tensor residual = rows.defined() ? h.index_select(0, rows) : h;
+  const at::Tensor a = InferResidual(*l.attention->output, InferSelfAttention(*l.attention->self, h, in, rows), residual);
+  return InferResidual(*l.output, Activation(InferDense(a, l.intermediate->dense), l.intermediate->act), a);
+}
+
+// MLM head on hidden rows [N, H] -> logits [N, V]; a few rows go through the decoder as GEMVs.
+at::Tensor InferHead(const BertLMPredictionHeadImpl& p, const at::Tensor& hidden, const at::Tensor& decoder_weight) {
+  const BertPredictionHeadTransformImpl& t = *p.transform;
+  const at::Tensor x = InferLayerNorm(Activation(InferDense(hidden, t.dense), t.act).contiguous(), t.LayerNorm);
+  const int64_t n = x.size(0);
+  if (n > 2) return at::addmm(p.bias, x, decoder_weight.t());
+  at::Tensor out = at::empty({n, decoder_weight.size(0)}, x.options());
+  for (int64_t i = 0; i < n; ++i) {
+    at::Tensor row = out[i];
+    at::addmv_out(row, p.bias, decoder_weight, x[i]);
+  }
+  return out;
+}
+
+}  // namespace
 
 // ---- BertForMaskedLM -----------------------------------------------------------------------------
 BertForMaskedLMImpl::BertForMaskedLMImpl(const BertConfig& config, std::optional<uint64_t> seed) : config_(config) {
@@ -388,7 +485,20 @@ at::Tensor BertForMaskedLMImpl::forward(const at::Tensor& input_ids, const at::T
 
 at::Tensor BertForMaskedLMImpl::Predict(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
                                         const at::Tensor& attention_mask, const at::Tensor& masked_positions) const {
-  return LogitsAt(Encode(input_ids, token_type_ids, attention_mask, false), masked_positions);
+  if (!masked_positions.defined()) return LogitsAt(Encode(input_ids, token_type_ids, attention_mask, false), {});
+  AttentionInputs in;
+  at::Tensor h = bert->Embed(input_ids, token_type_ids, attention_mask, false, &in);
+  if (masked_positions.scalar_type() != at::kBool || masked_positions.dim() != 2 ||
+      masked_positions.size(0) != in.batch || masked_positions.size(1) != in.seq) {
+    throw InvalidArgument("masked_positions must be a bool [batch, seq] tensor");
+  }
+  const at::Tensor rows = masked_positions.reshape({-1}).nonzero().squeeze(1);
+  const auto& layers = bert->encoder->layers;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    h = InferLayer(*layers[i], h, in, i + 1 == layers.size() ? rows : at::Tensor());
+  }
+  if (layers.empty()) h = h.index_select(0, rows);
+  return InferHead(*cls->predictions, h, bert->embeddings->word_embeddings->weight);
 }
 
 MlmOutput BertForMaskedLMImpl::ForwardWithLoss(const at::Tensor& input_ids, const at::Tensor& token_type_ids,

@@ -194,6 +194,50 @@ TEST_F(FillMaskTest, ScoreTextIsPseudoLogLikelihood) {
   EXPECT_NEAR(again[0].log_likelihood, s[1].log_likelihood, 1e-4);
 }
 
+// Predict with masked positions takes the inference path (last layer on the selected rows only,
+// GEMV for single rows, W x^T down-projections): its logits must equal the full forward's at those
+// positions, with padding, token types, several masks per row, and in each BLAS regime.
+TEST_F(FillMaskTest, MaskedPredictEqualsFullLogitsAtThosePositions) {
+  c10::InferenceMode guard;
+  at::manual_seed(7);
+  struct Case {
+    int64_t batch, seq;
+    std::vector<std::vector<int64_t>> positions;  // per row
+    bool pad;
+  };
+  const std::vector<Case> cases = {
+      {1, 9, {{4}}, false},                          // one row: GEMV everywhere in the last layer and head
+      {1, 12, {{0, 7}}, false},                      // two rows: GEMM in the layer, GEMV decoder rows
+      {3, 9, {{1, 4}, {2}, {0, 3, 5}}, true},         // padded batch, GEMM head
+      {2, 40, {{39}, {0, 10, 20}}, true},            // 80 rows: the plain x W^T orientation
+      {2, 5, {{}, {}}, false},                       // nothing selected
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("batch " + std::to_string(c.batch) + " seq " + std::to_string(c.seq));
+    at::Tensor ids = at::randint(5, 1000, {c.batch, c.seq}, at::kLong);
+    at::Tensor types = at::randint(0, 2, {c.batch, c.seq}, at::kLong);
+    at::Tensor mask = at::ones({c.batch, c.seq}, at::kLong);
+    if (c.pad) {
+      for (int64_t b = 1; b < c.batch; ++b) mask[b].narrow(0, c.seq - 2 * b, 2 * b).zero_();
+    }
+    at::Tensor sel = at::zeros({c.batch, c.seq}, at::kBool);
+    for (int64_t b = 0; b < c.batch; ++b) {
+      for (int64_t p : c.positions[static_cast<size_t>(b)]) sel[b][p] = true;
+    }
+    const at::Tensor full = model().Predict(ids, types, mask);  // [B, T, V]
+    const at::Tensor want = full.reshape({-1, full.size(2)}).index_select(0, sel.reshape({-1}).nonzero().squeeze(1));
+    const at::Tensor got = model().Predict(ids, types, mask, sel);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    if (got.numel() > 0) {
+      EXPECT_LE((got - want).abs().max().item<float>(), 1e-4);
+    }
+  }
+  EXPECT_EQ(CodeOf([&] {
+              model().Predict(at::ones({1, 4}, at::kLong), {}, {}, at::ones({1, 5}, at::kBool));
+            }),
+            ErrorCode::kInvalidArgument);
+}
+
 TEST_F(FillMaskTest, ConcurrentCallsOnOneModel) {
   FillMaskOptions opt;
   opt.top_k = 5;
