@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -296,8 +297,12 @@ Trainer::Trainer(model::BertForMaskedLM model, TokenizerInfo tokenizer, std::sha
   if (s.train) {
     s.batches_per_epoch = data::BatchesPerEpoch(s.train->size(), s.plan_options);
     if (total == 0) {
-      total = static_cast<int64_t>(
-          std::ceil(o.num_epochs * static_cast<double>(s.batches_per_epoch) / static_cast<double>(o.grad_accum)));
+      const double steps =
+          std::ceil(o.num_epochs * static_cast<double>(s.batches_per_epoch) / static_cast<double>(o.grad_accum));
+      if (!(steps <= 1e15)) {  // also catches overflow to inf before the integer cast
+        throw InvalidArgument("num_epochs " + std::to_string(o.num_epochs) + " gives an impossible number of steps");
+      }
+      total = static_cast<int64_t>(steps);
     }
   }
   s.schedule.kind = o.schedule;
@@ -547,8 +552,11 @@ std::string Trainer::SaveCheckpoint() {
   State& s = *s_;
   if (s.opt.output_dir.empty()) throw InvalidArgument("output_dir is not set; cannot save a checkpoint");
   const std::string final_dir = CheckpointPath(s.opt.output_dir, s.global_step);
-  char suffix[48];
-  std::snprintf(suffix, sizeof suffix, ".tmp-%d", static_cast<int>(getpid()));
+  // Unique per process and per save, so two trainers of one process never share a temp directory.
+  static std::atomic<uint64_t> save_counter{0};
+  char suffix[64];
+  std::snprintf(suffix, sizeof suffix, ".tmp-%d-%llu", static_cast<int>(getpid()),
+                static_cast<unsigned long long>(save_counter.fetch_add(1)));
   const std::string tmp =
       (fs::path(s.opt.output_dir) / (".checkpoint-" + std::to_string(s.global_step) + suffix)).string();
   std::error_code ec;

@@ -365,6 +365,11 @@ static void test_bad_input(void** state) {
   p.mlm_probability = 1.0;
   assert_int_equal(create_with(m, g_small, &p), BERT_ERR_INVALID_ARGUMENT);
   p.mlm_probability = 0.15;
+  p.max_steps = 0;
+  p.num_epochs = 1e300; /* an impossible step count must be refused, not cast */
+  assert_int_equal(create_with(m, g_small, &p), BERT_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(bert_last_error(), "num_epochs"));
+  p.num_epochs = 1.0;
   p.max_length = 65;
   assert_int_equal(create_with(m, g_small, &p), BERT_ERR_INVALID_ARGUMENT);
   assert_non_null(strstr(bert_last_error(), "max_position_embeddings"));
