@@ -3,13 +3,13 @@
 # fetches the Brown corpus, trains a WordPiece tokenizer, pre-trains a small BERT for a bounded
 # time, evaluates it, renders the loss plot and runs fill-mask on a few sentences.
 #   DEMO_DIR=runs/demo     where the outputs go
-#   DEMO_STEPS=1200        optimizer steps (about 10 minutes on 2 cores with the defaults)
+#   DEMO_STEPS=1500        optimizer steps (about 10 minutes on 2 idle cores)
 #   DEMO_THREADS=0         threads (0 = all cores)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 out=${DEMO_DIR:-runs/demo}
-steps=${DEMO_STEPS:-1200}
+steps=${DEMO_STEPS:-1500}
 threads=${DEMO_THREADS:-0}
 
 bash scripts/setup-deps.sh
@@ -29,8 +29,8 @@ echo "The quick brown fox jumped over the lazy dog." | "$bertc" tokenizer encode
 
 echo "== pre-training a small BERT ($steps steps)"
 time "$bertc" pretrain --tokenizer "$out/tokenizer" --train data/brown/train.txt --eval data/brown/test.txt \
-  --config mini --max-length 64 --grouping dynamic --mlm-probability 0.15 --batch-size 32 --lr 1e-3 \
-  --warmup 100 --max-steps "$steps" --eval-steps 200 --save-steps 400 --save-total-limit 2 \
+  --config mini --max-length 64 --grouping dynamic --mlm-probability 0.2 --batch-size 64 --lr 1e-3 \
+  --warmup 75 --schedule linear --max-steps "$steps" --eval-steps 300 --save-steps 300 --save-total-limit 2 \
   --load-best-at-end --seed 42 --threads "$threads" --out "$out/model"
 
 echo "== evaluation on the Brown test split"
