@@ -3,14 +3,21 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define BERTC_SKINNY_GEMM_AVX2 1
+#endif
 
 #include "common/error.h"
 
@@ -326,11 +333,112 @@ namespace {
 // weight for that orientation much faster than for x W^T, and for few rows packing dominates.
 constexpr int64_t kSwappedDenseMaxRows = 64;
 
+#ifdef BERTC_SKINNY_GEMM_AVX2
+// y = x W^T + b for few rows of x (a short query), streaming W [N, K] once: OpenBLAS packs both
+// operands of every GEMM, and for ~15 rows packing the weight costs as much as the product. Here a
+// block of MB rows of x and NB rows of W is reduced along K in MB * NB AVX2 accumulators; the x rows
+// stay in cache while W is read once from memory. fp32 throughout (different summation order than
+// BLAS: rounding-level differences only).
+__attribute__((target("avx2,fma"))) inline float HorizontalSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// `prefetch` (NB rows of k floats, may be null) is the W block a later call needs: requesting it
+// into L2 while this block computes keeps memory busy during the passes that find W in cache.
+template <int MB, int NB>
+__attribute__((target("avx2,fma"))) void SkinnyBlock(const float* x, const float* w, int64_t k, const float* bias,
+                                                     float* y, int64_t ldy, const float* prefetch) {
+  __m256 acc[MB][NB];
+#pragma GCC unroll 4
+  for (int m = 0; m < MB; ++m) {
+#pragma GCC unroll 4
+    for (int n = 0; n < NB; ++n) acc[m][n] = _mm256_setzero_ps();
+  }
+  int64_t i = 0;
+  for (; i + 8 <= k; i += 8) {
+    if (prefetch != nullptr && (i & 15) == 0) {
+#pragma GCC unroll 4
+      for (int n = 0; n < NB; ++n) _mm_prefetch(reinterpret_cast<const char*>(prefetch + n * k + i), _MM_HINT_T1);
+    }
+    __m256 wv[NB];
+#pragma GCC unroll 4
+    for (int n = 0; n < NB; ++n) wv[n] = _mm256_loadu_ps(w + n * k + i);
+#pragma GCC unroll 4
+    for (int m = 0; m < MB; ++m) {
+      const __m256 xv = _mm256_loadu_ps(x + m * k + i);
+#pragma GCC unroll 4
+      for (int n = 0; n < NB; ++n) acc[m][n] = _mm256_fmadd_ps(xv, wv[n], acc[m][n]);
+    }
+  }
+  for (int m = 0; m < MB; ++m) {
+    for (int n = 0; n < NB; ++n) {
+      float sum = HorizontalSum(acc[m][n]);
+      for (int64_t j = i; j < k; ++j) sum += x[m * k + j] * w[n * k + j];
+      y[m * ldy + n] = sum + bias[n];
+    }
+  }
+}
+
+using SkinnyBlockFn = void (*)(const float*, const float*, int64_t, const float*, float*, int64_t, const float*);
+constexpr int kSkinnyMB = 4, kSkinnyNB = 3;
+constexpr SkinnyBlockFn kSkinnyBlocks[kSkinnyMB][kSkinnyNB] = {
+    {SkinnyBlock<1, 1>, SkinnyBlock<1, 2>, SkinnyBlock<1, 3>},
+    {SkinnyBlock<2, 1>, SkinnyBlock<2, 2>, SkinnyBlock<2, 3>},
+    {SkinnyBlock<3, 1>, SkinnyBlock<3, 2>, SkinnyBlock<3, 3>},
+    {SkinnyBlock<4, 1>, SkinnyBlock<4, 2>, SkinnyBlock<4, 3>},
+};
+
+// How many W blocks ahead SkinnyLinear prefetches.
+constexpr int64_t kSkinnyPrefetchBlocks = 2;
+
+// Rows of x up to which SkinnyLinear beats OpenBLAS's GEMM.
+constexpr int64_t kSkinnyMaxRows = 32;
+
+bool SkinnyLinearSupported() {
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return ok;
+}
+
+// x [M, K], w [N, K], bias [N] (contiguous float) -> [M, N]; parallel over blocks of W rows.
+at::Tensor SkinnyLinear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
+  const int64_t m_rows = x.size(0), k = x.size(1), n_cols = w.size(0);
+  at::Tensor y = at::empty({m_rows, n_cols}, x.options());
+  const float* xp = x.data_ptr<float>();
+  const float* wp = w.data_ptr<float>();
+  const float* bp = bias.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
+  const int64_t blocks = (n_cols + kSkinnyNB - 1) / kSkinnyNB;
+  const int64_t grain = std::max<int64_t>(1, 32768 / (k * kSkinnyNB));  // >= ~128 KiB of W per task
+  at::parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t n = b * kSkinnyNB, nb = std::min<int64_t>(kSkinnyNB, n_cols - n);
+      const int64_t ahead = n + kSkinnyPrefetchBlocks * kSkinnyNB;
+      const float* prefetch = ahead + kSkinnyNB <= n_cols ? wp + ahead * k : nullptr;
+      for (int64_t m = 0; m < m_rows; m += kSkinnyMB) {
+        const int64_t mb = std::min<int64_t>(kSkinnyMB, m_rows - m);
+        kSkinnyBlocks[mb - 1][nb - 1](xp + m * k, wp + n * k, k, bp + n, yp + m * n_cols + n, n_cols, prefetch);
+      }
+    }
+  });
+  return y;
+}
+#endif
+
 // x [N, in] -> x W^T + b [N, out] (possibly a transposed view). One row is a GEMV: GEMM would pack
 // the whole weight to multiply it by one vector.
 at::Tensor InferDense(const at::Tensor& x, const nn::Linear& l) {
   const at::Tensor& w = l->weight;
   if (x.size(0) == 1) return at::addmv(l->bias, w, x[0]).unsqueeze(0);
+#ifdef BERTC_SKINNY_GEMM_AVX2
+  if (x.size(0) <= kSkinnyMaxRows && SkinnyLinearSupported() && x.scalar_type() == at::kFloat &&
+      w.scalar_type() == at::kFloat && l->bias.scalar_type() == at::kFloat && w.is_contiguous() &&
+      l->bias.is_contiguous()) {
+    return SkinnyLinear(x.contiguous(), w, l->bias);
+  }
+#endif
   if (w.size(1) > w.size(0) && x.size(0) < kSwappedDenseMaxRows) {
     return at::addmm(l->bias.unsqueeze(1), w, x.t()).t();
   }
