@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compares the built libbertc.so with the committed ABI baseline (abi/libbertc.abi) using
-# abigail-tools. Fails on an incompatible change; a compatible addition is reported and passes.
+# abigail-tools. Fails on any change to existing functions or types; added functions are reported
+# and pass.
 #   scripts/check-abi.sh BUILD_DIR            check
 #   scripts/check-abi.sh BUILD_DIR --update   rewrite the baseline (do this deliberately, in its own commit)
 set -euo pipefail
@@ -11,12 +12,13 @@ baseline="$root/abi/libbertc.abi"
 command -v abidw >/dev/null || { echo "check-abi: abidw missing (apt-get install abigail-tools)"; exit 1; }
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-abidw --no-corpus-path --headers-dir "$root/include" --drop-private-types "$lib" > "$tmp"
+supp="$root/abi/opaque-handles.supp"
+abidw --no-corpus-path --exported-interfaces-only --suppressions "$supp" "$lib" > "$tmp"
 if [[ "${2:-}" == "--update" ]]; then
   mkdir -p "$root/abi"; cp "$tmp" "$baseline"; echo "check-abi: baseline updated ($baseline)"; exit 0
 fi
 set +e
-abidiff --headers-dir1 "$root/include" --headers-dir2 "$root/include" "$baseline" "$tmp" > "$tmp.diff"
+abidiff --suppressions "$supp" "$baseline" "$tmp" > "$tmp.diff"
 rc=$?
 set -e
 if (( rc & 1 || rc & 2 )); then cat "$tmp.diff"; echo "check-abi: abidiff failed to run (rc=$rc)"; exit 1; fi
@@ -24,6 +26,15 @@ if (( rc & 8 )); then
   cat "$tmp.diff"; echo "check-abi: INCOMPATIBLE ABI change against abi/libbertc.abi"; exit 1
 fi
 if (( rc & 4 )); then
-  cat "$tmp.diff"; echo "check-abi: compatible ABI change (additions); update the baseline with --update"
+  # Changed functions or types (e.g. a params struct grew) break callers built against the old
+  # header; only added functions are compatible.
+  set +e
+  abidiff --no-added-syms --suppressions "$supp" "$baseline" "$tmp" > "$tmp.diff2"
+  rc2=$?
+  set -e
+  if (( rc2 & 12 )); then
+    cat "$tmp.diff2"; echo "check-abi: ABI CHANGE against abi/libbertc.abi (changed types or functions)"; exit 1
+  fi
+  cat "$tmp.diff"; echo "check-abi: only added functions (compatible); record them with --update"
 fi
 echo "check-abi: ok"
