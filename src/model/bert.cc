@@ -427,18 +427,25 @@ at::Tensor SkinnyLinear(const at::Tensor& x, const at::Tensor& w, const at::Tens
 }
 #endif
 
-// x [N, in] -> x W^T + b [N, out] (possibly a transposed view). One row is a GEMV: GEMM would pack
-// the whole weight to multiply it by one vector.
+// Whether x W^T + b goes through SkinnyLinear (also for one row: it streams W faster than sgemv).
+bool UseSkinnyLinear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
+#ifdef BERTC_SKINNY_GEMM_AVX2
+  return x.size(0) <= kSkinnyMaxRows && SkinnyLinearSupported() && x.scalar_type() == at::kFloat &&
+         w.scalar_type() == at::kFloat && bias.scalar_type() == at::kFloat && w.is_contiguous() &&
+         bias.is_contiguous();
+#else
+  return false;
+#endif
+}
+
+// x [N, in] -> x W^T + b [N, out] (possibly a transposed view). Without SkinnyLinear one row is a
+// GEMV: GEMM would pack the whole weight to multiply it by one vector.
 at::Tensor InferDense(const at::Tensor& x, const nn::Linear& l) {
   const at::Tensor& w = l->weight;
-  if (x.size(0) == 1) return at::addmv(l->bias, w, x[0]).unsqueeze(0);
 #ifdef BERTC_SKINNY_GEMM_AVX2
-  if (x.size(0) <= kSkinnyMaxRows && SkinnyLinearSupported() && x.scalar_type() == at::kFloat &&
-      w.scalar_type() == at::kFloat && l->bias.scalar_type() == at::kFloat && w.is_contiguous() &&
-      l->bias.is_contiguous()) {
-    return SkinnyLinear(x.contiguous(), w, l->bias);
-  }
+  if (UseSkinnyLinear(x, w, l->bias)) return SkinnyLinear(x.contiguous(), w, l->bias);
 #endif
+  if (x.size(0) == 1) return at::addmv(l->bias, w, x[0]).unsqueeze(0);
   if (w.size(1) > w.size(0) && x.size(0) < kSwappedDenseMaxRows) {
     return at::addmm(l->bias.unsqueeze(1), w, x.t()).t();
   }
@@ -502,6 +509,9 @@ at::Tensor InferHead(const BertLMPredictionHeadImpl& p, const at::Tensor& hidden
   const BertPredictionHeadTransformImpl& t = *p.transform;
   const at::Tensor x = InferLayerNorm(Activation(InferDense(hidden, t.dense), t.act).contiguous(), t.LayerNorm);
   const int64_t n = x.size(0);
+#ifdef BERTC_SKINNY_GEMM_AVX2
+  if (UseSkinnyLinear(x, decoder_weight, p.bias)) return SkinnyLinear(x, decoder_weight, p.bias);
+#endif
   if (n > 2) return at::addmm(p.bias, x, decoder_weight.t());
   at::Tensor out = at::empty({n, decoder_weight.size(0)}, x.options());
   for (int64_t i = 0; i < n; ++i) {

@@ -205,13 +205,16 @@ TEST_F(FillMaskTest, MaskedPredictEqualsFullLogitsAtThosePositions) {
     std::vector<std::vector<int64_t>> positions;  // per row
     bool pad;
   };
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       {1, 9, {{4}}, false},                          // one row: GEMV everywhere in the last layer and head
       {1, 12, {{0, 7}}, false},                      // two rows: GEMM in the layer, GEMV decoder rows
       {3, 9, {{1, 4}, {2}, {0, 3, 5}}, true},         // padded batch, GEMM head
       {2, 40, {{39}, {0, 10, 20}}, true},            // 80 rows: the plain x W^T orientation
       {2, 5, {{}, {}}, false},                       // nothing selected
   };
+  cases.push_back({2, 40, {{}, {}}, true});  // 36 selected rows: past the skinny-GEMM row limit
+  for (int64_t p = 0; p < 20; ++p) cases.back().positions[0].push_back(p);
+  for (int64_t p = 0; p < 16; ++p) cases.back().positions[1].push_back(2 * p);
   for (const Case& c : cases) {
     SCOPED_TRACE("batch " + std::to_string(c.batch) + " seq " + std::to_string(c.seq));
     at::Tensor ids = at::randint(5, 1000, {c.batch, c.seq}, at::kLong);
