@@ -425,18 +425,14 @@ at::Tensor SkinnyLinear(const at::Tensor& x, const at::Tensor& w, const at::Tens
   });
   return y;
 }
-#endif
 
 // Whether x W^T + b goes through SkinnyLinear (also for one row: it streams W faster than sgemv).
 bool UseSkinnyLinear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
-#ifdef BERTC_SKINNY_GEMM_AVX2
   return x.size(0) <= kSkinnyMaxRows && SkinnyLinearSupported() && x.scalar_type() == at::kFloat &&
          w.scalar_type() == at::kFloat && bias.scalar_type() == at::kFloat && w.is_contiguous() &&
          bias.is_contiguous();
-#else
-  return false;
-#endif
 }
+#endif
 
 // x [N, in] -> x W^T + b [N, out] (possibly a transposed view). Without SkinnyLinear one row is a
 // GEMV: GEMM would pack the whole weight to multiply it by one vector.
@@ -510,7 +506,7 @@ at::Tensor InferHead(const BertLMPredictionHeadImpl& p, const at::Tensor& hidden
   const at::Tensor x = InferLayerNorm(Activation(InferDense(hidden, t.dense), t.act).contiguous(), t.LayerNorm);
   const int64_t n = x.size(0);
 #ifdef BERTC_SKINNY_GEMM_AVX2
-  if (UseSkinnyLinear(x, decoder_weight, p.bias)) return SkinnyLinear(x, decoder_weight, p.bias);
+  if (UseSkinnyLinear(x, decoder_weight, p.bias)) return SkinnyLinear(x.contiguous(), decoder_weight, p.bias);
 #endif
   if (n > 2) return at::addmm(p.bias, x, decoder_weight.t());
   at::Tensor out = at::empty({n, decoder_weight.size(0)}, x.options());
