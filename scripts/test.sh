@@ -13,15 +13,16 @@ bash scripts/setup-deps.sh
 
 jobs=${JOBS:-$(nproc)}
 sanitize=${BERTC_SANITIZE:-0}
-build=${BUILD_DIR:-build/test$([[ $sanitize == 1 ]] && echo -asan)}
+san=OFF default_build=build/test
+if [[ $sanitize == 1 ]]; then san=ON default_build=build/test-asan; fi
+build=${BUILD_DIR:-$default_build}
 werror=OFF
-[[ "${CI:-}" == "true" || "${BERTC_WERROR:-0}" == 1 ]] && werror=ON
-san=OFF
-[[ $sanitize == 1 ]] && san=ON
+if [[ "${CI:-}" == "true" || "${BERTC_WERROR:-0}" == 1 ]]; then werror=ON; fi
+extra=()
+if [[ $san == ON ]]; then extra+=(-DBERTC_TEST_VENDOR=OFF); fi
 
 echo "== configure ($build, WERROR=$werror, SANITIZE=$san)"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBERTC_WERROR=$werror -DBERTC_SANITIZE=$san \
-  $([[ $san == ON ]] && echo "-DBERTC_TEST_VENDOR=OFF")
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBERTC_WERROR=$werror -DBERTC_SANITIZE=$san "${extra[@]}"
 echo "== build"
 start=$(date +%s)
 cmake --build "$build" -j "$jobs"
