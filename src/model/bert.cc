@@ -394,6 +394,10 @@ constexpr SkinnyBlockFn kSkinnyBlocks[kSkinnyMB][kSkinnyNB] = {
 // How many W blocks ahead SkinnyLinear prefetches.
 constexpr int64_t kSkinnyPrefetchBlocks = 2;
 
+// Weight floats per parallel task (1 MiB): a fork/join costs microseconds on idle cores and a
+// scheduler time slice on busy ones, so small layers (a 256-wide model's) stay on one thread.
+constexpr int64_t kSkinnyTaskFloats = 262144;
+
 // Rows of x up to which SkinnyLinear beats OpenBLAS's GEMM.
 constexpr int64_t kSkinnyMaxRows = 32;
 
@@ -411,7 +415,7 @@ at::Tensor SkinnyLinear(const at::Tensor& x, const at::Tensor& w, const at::Tens
   const float* bp = bias.data_ptr<float>();
   float* yp = y.data_ptr<float>();
   const int64_t blocks = (n_cols + kSkinnyNB - 1) / kSkinnyNB;
-  const int64_t grain = std::max<int64_t>(1, 32768 / (k * kSkinnyNB));  // >= ~128 KiB of W per task
+  const int64_t grain = std::max<int64_t>(1, kSkinnyTaskFloats / (k * kSkinnyNB));
   at::parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t n = b * kSkinnyNB, nb = std::min<int64_t>(kSkinnyNB, n_cols - n);
