@@ -40,11 +40,13 @@ echo "== loss plot"
 "$bertc" plot --run "$out/model"
 
 echo "== fill-mask"
-for q in "The man went to the [MASK] to buy some bread." \
+# A 10-minute model has learned the function-word slots (verbs be/have, pronouns, prepositions);
+# content words need longer runs (DEMO_STEPS=20000 or --config small).
+for q in "It [MASK] a long time ago." \
+         "There [MASK] no answer." \
+         "They went [MASK] the house." \
          "She said that [MASK] would come back tomorrow." \
-         "It was one of the [MASK] days of the year." \
-         "The president of the United [MASK] spoke to the press." \
-         "He opened the [MASK] and walked into the room."; do
+         "I [MASK] not going to do it."; do
   "$bertc" fill-mask --model "$out/model" --tokenizer "$out/tokenizer" --top-k 5 "$q"
 done
 echo "== done: outputs in $out"
