@@ -59,17 +59,7 @@ EncodingBatch EncodingBatch::FromEncodings(const std::vector<Encoding>& encs) {
       std::memcpy(s.offsets + at, e.offsets.data(), n * sizeof(Offset));
       std::memcpy(s.sequence_ids + at, e.sequence_ids.data(), n * sizeof(int8_t));
     }
-    Row r;
-    r.ids = s.ids + at;
-    r.type_ids = s.type_ids + at;
-    r.attention_mask = s.attention_mask + at;
-    r.special_tokens_mask = s.special_tokens_mask + at;
-    r.offsets = s.offsets + at;
-    r.sequence_ids = s.sequence_ids + at;
-    r.length = n;
-    r.input = input;
-    r.overflow = overflow;
-    out.rows_.push_back(r);
+    out.rows_.push_back(s.RowAt(at, n, input, overflow));
     at += n;
   };
   for (size_t i = 0; i < encs.size(); ++i) {

@@ -59,6 +59,13 @@ class EncodingBatch {
     int32_t* special_tokens_mask;
     Offset* offsets;
     int8_t* sequence_ids;
+
+    // The row of `length` tokens starting at token `at` of this span.
+    Row RowAt(size_t at, size_t length, size_t input, bool overflow) const {
+      return Row{ids + at,     type_ids + at,     attention_mask + at, special_tokens_mask + at,
+                 offsets + at, sequence_ids + at, length,              input,
+                 overflow};
+    }
   };
 
   EncodingBatch() = default;

@@ -270,16 +270,7 @@ EncodingBatch Tokenizer::EncodeBatchFlat(const std::vector<std::string_view>& te
         sp.special_tokens_mask[at] = sp.special_tokens_mask[at + len - 1] = 1;
         sp.sequence_ids[at] = sp.sequence_ids[at + len - 1] = -1;
       }
-      EncodingBatch::Row& r = rows[i];
-      r.ids = sp.ids + at;
-      r.type_ids = sp.type_ids + at;
-      r.attention_mask = sp.attention_mask + at;
-      r.special_tokens_mask = sp.special_tokens_mask + at;
-      r.offsets = sp.offsets + at;
-      r.sequence_ids = sp.sequence_ids + at;
-      r.length = len;
-      r.input = i;
-      r.overflow = false;
+      rows[i] = sp.RowAt(at, len, i, false);
       at += len;
     }
   };
