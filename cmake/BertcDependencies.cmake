@@ -19,4 +19,12 @@ if(NOT TARGET bertc_dep_torch)
       target_compile_options(bertc_dep_torch INTERFACE ${_f})
     endif()
   endforeach()
+  # LibTorch's CPU backend here is OpenMP, and at::parallel_for is a header template whose
+  # `omp parallel` only exists in TUs compiled with OpenMP: without it every at::parallel_for in
+  # bertc's own code (skinny GEMM, optimizer kernels) silently runs on one thread. OpenMP also lets
+  # fill-mask set the intra-op thread count per calling thread (omp_set_num_threads).
+  find_package(OpenMP COMPONENTS CXX)
+  if(OpenMP_CXX_FOUND)
+    target_link_libraries(bertc_dep_torch INTERFACE OpenMP::OpenMP_CXX)
+  endif()
 endif()

@@ -10,6 +10,12 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+// at::parallel_for is a header template: with LibTorch's OpenMP backend its `omp parallel` exists
+// only where this TU is compiled with OpenMP; without it every parallel_for here is silently serial.
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+#error "compile with OpenMP (bertc_dep_torch links OpenMP::OpenMP_CXX)"
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -4,6 +4,12 @@
 
 #include <ATen/Parallel.h>
 
+// at::parallel_for is a header template: with LibTorch's OpenMP backend its `omp parallel` exists
+// only where this TU is compiled with OpenMP; without it every parallel_for here is silently serial.
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+#error "compile with OpenMP (bertc_dep_torch links OpenMP::OpenMP_CXX)"
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
