@@ -132,6 +132,9 @@ int PretrainCommand(int argc, char** argv) {
       .Option("grad-accum", "N", "1", "micro-batches per optimizer step")
       .Option("lr", "LR", "5e-4", "peak learning rate (AdamW)")
       .Option("weight-decay", "W", "0.01", "AdamW weight decay (not on biases and LayerNorm weights)")
+      .Option("adam-beta1", "B", "0.9", "AdamW first-moment decay")
+      .Option("adam-beta2", "B", "0.999", "AdamW second-moment decay (0.98 steadies short, high-lr runs)")
+      .Option("adam-epsilon", "E", "1e-8", "AdamW denominator epsilon")
       .Option("warmup", "N", "0", "linear warmup steps")
       .Option("schedule", "NAME", "linear", "learning-rate schedule after warmup: linear | constant | cosine")
       .Option("max-steps", "N", "0", "optimizer steps (overrides --epochs)")
@@ -166,6 +169,9 @@ int PretrainCommand(int argc, char** argv) {
   tp.grad_accum = static_cast<int>(args.integer("grad-accum", 1, 1 << 20));
   tp.learning_rate = args.number("lr", 0, 10);
   tp.weight_decay = args.number("weight-decay", 0, 10);
+  tp.adam_beta1 = args.number("adam-beta1", 0, 0.999999);
+  tp.adam_beta2 = args.number("adam-beta2", 0, 0.999999);
+  tp.adam_epsilon = args.number("adam-epsilon", 0, 1);
   tp.warmup_steps = args.integer("warmup", 0, 1LL << 40);
   tp.max_steps = args.integer("max-steps", 0, 1LL << 40);
   tp.num_epochs = args.number("epochs", 0, 1e6);
