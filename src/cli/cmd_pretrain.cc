@@ -135,6 +135,7 @@ int PretrainCommand(int argc, char** argv) {
       .Option("adam-beta1", "B", "0.9", "AdamW first-moment decay")
       .Option("adam-beta2", "B", "0.999", "AdamW second-moment decay (0.98 steadies short, high-lr runs)")
       .Option("adam-epsilon", "E", "1e-8", "AdamW denominator epsilon")
+      .Option("max-grad-norm", "N", "1.0", "clip the global gradient norm to N (0 = no clipping)")
       .Option("warmup", "N", "0", "linear warmup steps")
       .Option("schedule", "NAME", "linear", "learning-rate schedule after warmup: linear | constant | cosine")
       .Option("max-steps", "N", "0", "optimizer steps (overrides --epochs)")
@@ -172,6 +173,7 @@ int PretrainCommand(int argc, char** argv) {
   tp.adam_beta1 = args.number("adam-beta1", 0, 0.999999);
   tp.adam_beta2 = args.number("adam-beta2", 0, 0.999999);
   tp.adam_epsilon = args.number("adam-epsilon", 0, 1);
+  tp.max_grad_norm = args.number("max-grad-norm", 0, 1e30);
   tp.warmup_steps = args.integer("warmup", 0, 1LL << 40);
   tp.max_steps = args.integer("max-steps", 0, 1LL << 40);
   tp.num_epochs = args.number("epochs", 0, 1e6);
