@@ -4,7 +4,9 @@
 // seq 128 / vocab 30522, vocab-sized gradients, activations). glibc serves blocks above its mmap
 // threshold (at most 32 MB) with fresh mmap()s, so each such tensor costs tens of thousands of page
 // faults and the kernel zeroing every page, step after step: 10-30 % of a CPU step. This allocator
-// keeps freed blocks of >= 1 MiB and hands them out again (best fit, at most 2x the request).
+// keeps freed blocks of >= 1 MiB and hands them out again (best fit, at most 2x the request). It keeps
+// at most as many free bytes as were ever in use at once (least recently freed blocks go first), so
+// with dynamic padding, where every step has other shapes, it at most doubles that footprint.
 //
 // It is installed as LibTorch's CPU allocator only inside a ScopedBlockCache (the trainer opens one
 // around each step and evaluation), so tensors made elsewhere in the process are untouched. Blocks

@@ -122,5 +122,30 @@ TEST(BlockCache, ReusesLargeBlocksWhileAUserExists) {
   EXPECT_EQ(BlockCacheFreeBytes(), 0u);
 }
 
+// Dynamic padding gives every step other shapes: free blocks that no later request fits must not
+// pile up beyond the largest working set seen (here one 16 MiB tensor).
+TEST(BlockCache, KeepsAtMostThePeakInUse) {
+  ASSERT_EQ(BlockCacheFreeBytes(), 0u);
+  BlockCacheUser user;
+  constexpr int64_t kMiB = 1 << 18;  // floats
+  {
+    ScopedBlockCache scope;
+    at::Tensor peak = at::ones({16 * kMiB});
+  }
+  EXPECT_EQ(BlockCacheFreeBytes(), size_t{16} << 20);
+  // None of these fits another's block (best fit takes at most 2x the request).
+  for (double mib : {1.1, 2.3, 4.7}) {
+    ScopedBlockCache scope;
+    at::Tensor t = at::ones({static_cast<int64_t>(mib * kMiB)});
+  }
+  EXPECT_LE(BlockCacheFreeBytes(), size_t{16} << 20);
+  EXPECT_GE(BlockCacheFreeBytes(), size_t{8} << 20);  // the recent small blocks stay cached
+  {
+    ScopedBlockCache scope;  // a request the cache can serve again
+    at::Tensor t = at::ones({static_cast<int64_t>(4.5 * kMiB)});
+    EXPECT_LE(BlockCacheFreeBytes(), size_t{4} << 20);
+  }
+}
+
 }  // namespace
 }  // namespace bertc::train
