@@ -124,6 +124,7 @@ int PretrainCommand(int argc, char** argv) {
       .Multi("eval", "FILE", "evaluation text files (default: hold out --split of the training lines)")
       .Option("split", "P", "0.1", "held-out share of training lines when --eval is not given (0 = no eval)")
       .Option("config", "PRESET|FILE", "mini", "model: tiny, mini, small, medium, base, or a config.json")
+      .Option("dropout", "P", "", "set hidden and attention dropout of --config to P (presets: 0.1)")
       .Option("init-model", "DIR", "", "start from an existing model instead of a fresh --config")
       .Option("out", "DIR", "", "output directory: checkpoints, train_log.jsonl, final model");
   AddDataOptions(args);
@@ -191,10 +192,14 @@ int PretrainCommand(int argc, char** argv) {
   TokenizerPtr tok = LoadTokenizer(args.str("tokenizer"));
   ModelPtr model;
   if (!args.str("init-model").empty()) {
+    if (!args.str("dropout").empty()) throw UsageError("pretrain: --dropout applies to --config, not --init-model");
     model = LoadModel(args.str("init-model"));
   } else {
-    const bert_model_params mp =
+    bert_model_params mp =
         ModelParamsFromConfig(args.str("config"), bert_tokenizer_vocab_size(tok.get()), tp.seed);
+    if (!args.str("dropout").empty()) {
+      mp.hidden_dropout_prob = mp.attention_probs_dropout_prob = args.number("dropout", 0, 0.999999);
+    }
     bert_model* m = nullptr;
     Check(bert_model_create(&mp, &m), "cannot create model");
     model.reset(m);

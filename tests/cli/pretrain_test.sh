@@ -83,7 +83,22 @@ print([r["loss"] for r in map(json.loads, open(sys.argv[1])) if "loss" in r and 
 [[ $(loss_at "$tmp/adam_a/train_log.jsonl" 3) != $(loss_at "$tmp/adam_b/train_log.jsonl" 3) ]] \
   || fail "--adam-*/--max-grad-norm flags had no effect"
 
+# --dropout overrides the config's dropout probabilities (saved in the model's config.json).
+"$bertc" pretrain "${common[@]}" --max-steps 1 --dropout 0.25 --out "$tmp/drop" >/dev/null 2>&1 || fail "--dropout run"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))
+assert c["hidden_dropout_prob"] == 0.25 and c["attention_probs_dropout_prob"] == 0.25, c' "$tmp/drop/config.json" \
+  || fail "--dropout not applied"
+
 # Bad usage.
+set +e
+"$bertc" pretrain "${common[@]}" --max-steps 1 --dropout 1 --out "$tmp/bad" 2>"$tmp/err"; rc=$?
+set -e
+[[ $rc == 2 ]] || fail "dropout 1 gave exit $rc"
+set +e
+"$bertc" pretrain "${common[@]}" --max-steps 1 --dropout 0 --init-model "$tmp/drop" --out "$tmp/bad" 2>"$tmp/err"; rc=$?
+set -e
+[[ $rc == 2 ]] || fail "--dropout with --init-model gave exit $rc"
+grep -q "init-model" "$tmp/err" || fail "--dropout/--init-model message: $(cat "$tmp/err")"
 set +e
 "$bertc" pretrain "${common[@]}" --max-steps 2 --adam-beta2 1 --out "$tmp/bad" 2>"$tmp/err"; rc=$?
 set -e
