@@ -111,6 +111,18 @@ case "$case_name" in
   pretrain)
     bash "$(dirname "$0")/pretrain_test.sh" "$bertc" "$tmp"
     ;;
+  demo)  # scripts/demo.sh's pipeline with its real flags, for a few steps on a small corpus
+    command -v gnuplot >/dev/null || { echo "gnuplot missing: skipped"; exit 77; }
+    corpus "$tmp/all.txt"
+    head -n 1300 "$tmp/all.txt" > "$tmp/train.txt"; tail -n 200 "$tmp/all.txt" > "$tmp/test.txt"
+    expect_exit 0 bash "$(dirname "$0")/../../scripts/demo-pipeline.sh" "$bertc" "$tmp/train.txt" "$tmp/test.txt" \
+      "$tmp/demo" 14 1
+    for f in tokenizer/vocab.txt model/config.json model/model.safetensors model/loss.png; do
+      [[ -s "$tmp/demo/$f" ]] || fail "demo left no $f"
+    done
+    grep -q "masked accuracy" "$tmp/out" || fail "demo printed no evaluation"
+    [[ $(grep -c '^  1\. ' "$tmp/out") == 6 ]] || { cat "$tmp/out"; fail "demo printed no fill-mask results"; }
+    ;;
   *) fail "unknown case $case_name" ;;
 esac
 echo "cli $case_name: ok"
