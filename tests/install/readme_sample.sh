@@ -6,5 +6,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 awk '/^```c$/{on=1; next} /^```$/{if(on){exit}} on' "$src/README.md" > "$tmp/sample.c"
 [[ -s "$tmp/sample.c" ]] || { echo "README has no \`\`\`c block"; exit 1; }
-"$cc" -std=c11 -Wall -Wextra -Werror -I"$src/include" "$tmp/sample.c" "$lib" -o "$tmp/sample"
+# shellcheck disable=SC2086  # BERTC_SAMPLE_CFLAGS: extra flags (sanitizer builds), word-split on purpose
+"$cc" -std=c11 -Wall -Wextra -Werror ${BERTC_SAMPLE_CFLAGS:-} -I"$src/include" "$tmp/sample.c" "$lib" -o "$tmp/sample"
 LD_LIBRARY_PATH="$(dirname "$lib")" "$tmp/sample"
