@@ -41,10 +41,15 @@ if [[ $san == OFF && -f abi/libbertc.abi ]]; then
   bash scripts/check-abi.sh "$build" || status=1
 fi
 
+# SDK test runners (python, ...) are not built with the sanitizers: preload their runtimes.
+sdk_env=()
+if [[ $san == ON ]]; then
+  sdk_env=(LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)")
+fi
 for sdk_test in sdk/*/test.sh; do
   [[ -f "$sdk_test" ]] || continue
   echo "== SDK: $sdk_test"
-  BERTC_BUILD_DIR="$root/$build" bash "$sdk_test" || status=1
+  env "${sdk_env[@]}" BERTC_BUILD_DIR="$root/$build" bash "$sdk_test" || status=1
 done
 
 if [[ $status == 0 ]]; then echo "== all suites passed"; else echo "== FAILURES (see above)"; fi
