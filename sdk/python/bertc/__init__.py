@@ -125,6 +125,8 @@ _res_masks = _fn("bert_fill_mask_result_num_masks", _sz, _vp, _sz)
 _res_preds = _fn("bert_fill_mask_result_num_predictions", _sz, _vp, _sz, _sz)
 _res_get = _fn("bert_fill_mask_result_get", ctypes.c_int, _vp, _sz, _sz, _sz, ctypes.POINTER(_Prediction))
 _res_free = _fn("bert_fill_mask_result_free", None, _vp)
+_score_text = _fn("bert_score_text", ctypes.c_int, _vp, _vp, ctypes.POINTER(_cp), _sz, ctypes.POINTER(_FillMaskParams),
+                  ctypes.POINTER(ctypes.c_double), ctypes.POINTER(_sz))
 
 
 def _check(status: int) -> None:
@@ -348,3 +350,17 @@ class Model(_Handle):
             return out[0] if single else out
         finally:
             _res_free(res)
+
+    def score_text(self, tokenizer: Tokenizer, texts: Union[str, Sequence[str]], *, threads: int = 0):
+        """Pseudo-log-likelihood (natural log, summed over the tokens; higher = more plausible) of a text,
+        or of each text of a list, as (score, num_tokens) pairs: masks every token in turn."""
+        single = isinstance(texts, (str, bytes))
+        encoded = [_utf8(t, "text") for t in ([texts] if single else list(texts))]
+        arr = (_cp * len(encoded))(*encoded)
+        p = _fm_defaults()
+        p.threads = int(threads)
+        scores = (ctypes.c_double * len(encoded))()
+        counts = (_sz * len(encoded))()
+        _check(_score_text(self._handle(), tokenizer._handle(), arr, len(encoded), ctypes.byref(p), scores, counts))
+        out = [(scores[i], counts[i]) for i in range(len(encoded))]
+        return out[0] if single else out

@@ -91,6 +91,14 @@ def test_concurrent_fill_mask_from_threads(tok, model):
     assert not errors and len(results) == 20 and all(r == want for r in results)
 
 
+def test_score_text_ranks_and_counts(tok, model):
+    (s1, n1), (s2, n2) = model.score_text(tok, ["the house of the state.", "house the state the of."])
+    assert n1 == n2 == len(tok.encode("the house of the state.").ids) - 2
+    assert s1 < 0 and s2 < 0
+    assert model.score_text(tok, "the house of the state.") == (s1, n1)
+    assert model.score_text(tok, [""]) == [(0.0, 0)]
+
+
 def test_errors_carry_status_and_message(tmp_path, tok, model):
     with pytest.raises(bertc.BertcError) as e:
         bertc.Model.load(tmp_path / "missing")
