@@ -44,7 +44,8 @@ fi
 # SDK test runners (python, ...) are not built with the sanitizers: preload their runtimes.
 sdk_env=()
 if [[ $san == ON ]]; then
-  sdk_env=(LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)")
+  # the very runtimes libbertc was linked with
+  sdk_env=(LD_PRELOAD="$(ldd "$build/src/api/libbertc.so.0" | awk '/lib(a|ub)san/ {print $3}' | tr '\n' ' ')")
 fi
 for sdk_test in sdk/*/test.sh; do
   [[ -f "$sdk_test" ]] || continue

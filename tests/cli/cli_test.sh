@@ -120,7 +120,7 @@ case "$case_name" in
     for f in tokenizer/vocab.txt model/config.json model/model.safetensors model/loss.png; do
       [[ -s "$tmp/demo/$f" ]] || fail "demo left no $f"
     done
-    grep -q "masked accuracy" "$tmp/out" || fail "demo printed no evaluation"
+    grep -q "^masked accuracy " "$tmp/out" || fail "demo printed no evaluation"
     [[ $(grep -c '^  1\. ' "$tmp/out") == 6 ]] || { cat "$tmp/out"; fail "demo printed no fill-mask results"; }
     ;;
   *) fail "unknown case $case_name" ;;

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import threading
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Union
 
@@ -65,9 +66,13 @@ _PADDING = {None: 0, False: 0, "longest": 1, True: 1, "max_length": 2}
 
 
 def _load_library() -> ctypes.CDLL:
+    explicit = os.environ.get("BERTC_LIBRARY")
+    if explicit:  # exactly this one: never fall back to another installed copy
+        try:
+            return ctypes.CDLL(explicit)
+        except OSError as e:
+            raise ImportError(f"cannot load BERTC_LIBRARY={explicit}: {e}") from e
     candidates = []
-    if os.environ.get("BERTC_LIBRARY"):
-        candidates.append(os.environ["BERTC_LIBRARY"])
     found = ctypes.util.find_library("bertc")
     candidates += [c for c in (found, "libbertc.so.0", "libbertc.so") if c]
     errors = []
@@ -93,6 +98,7 @@ _vp, _sz, _cp = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p
 _status_str = _fn("bert_status_str", _cp, ctypes.c_int)
 _last_error = _fn("bert_last_error", _cp)
 _version = _fn("bert_version", _cp)
+_check_version = _fn("bert_check_version", ctypes.c_int, ctypes.c_uint)
 _tok_load = _fn("bert_tokenizer_load", ctypes.c_int, _cp, ctypes.POINTER(_vp))
 _tok_save = _fn("bert_tokenizer_save", ctypes.c_int, _vp, _cp)
 _tok_free = _fn("bert_tokenizer_free", None, _vp)
@@ -129,6 +135,11 @@ _score_text = _fn("bert_score_text", ctypes.c_int, _vp, _vp, ctypes.POINTER(_cp)
                   ctypes.POINTER(ctypes.c_double), ctypes.POINTER(_sz))
 
 
+# The version these bindings were written against (BERTC_VERSION_NUMBER of include/bertc.h).
+_BINDINGS_VERSION = 100
+_INT32_MAX = 2**31 - 1
+
+
 def _check(status: int) -> None:
     if status != 0:
         raise BertcError(status, _status_str(status).decode(), (_last_error() or b"").decode("utf-8", "replace"))
@@ -142,6 +153,20 @@ def _utf8(s: Union[str, bytes], what: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")  # invalid UTF-8 reaches bertc, which reports it
 
 
+def _c_string(s: Union[str, bytes], what: str) -> bytes:
+    b = _utf8(s, what)
+    if b"\0" in b:
+        raise ValueError(f"{what} must not contain NUL characters")
+    return b
+
+
+def _int32(v: int, what: str) -> int:
+    v = int(v)
+    if not -_INT32_MAX - 1 <= v <= _INT32_MAX:
+        raise ValueError(f"{what} {v} is outside the int32 range")
+    return v
+
+
 def _path(p: Union[str, os.PathLike]) -> bytes:
     return os.fsencode(p)
 
@@ -152,8 +177,18 @@ def version() -> str:
 
 
 def library_path() -> str:
-    """Path of the loaded libbertc."""
+    """Name or path the loaded libbertc was opened by."""
     return _lib._name
+
+
+_check(_check_version(_BINDINGS_VERSION))  # a library with an incompatible ABI fails the import
+
+
+def _params(factory):
+    """The library's defaults, declared as the struct size these bindings know (older-struct rule)."""
+    p = factory()
+    p.struct_size = ctypes.sizeof(type(p))
+    return p
 
 
 class _Handle:
@@ -161,10 +196,16 @@ class _Handle:
 
     def __init__(self, handle: ctypes.c_void_p):
         self._h = handle
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Releases the C handle now (idempotent); the object is unusable afterwards."""
-        h, self._h = getattr(self, "_h", None), None
+        """Releases the C handle now (idempotent, thread-safe); the object is unusable afterwards.
+        Do not close an object while another thread is still using it."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            h, self._h = self._h, None
         if h:
             type(self)._free(h)
 
@@ -232,13 +273,13 @@ class Tokenizer(_Handle):
     def token_to_id(self, token: str) -> Optional[int]:
         """The id of an exact vocabulary entry, or None."""
         out = ctypes.c_int32(-1)
-        _check(_token_to_id(self._handle(), _utf8(token, "token"), ctypes.byref(out)))
+        _check(_token_to_id(self._handle(), _c_string(token, "token"), ctypes.byref(out)))
         return None if out.value < 0 else out.value
 
     def id_to_token(self, token_id: int) -> str:
         """The vocabulary entry of an id; BertcError (invalid argument) outside [0, vocab_size)."""
         out = _cp()
-        _check(_id_to_token(self._handle(), int(token_id), ctypes.byref(out)))
+        _check(_id_to_token(self._handle(), _int32(token_id, "id"), ctypes.byref(out)))
         return out.value.decode("utf-8")
 
     def encode(self, text: Union[str, bytes], pair: Union[str, bytes, None] = None, *,
@@ -246,7 +287,7 @@ class Tokenizer(_Handle):
                truncation: Union[bool, str, None] = None, padding: Union[bool, str, None] = None,
                split_special_tokens: bool = False) -> Encoding:
         """Encodes a text (or a pair) like HF's tokenizer(text, pair, ...); returns one Encoding."""
-        p = _encode_defaults()
+        p = _params(_encode_defaults)
         p.add_special_tokens = 1 if add_special_tokens else 0
         if truncation not in _TRUNCATION or padding not in _PADDING:
             raise ValueError(f"truncation must be one of {list(_TRUNCATION)}, padding one of {list(_PADDING)}")
@@ -256,6 +297,8 @@ class Tokenizer(_Handle):
             if max_length <= 0:
                 raise ValueError("max_length must be positive")
             p.max_length = max_length
+            if truncation is None and padding in (None, False):
+                p.truncation = _TRUNCATION["longest_first"]  # as HF: max_length implies truncation
         p.split_special_tokens = 1 if split_special_tokens else 0
         a = _utf8(text, "text")
         b = None if pair is None else _utf8(pair, "pair")
@@ -275,7 +318,7 @@ class Tokenizer(_Handle):
     def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False,
                clean_up_tokenization_spaces: bool = True) -> str:
         """Turns ids back into text (HF decode semantics)."""
-        arr = (ctypes.c_int32 * len(ids))(*ids)
+        arr = (ctypes.c_int32 * len(ids))(*[_int32(i, "id") for i in ids])
         flags = (1 if skip_special_tokens else 0) | (0 if clean_up_tokenization_spaces else 2)
         out, n = _vp(), _sz()
         _check(_decode(self._handle(), arr, len(ids), flags, ctypes.byref(out), ctypes.byref(n)))
@@ -314,16 +357,16 @@ class Model(_Handle):
         Predictions (best first); for a list of texts, a list of those (run as padded batches)."""
         single = isinstance(texts, (str, bytes))
         items = [texts] if single else list(texts)
-        encoded = [_utf8(t, "text") for t in items]
+        encoded = [_c_string(t, "text") for t in items]
         arr = (_cp * len(encoded))(*encoded)
-        p = _fm_defaults()
+        p = _params(_fm_defaults)
         p.top_k = int(top_k)
         p.threads = int(threads)
         p.expand_multi_piece_targets = 1 if expand_targets else 0
         if targets is not None:
             if isinstance(targets, (str, bytes)):
                 targets = [targets]
-            tb = [_utf8(t, "target") for t in targets]
+            tb = [_c_string(t, "target") for t in targets]
             tarr = (_cp * len(tb))(*tb)
             p.targets = ctypes.cast(tarr, ctypes.POINTER(_cp))
             p.num_targets = len(tb)
@@ -355,9 +398,9 @@ class Model(_Handle):
         """Pseudo-log-likelihood (natural log, summed over the tokens; higher = more plausible) of a text,
         or of each text of a list, as (score, num_tokens) pairs: masks every token in turn."""
         single = isinstance(texts, (str, bytes))
-        encoded = [_utf8(t, "text") for t in ([texts] if single else list(texts))]
+        encoded = [_c_string(t, "text") for t in ([texts] if single else list(texts))]
         arr = (_cp * len(encoded))(*encoded)
-        p = _fm_defaults()
+        p = _params(_fm_defaults)
         p.threads = int(threads)
         scores = (ctypes.c_double * len(encoded))()
         counts = (_sz * len(encoded))()

@@ -48,6 +48,12 @@ def test_encode_options_and_decode(tok):
     assert tok.id_to_token(4) == "[MASK]" and len(tok) == tok.vocab_size > 100
     with pytest.raises(ValueError):
         tok.encode("x", padding="sideways")
+    # As HF: max_length without an explicit truncation strategy truncates (longest_first).
+    assert len(tok.encode("the house of the state and the man", max_length=5).ids) == 5
+    with pytest.raises(ValueError):
+        tok.id_to_token(2**32)  # would wrap to a valid int32 id in C
+    with pytest.raises(ValueError):
+        tok.decode([1, 2**40])
 
 
 def test_fill_mask_matches_hf_pipeline(tok, model):
@@ -113,6 +119,18 @@ def test_errors_carry_status_and_message(tmp_path, tok, model):
         model.fill_mask(tok, "a [MASK].", top_k=0)
     with pytest.raises(bertc.BertcError):
         tok.id_to_token(10**6)
+    with pytest.raises(ValueError):
+        model.fill_mask(tok, "a [MASK].\0 hidden tail")  # C strings end at NUL: refuse, not truncate
+
+
+def test_explicit_library_path_is_binding(tmp_path):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, BERTC_LIBRARY=str(tmp_path / "libnope.so"))
+    r = subprocess.run([sys.executable, "-c", "import bertc"], env=env, capture_output=True, text=True,
+                       cwd=pathlib.Path(bertc.__file__).parents[1])
+    assert r.returncode != 0 and "BERTC_LIBRARY" in r.stderr
 
 
 def test_save_and_reload_round_trip(tmp_path, tok, model):
