@@ -167,6 +167,12 @@ def _int32(v: int, what: str) -> int:
     return v
 
 
+def _c_strings(items: Sequence[Union[str, bytes]], what: str):
+    """A ctypes char*[] of the items (it keeps the bytes alive) and its length."""
+    encoded = [_c_string(t, what) for t in items]
+    return (_cp * len(encoded))(*encoded), len(encoded)
+
+
 def _path(p: Union[str, os.PathLike]) -> bytes:
     return os.fsencode(p)
 
@@ -356,9 +362,7 @@ class Model(_Handle):
         """HF pipeline('fill-mask'): for one text, a list with one entry per [MASK], each a list of
         Predictions (best first); for a list of texts, a list of those (run as padded batches)."""
         single = isinstance(texts, (str, bytes))
-        items = [texts] if single else list(texts)
-        encoded = [_c_string(t, "text") for t in items]
-        arr = (_cp * len(encoded))(*encoded)
+        arr, n = _c_strings([texts] if single else list(texts), "text")
         p = _params(_fm_defaults)
         p.top_k = int(top_k)
         p.threads = int(threads)
@@ -366,14 +370,12 @@ class Model(_Handle):
         if targets is not None:
             if isinstance(targets, (str, bytes)):
                 targets = [targets]
-            tb = [_c_string(t, "target") for t in targets]
-            tarr = (_cp * len(tb))(*tb)
-            p.targets = ctypes.cast(tarr, ctypes.POINTER(_cp))
-            p.num_targets = len(tb)
-            if not tb:
+            if not targets:
                 raise ValueError("targets must not be empty")
+            tarr, p.num_targets = _c_strings(targets, "target")
+            p.targets = ctypes.cast(tarr, ctypes.POINTER(_cp))
         res = _vp()
-        _check(_fill_mask_batch(self._handle(), tokenizer._handle(), arr, len(encoded), ctypes.byref(p),
+        _check(_fill_mask_batch(self._handle(), tokenizer._handle(), arr, n, ctypes.byref(p),
                                 ctypes.byref(res)))
         try:
             out = []
@@ -398,12 +400,11 @@ class Model(_Handle):
         """Pseudo-log-likelihood (natural log, summed over the tokens; higher = more plausible) of a text,
         or of each text of a list, as (score, num_tokens) pairs: masks every token in turn."""
         single = isinstance(texts, (str, bytes))
-        encoded = [_c_string(t, "text") for t in ([texts] if single else list(texts))]
-        arr = (_cp * len(encoded))(*encoded)
+        arr, n = _c_strings([texts] if single else list(texts), "text")
         p = _params(_fm_defaults)
         p.threads = int(threads)
-        scores = (ctypes.c_double * len(encoded))()
-        counts = (_sz * len(encoded))()
-        _check(_score_text(self._handle(), tokenizer._handle(), arr, len(encoded), ctypes.byref(p), scores, counts))
-        out = [(scores[i], counts[i]) for i in range(len(encoded))]
+        scores = (ctypes.c_double * n)()
+        counts = (_sz * n)()
+        _check(_score_text(self._handle(), tokenizer._handle(), arr, n, ctypes.byref(p), scores, counts))
+        out = [(scores[i], counts[i]) for i in range(n)]
         return out[0] if single else out
