@@ -1,9 +1,9 @@
 /* Fill-mask latency and throughput through the public C API.
  *
- *   bench_fill_mask <model_dir> <tokenizer_dir> <threads> <iterations> <batch_size>
+ *   bench_fill_mask <model_dir> <tokenizer_dir> <threads> <iterations> <batch_size> <queries.txt>
  *
  * Prints one JSON object: single-query latency p50/p95 (ms, over `iterations` calls after warm-up,
- * cycling through a fixed query set) and batch throughput (queries/s for bert_fill_mask_batch of
+ * cycling through the queries of queries.txt) and batch throughput (queries/s for bert_fill_mask_batch of
  * `batch_size` queries, top_k 5). Run by bench/fill_mask/run.sh next to HF's pipeline. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,17 +12,29 @@
 
 #include "bertc.h"
 
-static const char* kQueries[] = {
-    "trending hashtags on [MASK].",
-    "the capital of france is [MASK].",
-    "he went to the [MASK] to buy some bread and milk for breakfast.",
-    "she said that the [MASK] was the best she had ever seen in her whole life.",
-    "a [MASK] is a small animal that lives in the forest.",
-    "the meeting was postponed because of the [MASK] weather conditions in the northern part of the country.",
-    "[MASK] is the most popular programming language.",
-    "they have been working on this [MASK] for years.",
-};
-enum { kNumQueries = sizeof kQueries / sizeof kQueries[0] };
+/* The query set (bench/fill_mask/queries.txt, shared with hf_fill_mask.py): one query per line. */
+enum { kMaxQueries = 64, kMaxQueryBytes = 1024 };
+static char kQueryText[kMaxQueries][kMaxQueryBytes];
+static const char* kQueries[kMaxQueries];
+static int kNumQueries = 0;
+
+static void load_queries(const char* path) {
+  FILE* f = fopen(path, "r");
+  if (f == NULL) {
+    perror(path);
+    exit(1);
+  }
+  while (kNumQueries < kMaxQueries && fgets(kQueryText[kNumQueries], kMaxQueryBytes, f) != NULL) {
+    char* line = kQueryText[kNumQueries];
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[0] != '\0') kQueries[kNumQueries++] = line;
+  }
+  fclose(f);
+  if (kNumQueries == 0) {
+    fprintf(stderr, "%s: no queries\n", path);
+    exit(1);
+  }
+}
 
 static double now_ms(void) {
   struct timespec ts;
@@ -51,10 +63,12 @@ static void check(bert_status st, const char* what) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: %s <model_dir> <tokenizer_dir> <threads> <iterations> <batch_size>\n", argv[0]);
+  if (argc != 7) {
+    fprintf(stderr, "usage: %s <model_dir> <tokenizer_dir> <threads> <iterations> <batch_size> <queries.txt>\n",
+            argv[0]);
     return 2;
   }
+  load_queries(argv[6]);
   const int threads = atoi(argv[3]), iterations = atoi(argv[4]), batch = atoi(argv[5]);
   if (iterations < 1 || batch < 1) return 2;
   bert_model* model = NULL;

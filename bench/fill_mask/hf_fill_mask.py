@@ -2,7 +2,7 @@
 """HF side of bench/fill_mask/run.sh: pipeline('fill-mask') on the same files, same queries and
 measurements as fill_mask_bench.c. Prints one JSON object.
 
-Usage: hf_fill_mask.py <model_dir> <threads> <iterations> <batch_size>
+Usage: hf_fill_mask.py <model_dir> <threads> <iterations> <batch_size> <queries.txt>
 """
 import json
 import sys
@@ -18,36 +18,28 @@ if not hasattr(lrs, "LRScheduler"):
 from transformers import pipeline  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
-QUERIES = [
-    "trending hashtags on [MASK].",
-    "the capital of france is [MASK].",
-    "he went to the [MASK] to buy some bread and milk for breakfast.",
-    "she said that the [MASK] was the best she had ever seen in her whole life.",
-    "a [MASK] is a small animal that lives in the forest.",
-    "the meeting was postponed because of the [MASK] weather conditions in the northern part of the country.",
-    "[MASK] is the most popular programming language.",
-    "they have been working on this [MASK] for years.",
-]
 
 
-def main(model_dir, threads, iterations, batch):
+def main(model_dir, threads, iterations, batch, queries_file):
+    with open(queries_file, encoding="utf-8") as f:
+        queries = [line.strip() for line in f if line.strip()]
     hf_logging.set_verbosity_error()
     torch.set_num_threads(threads)
     fm = pipeline("fill-mask", model=model_dir, tokenizer=model_dir, framework="pt", device=-1, top_k=5)
     for i in range(5):
-        fm(QUERIES[i % len(QUERIES)])
+        fm(queries[i % len(queries)])
     lat = []
     cpu = []
     for i in range(iterations):
         c0, t0 = time.process_time(), time.perf_counter()
-        fm(QUERIES[i % len(QUERIES)])
+        fm(queries[i % len(queries)])
         lat.append((time.perf_counter() - t0) * 1e3)
         cpu.append((time.process_time() - c0) * 1e3)
     lat.sort()
     cpu.sort()
     p50 = lat[(iterations - 1) // 2]
     p95 = lat[int((iterations - 1) * 0.95 + 0.5)]
-    texts = [QUERIES[i % len(QUERIES)] for i in range(batch)]
+    texts = [queries[i % len(queries)] for i in range(batch)]
     fm(texts, batch_size=batch)
     rounds = 3
     t0 = time.perf_counter()
@@ -59,4 +51,4 @@ def main(model_dir, threads, iterations, batch):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])

@@ -35,8 +35,8 @@ for cfg in small base; do
   for thr in 1 2; do
     ours_runs=(); hf_runs=()
     for ((i = 0; i < repeats; i++)); do
-      ours_runs+=("$(OMP_NUM_THREADS=$thr "$bin" "$work/$cfg" "$work/$cfg" "$thr" "$iters" "$batch")")
-      hf_runs+=("$(OMP_NUM_THREADS=$thr "$py" "$here/hf_fill_mask.py" "$work/$cfg" "$thr" "$iters" "$batch")")
+      ours_runs+=("$(OMP_NUM_THREADS=$thr "$bin" "$work/$cfg" "$work/$cfg" "$thr" "$iters" "$batch" "$here/queries.txt")")
+      hf_runs+=("$(OMP_NUM_THREADS=$thr "$py" "$here/hf_fill_mask.py" "$work/$cfg" "$thr" "$iters" "$batch" "$here/queries.txt")")
     done
     ours=$(best "${ours_runs[@]}"); hf=$(best "${hf_runs[@]}")
     row=""
