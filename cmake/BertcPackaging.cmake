@@ -1,4 +1,4 @@
-# CPack: Debian packages libbertc0 (runtime .so) and libbertc-dev (header, CMake config, .pc).
+# CPack: Debian packages libbertc<ABI major> (runtime .so) and libbertc-dev (header, CMake config, .pc).
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "bertc")
 set(CPACK_PACKAGE_VENDOR "bertc developers")

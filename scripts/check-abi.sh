@@ -2,18 +2,26 @@
 # Compares the built libbertc.so with the committed ABI baseline (abi/libbertc.abi) using
 # abigail-tools. Fails on any change to existing functions or types; added functions are reported
 # and pass.
+# Appended fields of the struct_size-versioned structs are compatible (abi/libbertc.supp).
 #   scripts/check-abi.sh BUILD_DIR            check
 #   scripts/check-abi.sh BUILD_DIR --update   rewrite the baseline (do this deliberately, in its own commit)
+#   scripts/check-abi.sh --lib LIB.so         check another build of the library
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:?usage: check-abi.sh BUILD_DIR [--update]}
-lib="$build/src/api/libbertc.so"
+if [[ "${1:-}" == "--lib" ]]; then
+  lib=${2:?usage: check-abi.sh --lib LIB.so}
+  set -- "" "${3:-}"
+else
+  build=${1:?usage: check-abi.sh BUILD_DIR [--update]}
+  lib="$build/src/api/libbertc.so"
+fi
 baseline="$root/abi/libbertc.abi"
 command -v abidw >/dev/null || { echo "check-abi: abidw missing (apt-get install abigail-tools)"; exit 1; }
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-supp="$root/abi/opaque-handles.supp"
+supp="$root/abi/libbertc.supp"
 abidw --no-corpus-path --exported-interfaces-only --suppressions "$supp" "$lib" > "$tmp"
+grep -q struct_size "$tmp" || { echo "check-abi: no type information in $lib (build the ABI layer with -g)"; exit 1; }
 if [[ "${2:-}" == "--update" ]]; then
   mkdir -p "$root/abi"; cp "$tmp" "$baseline"; echo "check-abi: baseline updated ($baseline)"; exit 0
 fi

@@ -45,7 +45,7 @@ fi
 sdk_env=()
 if [[ $san == ON ]]; then
   # the very runtimes libbertc was linked with
-  sdk_env=(LD_PRELOAD="$(ldd "$build/src/api/libbertc.so.0" | awk '/lib(a|ub)san/ {print $3}' | tr '\n' ' ')")
+  sdk_env=(LD_PRELOAD="$(ldd "$build/src/api/libbertc.so" | awk '/lib(a|ub)san/ {print $3}' | tr '\n' ' ')")
 fi
 for sdk_test in sdk/*/test.sh; do
   [[ -f "$sdk_test" ]] || continue

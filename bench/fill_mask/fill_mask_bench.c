@@ -75,13 +75,14 @@ int main(int argc, char** argv) {
   bert_tokenizer* tok = NULL;
   check(bert_model_load(argv[1], &model), "bert_model_load");
   check(bert_tokenizer_load(argv[2], &tok), "bert_tokenizer_load");
-  bert_fill_mask_params params = bert_fill_mask_params_default();
-  params.threads = threads;
+  bert_fill_mask_params params;
+  check(BERT_FILL_MASK_PARAMS_INIT(&params), "params init");
+  params.threads = threads > 0 ? (size_t)threads : 0;
   params.top_k = 5;
 
   for (int i = 0; i < 5; ++i) { /* warm-up */
     bert_fill_mask_result* r = NULL;
-    check(bert_fill_mask(model, tok, kQueries[i % kNumQueries], &params, &r), "bert_fill_mask");
+    check(bert_fill_mask(model, tok, kQueries[i % kNumQueries], strlen(kQueries[i % kNumQueries]), &params, &r), "bert_fill_mask");
     bert_fill_mask_result_free(r);
   }
   double* lat = malloc(sizeof(double) * (size_t)iterations);
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < iterations; ++i) {
     bert_fill_mask_result* r = NULL;
     const double c0 = cpu_ms(), t0 = now_ms();
-    check(bert_fill_mask(model, tok, kQueries[i % kNumQueries], &params, &r), "bert_fill_mask");
+    check(bert_fill_mask(model, tok, kQueries[i % kNumQueries], strlen(kQueries[i % kNumQueries]), &params, &r), "bert_fill_mask");
     lat[i] = now_ms() - t0;
     cpu[i] = cpu_ms() - c0;
     bert_fill_mask_result_free(r);
@@ -103,12 +104,12 @@ int main(int argc, char** argv) {
   const char** texts = malloc(sizeof(char*) * (size_t)batch);
   for (int i = 0; i < batch; ++i) texts[i] = kQueries[i % kNumQueries];
   bert_fill_mask_result* r = NULL;
-  check(bert_fill_mask_batch(model, tok, texts, (size_t)batch, &params, &r), "bert_fill_mask_batch"); /* warm-up */
+  check(bert_fill_mask_batch(model, tok, texts, NULL, (size_t)batch, &params, &r), "bert_fill_mask_batch"); /* warm-up */
   bert_fill_mask_result_free(r);
   const int rounds = 3;
   const double t0 = now_ms();
   for (int i = 0; i < rounds; ++i) {
-    check(bert_fill_mask_batch(model, tok, texts, (size_t)batch, &params, &r), "bert_fill_mask_batch");
+    check(bert_fill_mask_batch(model, tok, texts, NULL, (size_t)batch, &params, &r), "bert_fill_mask_batch");
     bert_fill_mask_result_free(r);
   }
   const double qps = rounds * batch / ((now_ms() - t0) / 1e3);

@@ -56,13 +56,14 @@ static double peak_rss_mib(void) {
 }
 
 static bert_model* make_model(size_t vocab, long hidden, long layers, long heads, long seq, uint64_t seed) {
-  bert_model_params mp = bert_model_params_default();
-  mp.vocab_size = (int64_t)vocab;
-  mp.hidden_size = hidden;
-  mp.num_hidden_layers = layers;
-  mp.num_attention_heads = heads;
-  mp.intermediate_size = 4 * hidden;
-  mp.max_position_embeddings = seq < 512 ? 512 : seq;
+  bert_model_params mp;
+  check(BERT_MODEL_PARAMS_INIT(&mp), "params init");
+  mp.vocab_size = vocab;
+  mp.hidden_size = (size_t)hidden;
+  mp.num_hidden_layers = (size_t)layers;
+  mp.num_attention_heads = (size_t)heads;
+  mp.intermediate_size = 4 * (size_t)hidden;
+  mp.max_position_embeddings = seq < 512 ? 512 : (size_t)seq;
   mp.seed = seed;
   bert_model* m = NULL;
   check(bert_model_create(&mp, &m), "bert_model_create");
@@ -73,9 +74,10 @@ static int padding(int argc, char** argv, bert_tokenizer* tok, bert_trainer_data
   const char* names[] = {"truncate_pad", "concat_chunk", "dynamic", "packed"};
   bert_model* m = make_model(bert_tokenizer_vocab_size(tok), 32, 1, 2, 512, 1);
   for (int g = 0; g < 4; ++g) {
-    bert_trainer_params p = bert_trainer_params_default();
-    p.max_length = (int)argl(argc, argv, "max_length", 128);
-    p.batch_size = (int)argl(argc, argv, "batch", 8);
+    bert_trainer_params p;
+    check(BERT_TRAINER_PARAMS_INIT(&p), "params init");
+    p.max_length = (size_t)argl(argc, argv, "max_length", 128);
+    p.batch_size = (size_t)argl(argc, argv, "batch", 8);
     p.grouping = (bert_grouping)g;
     p.eval_split = 0;
     p.save_final_model = 0;
@@ -85,7 +87,7 @@ static int padding(int argc, char** argv, bert_tokenizer* tok, bert_trainer_data
     bert_trainer_info info;
     info.struct_size = sizeof info;
     check(bert_trainer_get_info(t, &info), "get_info");
-    printf("{\"grouping\":\"%s\",\"max_length\":%d,\"batch\":%d,\"examples\":%lld,\"real_tokens\":%lld,"
+    printf("{\"grouping\":\"%s\",\"max_length\":%zu,\"batch\":%zu,\"examples\":%lld,\"real_tokens\":%lld,"
            "\"padding_share\":%.4f}\n",
            names[g], p.max_length, p.batch_size, (long long)info.train_examples, (long long)info.train_tokens,
            info.train_padding_share);
@@ -102,10 +104,11 @@ static int throughput(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   const char* mode = arg(argc, argv, "mode", "defaults");
   const int identical = strcmp(mode, "identical") == 0;
   bert_model* m = make_model(bert_tokenizer_vocab_size(tok), hidden, layers, heads, seq, 42);
-  bert_trainer_params p = bert_trainer_params_default();
-  p.max_length = (int)seq;
-  p.batch_size = (int)argl(argc, argv, "batch", 8);
-  p.threads = (int)argl(argc, argv, "threads", 2);
+  bert_trainer_params p;
+  check(BERT_TRAINER_PARAMS_INIT(&p), "params init");
+  p.max_length = (size_t)seq;
+  p.batch_size = (size_t)argl(argc, argv, "batch", 8);
+  p.threads = (size_t)argl(argc, argv, "threads", 2);
   p.eval_split = 0;
   p.save_final_model = 0;
   p.max_steps = steps + warm;
@@ -137,12 +140,12 @@ static int throughput(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   const double gemm_flops_per_token = 3.0 * 2.0 * (4.0 * hidden * hidden + 2.0 * hidden * 4.0 * hidden) * layers;
   const double padded_tps = (double)tokens / dt / (1.0 - info.train_padding_share);
   printf("{\"encoder_gemm_gflops\":%.2f}\n", padded_tps * gemm_flops_per_token / 1e9);
-  printf("{\"impl\":\"bertc\",\"mode\":\"%s\",\"grouping\":\"%s\",\"hidden\":%ld,\"layers\":%ld,\"seq\":%ld,\"batch\":%d,\"threads\":%d,"
+  printf("{\"impl\":\"bertc\",\"mode\":\"%s\",\"grouping\":\"%s\",\"hidden\":%ld,\"layers\":%ld,\"seq\":%ld,\"batch\":%zu,\"threads\":%zu,"
          "\"steps\":%ld,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"padded_tokens_per_s\":%.1f,\"samples_per_s\":%.2f,"
          "\"padding_share\":%.4f,\"last_loss\":%.4f,\"peak_rss_mib\":%.1f}\n",
          mode, p.grouping == BERT_GROUPING_PACKED ? "packed" : identical ? "truncate_pad" : "dynamic", hidden, layers,
          seq, p.batch_size, p.threads, steps, dt, (double)tokens / dt,
-         (double)tokens / dt / (1.0 - info.train_padding_share), (double)(steps * p.batch_size) / dt,
+         (double)tokens / dt / (1.0 - info.train_padding_share), (double)((size_t)steps * p.batch_size) / dt,
          info.train_padding_share, loss, peak_rss_mib());
   bert_trainer_free(t);
   bert_model_free(m);
@@ -184,13 +187,13 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
                              argl(argc, argv, "heads", 2), seq, 42);
   const char* test_files[] = {test_file};
   bert_trainer_data eval;
-  memset(&eval, 0, sizeof eval);
-  eval.struct_size = sizeof eval;
+  check(BERT_TRAINER_DATA_INIT(&eval), "data init");
   eval.files = test_files;
   eval.num_files = 1;
-  bert_trainer_params p = bert_trainer_params_default();
+  bert_trainer_params p;
+  check(BERT_TRAINER_PARAMS_INIT(&p), "params init");
   p.output_dir = out;
-  p.max_length = (int)seq;
+  p.max_length = (size_t)seq;
   {
     const char* g = arg(argc, argv, "grouping", "dynamic");
     p.grouping = strcmp(g, "packed") == 0         ? BERT_GROUPING_PACKED
@@ -204,19 +207,19 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   }
   p.mlm_probability = argd(argc, argv, "mlm", 0.15);
   p.weight_decay = argd(argc, argv, "weight_decay", p.weight_decay);
-  p.batch_size = (int)argl(argc, argv, "batch", 32);
+  p.batch_size = (size_t)argl(argc, argv, "batch", 32);
   p.learning_rate = argd(argc, argv, "lr", 1e-3);
-  p.warmup_steps = argl(argc, argv, "warmup", 40);
-  p.max_steps = argl(argc, argv, "steps", 400);
-  p.eval_steps = argl(argc, argv, "eval_steps", 50);
+  p.warmup_steps = (uint64_t)argl(argc, argv, "warmup", 40);
+  p.max_steps = (uint64_t)argl(argc, argv, "steps", 400);
+  p.eval_steps = (uint64_t)argl(argc, argv, "eval_steps", 50);
   p.logging_steps = 50;
   p.eval_batch_size = 64;
-  p.threads = (int)argl(argc, argv, "threads", 2);
+  p.threads = (size_t)argl(argc, argv, "threads", 2);
   p.save_steps = p.max_steps;
   p.save_total_limit = 1;
   bert_trainer* t = NULL;
   check(bert_trainer_create(m, tok, data, &eval, &p, &t), "bert_trainer_create");
-  printf("{\"ln_vocab\":%.4f,\"steps\":%lld,\"batch\":%d,\"seq\":%d,\"lr\":%g,\"warmup\":%lld,\"mlm\":%.2f,"
+  printf("{\"ln_vocab\":%.4f,\"steps\":%lld,\"batch\":%zu,\"seq\":%zu,\"lr\":%g,\"warmup\":%lld,\"mlm\":%.2f,"
          "\"grouping\":%d,\"schedule\":%d}\n",
          log((double)vocab), (long long)p.max_steps, p.batch_size, p.max_length, p.learning_rate,
          (long long)p.warmup_steps, p.mlm_probability, (int)p.grouping, (int)p.schedule);
@@ -235,7 +238,8 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   long* counts = calloc(vocab, sizeof(long));
   FILE* f = fopen(train_file, "rb");
   char line[8192], word[256];
-  bert_encode_params ep = bert_encode_params_default();
+  bert_encode_params ep;
+  check(BERT_ENCODE_PARAMS_INIT(&ep), "params init");
   ep.add_special_tokens = 0;
   while (f && fgets(line, sizeof line, f)) {
     bert_encoding* enc = NULL;
@@ -243,7 +247,7 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
     const int32_t* ids = bert_encoding_ids(enc, 0);
     for (size_t i = 0; i < bert_encoding_length(enc, 0); ++i) {
       const char* s = NULL;
-      if (bert_tokenizer_id_to_token(tok, ids[i], &s) == BERT_OK && clean_word(s, strlen(s), word, sizeof word)) {
+      if (bert_tokenizer_id_to_token(tok, ids[i], &s, NULL) == BERT_OK && clean_word(s, strlen(s), word, sizeof word)) {
         counts[ids[i]]++;
       }
     }
@@ -269,7 +273,8 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   bert_model* trained = NULL;
   check(bert_model_load(out, &trained), "bert_model_load");
   f = fopen(test_file, "rb");
-  bert_fill_mask_params fp = bert_fill_mask_params_default();
+  bert_fill_mask_params fp;
+  check(BERT_FILL_MASK_PARAMS_INIT(&fp), "params init");
   /* The baseline ranks single-token alphabetic words only, so the model is scored two ways: its raw
    * top-5 over the whole vocabulary (pieces, punctuation and special tokens included, as HF's
    * pipeline), and its top-5 among the same candidate set as the baseline (the fair comparison). */
@@ -290,7 +295,7 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
       while (line[j] && line[j] != ' ') ++j;
       if (j > i && clean_word(line + i, j - i, word, sizeof word)) {
         int32_t id = -1;
-        if (bert_tokenizer_token_to_id(tok, word, &id) == BERT_OK && id >= 0) {
+        if (bert_tokenizer_token_to_id(tok, word, strlen(word), &id) == BERT_OK && id >= 0) {
           starts[nc] = i;
           lens[nc] = j - i;
           cand_ids[nc] = id;
@@ -305,7 +310,7 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
     char masked[8300];
     snprintf(masked, sizeof masked, "%.*s[MASK]%s", (int)starts[k], line, line + starts[k] + lens[k]);
     bert_fill_mask_result* res = NULL;
-    if (bert_fill_mask(trained, tok, masked, &fp, &res) != BERT_OK) {
+    if (bert_fill_mask(trained, tok, masked, strlen(masked), &fp, &res) != BERT_OK) {
       fprintf(stderr, "fill_mask: %s\n", bert_last_error());
       continue;
     }
@@ -322,7 +327,7 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
       }
       const char* ts = NULL;
       char w2[256];
-      if (words_seen < 5 && bert_tokenizer_id_to_token(tok, pr.token_id, &ts) == BERT_OK &&
+      if (words_seen < 5 && bert_tokenizer_id_to_token(tok, pr.token_id, &ts, NULL) == BERT_OK &&
           clean_word(ts, strlen(ts), w2, sizeof w2)) {
         if (pr.token_id == cand_ids[k]) {
           ++word_hits;
@@ -336,7 +341,7 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   }
   if (f) fclose(f);
   const char* s[5] = {"", "", "", "", ""};
-  for (int j = 0; j < 5; ++j) bert_tokenizer_id_to_token(tok, top[j], &s[j]);
+  for (int j = 0; j < 5; ++j) bert_tokenizer_id_to_token(tok, top[j], &s[j], NULL);
   printf("{\"fill_mask_queries\":%ld,\"model_top5\":%.4f,\"model_top1\":%.4f,\"model_words_top5\":%.4f,"
          "\"model_words_top1\":%.4f,\"unigram_top5\":%.4f,"
          "\"unigram_words\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"]}\n",
@@ -363,8 +368,7 @@ int main(int argc, char** argv) {
   check(bert_tokenizer_load(tok_dir, &tok), "bert_tokenizer_load");
   const char* files[] = {train};
   bert_trainer_data data;
-  memset(&data, 0, sizeof data);
-  data.struct_size = sizeof data;
+  check(BERT_TRAINER_DATA_INIT(&data), "data init");
   data.files = files;
   data.num_files = 1;
   int rc = 2;

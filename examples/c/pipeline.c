@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   }
 
   /* 2. Train a WordPiece tokenizer. */
-  bert_tokenizer_params tp = bert_tokenizer_params_default();
+  bert_tokenizer_params tp;
+  CHECK(BERT_TOKENIZER_PARAMS_INIT(&tp));
   tp.vocab_size = 100;
   tp.min_frequency = 1;
   bert_tokenizer* tok = NULL;
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
   printf("tokenizer: %zu tokens\n", bert_tokenizer_vocab_size(tok));
 
   /* 3. Encode the corpus (without [CLS]/[SEP]: the trainer adds them) into one flat id array. */
-  bert_encode_params ep = bert_encode_params_default();
+  bert_encode_params ep;
+  CHECK(BERT_ENCODE_PARAMS_INIT(&ep));
   ep.add_special_tokens = 0;
   bert_encoding* enc = NULL;
   CHECK(bert_tokenizer_encode_batch(tok, lines, lengths, NULL, NULL, kLines, &ep, &enc));
@@ -63,11 +65,16 @@ int main(int argc, char** argv) {
     memcpy(ids + offsets[r], bert_encoding_ids(enc, r), bert_encoding_length(enc, r) * sizeof *ids);
     offsets[r + 1] = offsets[r] + bert_encoding_length(enc, r);
   }
-  bert_trainer_data data = {sizeof data, NULL, 0, NULL, ids, offsets, bert_encoding_count(enc)};
+  bert_trainer_data data;
+  CHECK(BERT_TRAINER_DATA_INIT(&data));
+  data.token_ids = ids;
+  data.offsets = offsets;
+  data.num_sequences = bert_encoding_count(enc);
 
   /* 4. A small BERT sized for the vocabulary. */
-  bert_model_params mp = bert_model_params_default();
-  mp.vocab_size = (int64_t)bert_tokenizer_vocab_size(tok);
+  bert_model_params mp;
+  CHECK(BERT_MODEL_PARAMS_INIT(&mp));
+  mp.vocab_size = bert_tokenizer_vocab_size(tok);
   mp.hidden_size = 64;
   mp.num_hidden_layers = 2;
   mp.num_attention_heads = 2;
@@ -80,7 +87,8 @@ int main(int argc, char** argv) {
   printf("model: %llu parameters\n", (unsigned long long)n_params);
 
   /* 5. Pre-train with masked-language modelling, step by step. */
-  bert_trainer_params trp = bert_trainer_params_default();
+  bert_trainer_params trp;
+  CHECK(BERT_TRAINER_PARAMS_INIT(&trp));
   trp.output_dir = out_dir; /* NULL: nothing written to disk */
   trp.save_final_model = out_dir != NULL;
   trp.max_length = 16;
@@ -91,22 +99,23 @@ int main(int argc, char** argv) {
   trp.seed = 1;
   bert_trainer* trainer = NULL;
   CHECK(bert_trainer_create(model, tok, &data, NULL, &trp, &trainer));
-  bert_trainer_eval_result before = {sizeof before, 0, 0, 0, 0, 0};
+  bert_trainer_eval_result before = {.struct_size = sizeof before};
   CHECK(bert_trainer_evaluate(trainer, &before));
   CHECK(bert_trainer_train(trainer, NULL, NULL));
-  bert_trainer_eval_result after = {sizeof after, 0, 0, 0, 0, 0};
+  bert_trainer_eval_result after = {.struct_size = sizeof after};
   CHECK(bert_trainer_evaluate(trainer, &after));
   printf("eval loss %.3f -> %.3f, masked accuracy %.1f%% -> %.1f%%\n", before.loss, after.loss, 100 * before.accuracy,
          100 * after.accuracy);
 
   /* 6. Fill-mask. */
-  bert_fill_mask_params fp = bert_fill_mask_params_default();
+  bert_fill_mask_params fp;
+  CHECK(BERT_FILL_MASK_PARAMS_INIT(&fp));
   fp.top_k = 3;
   bert_fill_mask_result* res = NULL;
-  CHECK(bert_fill_mask(model, tok, "the cat sat on the [MASK].", &fp, &res));
+  const char* query = "the cat sat on the [MASK].";
+  CHECK(bert_fill_mask(model, tok, query, strlen(query), &fp, &res));
   for (size_t k = 0; k < bert_fill_mask_result_num_predictions(res, 0, 0); ++k) {
-    bert_fill_mask_prediction p;
-    p.struct_size = sizeof p;
+    bert_fill_mask_prediction p = {.struct_size = sizeof p};
     CHECK(bert_fill_mask_result_get(res, 0, 0, k, &p));
     printf("  %zu. %-10s %.3f  %s\n", k + 1, p.token, p.score, p.sequence);
   }

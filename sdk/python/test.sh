@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${BERTC_BUILD_DIR:-$here/../../build}" && pwd)
-export BERTC_LIBRARY=${BERTC_LIBRARY:-$build/src/api/libbertc.so.0}
+export BERTC_LIBRARY=${BERTC_LIBRARY:-$build/src/api/libbertc.so}
 [[ -f $BERTC_LIBRARY ]] || { echo "sdk/python: no library at $BERTC_LIBRARY (build first)" >&2; exit 1; }
 py=${PYTHON:-python3}
 if ! "$py" -c "import pytest" 2>/dev/null; then

@@ -1,5 +1,6 @@
 // bert_fill_mask*, bert_score_text: fill-mask queries and pseudo-log-likelihood on a bert_model.
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -17,18 +18,37 @@ struct bert_fill_mask_result {
 
 namespace {
 
+bert_fill_mask_params FillMaskDefaults() {
+  bert_fill_mask_params p;
+  std::memset(&p, 0, sizeof p);
+  p.struct_size = sizeof p;
+  p.top_k = 5;
+  return p;
+}
+
 bertc::infer::FillMaskOptions ToOptions(const bert_fill_mask_params* user) {
-  const bert_fill_mask_params p = bertc::api::CopyParams(user, bert_fill_mask_params_default(), "params");
+  const bert_fill_mask_params p = bertc::api::CopyParams(user, FillMaskDefaults(), "params");
   bertc::infer::FillMaskOptions o;
-  o.top_k = p.top_k;
-  bertc::api::CheckThreads(p.threads, "params.threads");
-  o.threads = p.threads;
+  // Out-of-range values are reported by the core with the vocabulary size; clamp only what int cannot hold.
+  o.top_k = p.top_k > static_cast<size_t>(std::numeric_limits<int>::max()) ? std::numeric_limits<int>::max()
+                                                                          : static_cast<int>(p.top_k);
+  o.threads = bertc::api::CheckThreads(p.threads, "params.threads");
   o.expand_multi_piece_targets = p.expand_multi_piece_targets != 0;
+  if (p.targets != nullptr && p.num_targets == 0) {
+    throw bertc::InvalidArgument("params.targets is set but params.num_targets is 0 (NULL targets = whole vocabulary)");
+  }
   if (p.num_targets > 0) {
     bertc::api::RequireNonNull(p.targets, "params.targets");
     for (size_t i = 0; i < p.num_targets; ++i) {
-      if (p.targets[i] == nullptr) throw bertc::InvalidArgument("params.targets[" + std::to_string(i) + "] is NULL");
-      o.targets.emplace_back(p.targets[i]);
+      const size_t len = p.target_lengths != nullptr ? p.target_lengths[i] : 0;
+      if (p.targets[i] == nullptr && (p.target_lengths == nullptr || len > 0)) {
+        throw bertc::InvalidArgument("params.targets[" + std::to_string(i) + "] is NULL");
+      }
+      if (p.target_lengths == nullptr) {
+        o.targets.emplace_back(p.targets[i]);
+      } else {
+        o.targets.emplace_back(p.targets[i] == nullptr ? "" : p.targets[i], len);
+      }
     }
   }
   return o;
@@ -39,13 +59,20 @@ void RequireModelAndTokenizer(const bert_model* model, const bert_tokenizer* tok
   bertc::api::RequireNonNull(tokenizer, "tokenizer");
 }
 
-std::vector<std::string_view> Texts(const char* const* texts, size_t n) {
+std::vector<std::string_view> Texts(const char* const* texts, const size_t* lengths, size_t n) {
   if (n > 0) bertc::api::RequireNonNull(texts, "texts");
   std::vector<std::string_view> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    if (texts[i] == nullptr) throw bertc::InvalidArgument("texts[" + std::to_string(i) + "] is NULL");
-    out.emplace_back(texts[i]);
+    const size_t len = lengths != nullptr ? lengths[i] : 0;
+    if (texts[i] == nullptr && (lengths == nullptr || len > 0)) {
+      throw bertc::InvalidArgument("texts[" + std::to_string(i) + "] is NULL");
+    }
+    if (lengths == nullptr) {
+      out.emplace_back(texts[i]);
+    } else {
+      out.emplace_back(texts[i] == nullptr ? "" : texts[i], len);
+    }
   }
   return out;
 }
@@ -75,38 +102,31 @@ std::vector<bertc::infer::FillMaskResult> RunBatch(const bert_model* model, cons
 
 extern "C" {
 
-BERT_API bert_fill_mask_params bert_fill_mask_params_default(void) {
-  bert_fill_mask_params p;
-  std::memset(&p, 0, sizeof p);
-  p.struct_size = sizeof p;
-  p.top_k = 5;
-  p.targets = nullptr;
-  p.num_targets = 0;
-  p.expand_multi_piece_targets = 0;
-  p.threads = 0;
-  return p;
+BERT_API bert_status bert_fill_mask_params_init(bert_fill_mask_params* params, size_t struct_size) {
+  return bertc::api::InitStruct(__func__, params, struct_size, FillMaskDefaults());
 }
 
 BERT_API bert_status bert_fill_mask(const bert_model* model, const bert_tokenizer* tokenizer, const char* text,
-                                    const bert_fill_mask_params* params, bert_fill_mask_result** out_result) {
+                                    size_t text_len, const bert_fill_mask_params* params,
+                                    bert_fill_mask_result** out_result) {
   return bertc::api::Guard(__func__, [&] {
     RequireModelAndTokenizer(model, tokenizer);
-    bertc::api::RequireNonNull(text, "text");
+    if (text_len > 0) bertc::api::RequireNonNull(text, "text");
     bertc::api::RequireNonNull(out_result, "out_result");
     const bertc::infer::FillMaskOptions options = ToOptions(params);
     auto result = std::make_unique<bert_fill_mask_result>();
-    result->queries = RunBatch(model, tokenizer, {std::string_view(text)}, options);
+    result->queries = RunBatch(model, tokenizer, {std::string_view(text == nullptr ? "" : text, text_len)}, options);
     *out_result = result.release();
   });
 }
 
 BERT_API bert_status bert_fill_mask_batch(const bert_model* model, const bert_tokenizer* tokenizer,
-                                          const char* const* texts, size_t num_texts,
+                                          const char* const* texts, const size_t* lengths, size_t num_texts,
                                           const bert_fill_mask_params* params, bert_fill_mask_result** out_result) {
   return bertc::api::Guard(__func__, [&] {
     RequireModelAndTokenizer(model, tokenizer);
     bertc::api::RequireNonNull(out_result, "out_result");
-    const std::vector<std::string_view> views = Texts(texts, num_texts);
+    const std::vector<std::string_view> views = Texts(texts, lengths, num_texts);
     const bertc::infer::FillMaskOptions options = ToOptions(params);
     auto result = std::make_unique<bert_fill_mask_result>();
     if (!views.empty()) result->queries = RunBatch(model, tokenizer, views, options);
@@ -165,13 +185,13 @@ BERT_API bert_status bert_fill_mask_result_get(const bert_fill_mask_result* resu
 BERT_API void bert_fill_mask_result_free(bert_fill_mask_result* result) { delete result; }
 
 BERT_API bert_status bert_score_text(const bert_model* model, const bert_tokenizer* tokenizer,
-                                     const char* const* texts, size_t num_texts,
+                                     const char* const* texts, const size_t* lengths, size_t num_texts,
                                      const bert_fill_mask_params* params, double* out_scores,
                                      size_t* out_num_tokens) {
   return bertc::api::Guard(__func__, [&] {
     RequireModelAndTokenizer(model, tokenizer);
     if (num_texts > 0) bertc::api::RequireNonNull(out_scores, "out_scores");
-    const std::vector<std::string_view> views = Texts(texts, num_texts);
+    const std::vector<std::string_view> views = Texts(texts, lengths, num_texts);
     const bertc::infer::FillMaskOptions options = ToOptions(params);
     std::vector<bertc::infer::TextScore> scores;
     {

@@ -10,7 +10,18 @@
 namespace bertc::api {
 namespace {
 thread_local std::string t_message;
+thread_local WarningScope* t_warning = nullptr;  // innermost running Guard's
 }  // namespace
+
+WarningScope::WarningScope() noexcept : previous_(t_warning) { t_warning = this; }
+WarningScope::~WarningScope() { t_warning = previous_; }
+
+void Warn(const std::string& warning) {
+  if (t_warning == nullptr || warning.empty()) return;
+  std::string& text = t_warning->text();
+  if (!text.empty()) text += "; ";
+  text += warning;
+}
 
 void SetMessage(std::string message) noexcept { t_message.swap(message); }
 void ClearMessage() { t_message.clear(); }

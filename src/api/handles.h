@@ -30,6 +30,8 @@ class BertForMaskedLMImpl;  // model/bert.h (LibTorch); forward-declared so this
 struct bert_model {
   std::shared_ptr<bertc::model::BertForMaskedLMImpl> impl;
   mutable std::shared_mutex mu;
+  uint64_t seed = 0;      // bert_model_create's seed; 0 for a loaded model
+  bool borrowed = false;  // some parameters alias a caller's buffer (BERT_MODEL_LOAD_BORROW)
 };
 
 namespace bertc::api {

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "api/guard.h"
 #include "api/handles.h"
@@ -13,20 +14,22 @@ namespace {
 
 using bertc::model::BertConfig;
 
+using bertc::api::CheckedInt;
+
 BertConfig ConfigFromParams(const bert_model_params& p) {
   bertc::api::RequireNonNull(p.hidden_act, "params.hidden_act");
   bertc::api::RequireNonNull(p.position_embedding_type, "params.position_embedding_type");
   BertConfig c;
-  c.vocab_size = p.vocab_size;
-  c.hidden_size = p.hidden_size;
-  c.num_hidden_layers = p.num_hidden_layers;
-  c.num_attention_heads = p.num_attention_heads;
-  c.intermediate_size = p.intermediate_size;
+  c.vocab_size = CheckedInt<int64_t>(p.vocab_size, "params.vocab_size");
+  c.hidden_size = CheckedInt<int64_t>(p.hidden_size, "params.hidden_size");
+  c.num_hidden_layers = CheckedInt<int64_t>(p.num_hidden_layers, "params.num_hidden_layers");
+  c.num_attention_heads = CheckedInt<int64_t>(p.num_attention_heads, "params.num_attention_heads");
+  c.intermediate_size = CheckedInt<int64_t>(p.intermediate_size, "params.intermediate_size");
   c.hidden_act = p.hidden_act;
   c.hidden_dropout_prob = p.hidden_dropout_prob;
   c.attention_probs_dropout_prob = p.attention_probs_dropout_prob;
-  c.max_position_embeddings = p.max_position_embeddings;
-  c.type_vocab_size = p.type_vocab_size;
+  c.max_position_embeddings = CheckedInt<int64_t>(p.max_position_embeddings, "params.max_position_embeddings");
+  c.type_vocab_size = CheckedInt<int64_t>(p.type_vocab_size, "params.type_vocab_size");
   c.layer_norm_eps = p.layer_norm_eps;
   c.initializer_range = p.initializer_range;
   c.pad_token_id = p.pad_token_id;
@@ -40,40 +43,54 @@ bert_model* NewHandle(bertc::model::BertForMaskedLM model) {
   return h;
 }
 
-}  // namespace
-
-extern "C" {
-
-BERT_API bert_model_params bert_model_params_default(void) {
+bert_model_params ModelDefaults() {
   const BertConfig d;
   bert_model_params p;
   std::memset(&p, 0, sizeof p);
   p.struct_size = sizeof p;
-  p.vocab_size = d.vocab_size;
-  p.hidden_size = d.hidden_size;
-  p.num_hidden_layers = d.num_hidden_layers;
-  p.num_attention_heads = d.num_attention_heads;
-  p.intermediate_size = d.intermediate_size;
+  p.vocab_size = static_cast<size_t>(d.vocab_size);
+  p.hidden_size = static_cast<size_t>(d.hidden_size);
+  p.num_hidden_layers = static_cast<size_t>(d.num_hidden_layers);
+  p.num_attention_heads = static_cast<size_t>(d.num_attention_heads);
+  p.intermediate_size = static_cast<size_t>(d.intermediate_size);
   p.hidden_act = "gelu";
   p.hidden_dropout_prob = d.hidden_dropout_prob;
   p.attention_probs_dropout_prob = d.attention_probs_dropout_prob;
-  p.max_position_embeddings = d.max_position_embeddings;
-  p.type_vocab_size = d.type_vocab_size;
+  p.max_position_embeddings = static_cast<size_t>(d.max_position_embeddings);
+  p.type_vocab_size = static_cast<size_t>(d.type_vocab_size);
   p.layer_norm_eps = d.layer_norm_eps;
   p.initializer_range = d.initializer_range;
-  p.pad_token_id = d.pad_token_id;
+  p.pad_token_id = static_cast<int32_t>(d.pad_token_id);
   p.position_embedding_type = "absolute";
   p.seed = 42;
   return p;
 }
 
+// Publishes the load report's warnings as the call's message.
+void WarnAbout(const bertc::model::LoadReport& report) {
+  if (report.warnings.empty()) return;
+  std::string msg = "warning: ";
+  for (size_t i = 0; i < report.warnings.size(); ++i) msg += (i ? "; " : "") + report.warnings[i];
+  bertc::api::Warn(msg);
+}
+
+}  // namespace
+
+extern "C" {
+
+BERT_API bert_status bert_model_params_init(bert_model_params* params, size_t struct_size) {
+  return bertc::api::InitStruct(__func__, params, struct_size, ModelDefaults());
+}
+
 BERT_API bert_status bert_model_create(const bert_model_params* params, bert_model** out_model) {
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(out_model, "out_model");
-    const bert_model_params p = bertc::api::CopyParams(params, bert_model_params_default(), "params");
+    const bert_model_params p = bertc::api::CopyParams(params, ModelDefaults(), "params");
     bertc::model::BertForMaskedLM model(ConfigFromParams(p), p.seed);
     model->eval();  // inference-ready; a trainer switches to train() itself
-    *out_model = NewHandle(std::move(model));
+    bert_model* h = NewHandle(std::move(model));
+    h->seed = p.seed;
+    *out_model = h;
   });
 }
 
@@ -83,14 +100,29 @@ BERT_API bert_status bert_model_load(const char* dir, bert_model** out_model) {
     bertc::api::RequireNonNull(out_model, "out_model");
     bertc::model::LoadReport report;
     bertc::model::BertForMaskedLM model = bertc::model::LoadBertForMaskedLM(dir, &report);
-    std::string msg;
-    if (!report.warnings.empty()) {
-      msg = "warning: ";
-      for (size_t i = 0; i < report.warnings.size(); ++i) msg += (i ? "; " : "") + report.warnings[i];
+    WarnAbout(report);
+    *out_model = NewHandle(std::move(model));
+  });
+}
+
+BERT_API bert_status bert_model_load_from_memory(const char* config_json, size_t config_size, const void* weights,
+                                                 size_t weights_size, unsigned flags, bert_model** out_model) {
+  return bertc::api::Guard(__func__, [&] {
+    if (config_size > 0) bertc::api::RequireNonNull(config_json, "config_json");
+    if (weights_size > 0) bertc::api::RequireNonNull(weights, "weights");
+    bertc::api::RequireNonNull(out_model, "out_model");
+    if ((flags & ~BERT_MODEL_LOAD_BORROW) != 0) {
+      throw bertc::InvalidArgument("flags " + std::to_string(flags) + " has unknown bits");
     }
+    const bool borrow = (flags & BERT_MODEL_LOAD_BORROW) != 0;
+    bertc::model::LoadReport report;
+    bertc::model::BertForMaskedLM model = bertc::model::LoadBertForMaskedLMFromMemory(
+        std::string_view(config_json == nullptr ? "" : config_json, config_size),
+        std::string_view(static_cast<const char*>(weights == nullptr ? "" : weights), weights_size), borrow, &report);
+    WarnAbout(report);
     bert_model* h = NewHandle(std::move(model));
-    *out_model = h;  // nothing below throws: the output is set only on success
-    if (!msg.empty()) bertc::api::SetMessage(std::move(msg));
+    h->borrowed = borrow;
+    *out_model = h;
   });
 }
 
@@ -110,22 +142,22 @@ BERT_API bert_status bert_model_config(const bert_model* model, bert_model_param
     bertc::api::RequireNonNull(out_params, "out_params");
     bertc::api::CheckResultSize(out_params, "out_params");
     const BertConfig& c = model->impl->config();
-    bert_model_params p = bert_model_params_default();
-    p.vocab_size = c.vocab_size;
-    p.hidden_size = c.hidden_size;
-    p.num_hidden_layers = c.num_hidden_layers;
-    p.num_attention_heads = c.num_attention_heads;
-    p.intermediate_size = c.intermediate_size;
+    bert_model_params p = ModelDefaults();
+    p.vocab_size = static_cast<size_t>(c.vocab_size);
+    p.hidden_size = static_cast<size_t>(c.hidden_size);
+    p.num_hidden_layers = static_cast<size_t>(c.num_hidden_layers);
+    p.num_attention_heads = static_cast<size_t>(c.num_attention_heads);
+    p.intermediate_size = static_cast<size_t>(c.intermediate_size);
     p.hidden_act = c.hidden_act.c_str();
     p.hidden_dropout_prob = c.hidden_dropout_prob;
     p.attention_probs_dropout_prob = c.attention_probs_dropout_prob;
-    p.max_position_embeddings = c.max_position_embeddings;
-    p.type_vocab_size = c.type_vocab_size;
+    p.max_position_embeddings = static_cast<size_t>(c.max_position_embeddings);
+    p.type_vocab_size = static_cast<size_t>(c.type_vocab_size);
     p.layer_norm_eps = c.layer_norm_eps;
     p.initializer_range = c.initializer_range;
-    p.pad_token_id = c.pad_token_id;
+    p.pad_token_id = static_cast<int32_t>(c.pad_token_id);
     p.position_embedding_type = c.position_embedding_type.c_str();
-    p.seed = 0;
+    p.seed = model->seed;
     // Only as many bytes as the caller's struct has; its struct_size stays as it was.
     bertc::api::CopyResult(p, out_params, "out_params");
   });

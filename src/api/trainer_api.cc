@@ -21,177 +21,18 @@
 namespace {
 
 using bertc::InvalidArgument;
+using bertc::api::CheckedInt;
 namespace data = bertc::data;
 namespace train = bertc::train;
 
-struct LoadedData {
-  data::EncodedDataset dataset;
-  bool cache_hit = false;
-  std::string warning;
-};
-
-LoadedData LoadData(const bert_trainer_data* user, const char* name, const data::TokenizerHooks& hooks,
-                    const bert_trainer_params& p) {
-  bert_trainer_data zero;
-  std::memset(&zero, 0, sizeof zero);
-  zero.struct_size = sizeof zero;
-  const bert_trainer_data d = bertc::api::CopyParams(user, zero, name);
-  const bool has_files = d.num_files > 0 || d.files != nullptr;
-  const bool has_ids = d.num_sequences > 0 || d.offsets != nullptr || d.token_ids != nullptr;
-  if (has_files == has_ids) {
-    throw InvalidArgument(std::string(name) + ": set exactly one of files/num_files or token_ids/offsets/num_sequences");
-  }
-  LoadedData out;
-  if (has_files) {
-    bertc::api::RequireNonNull(d.files, (std::string(name) + ".files").c_str());
-    if (d.num_files == 0) throw InvalidArgument(std::string(name) + ".num_files is 0");
-    std::vector<std::string> files;
-    for (size_t i = 0; i < d.num_files; ++i) {
-      bertc::api::RequireNonNull(d.files[i], (std::string(name) + ".files[i]").c_str());
-      files.emplace_back(d.files[i]);
-    }
-    data::CorpusOptions corpus;
-    if (d.jsonl_field != nullptr) corpus.jsonl_field = d.jsonl_field;
-    data::EncodeCacheOptions cache;
-    cache.use_cache = p.use_cache != 0;
-    if (p.cache_dir != nullptr) cache.cache_dir = p.cache_dir;
-    cache.tokenizer_fingerprint = hooks.fingerprint;
-    cache.threads = p.threads;
-    data::EncodeCacheInfo info;
-    out.dataset = data::LoadOrEncode(files, corpus, hooks.encode, cache, &info);
-    out.cache_hit = info.hit;
-    out.warning = info.warning;
-  } else {
-    bertc::api::RequireNonNull(d.offsets, (std::string(name) + ".offsets").c_str());
-    const size_t n = d.num_sequences;
-    // offsets has n + 1 entries: refuse counts whose array could not exist (n + 1 or its byte size overflows).
-    if (n >= static_cast<size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(size_t)) {
-      throw InvalidArgument(std::string(name) + ".num_sequences " + std::to_string(n) + " is too large");
-    }
-    std::vector<uint64_t> offsets(d.offsets, d.offsets + n + 1);
-    if (offsets.back() >= static_cast<uint64_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(int32_t)) {
-      throw InvalidArgument(std::string(name) + ".offsets[num_sequences] " + std::to_string(offsets.back()) +
-                            " is too large");
-    }
-    if (offsets.back() > 0) bertc::api::RequireNonNull(d.token_ids, (std::string(name) + ".token_ids").c_str());
-    if (offsets.front() != 0) throw InvalidArgument(std::string(name) + ".offsets[0] must be 0");
-    for (size_t i = 0; i < n; ++i) {
-      if (offsets[i + 1] < offsets[i]) throw InvalidArgument(std::string(name) + ".offsets must be non-decreasing");
-    }
-    std::vector<int32_t> tokens(d.token_ids, d.token_ids + offsets.back());
-    for (int32_t id : tokens) {
-      if (id < 0 || id >= hooks.vocab_size) {
-        throw InvalidArgument(std::string(name) + ": token id " + std::to_string(id) + " is outside the vocabulary");
-      }
-    }
-    out.dataset = data::EncodedDataset::FromArrays(std::move(tokens), std::move(offsets));
-  }
-  if (out.dataset.empty()) throw InvalidArgument(std::string(name) + " is empty after filtering (blank lines are skipped)");
-  return out;
+bert_trainer_data DataDefaults() {
+  bert_trainer_data d;
+  std::memset(&d, 0, sizeof d);
+  d.struct_size = sizeof d;
+  return d;
 }
 
-train::TrainerOptions OptionsFrom(const bert_trainer_params& p) {
-  train::TrainerOptions o;
-  if (p.output_dir != nullptr) o.output_dir = p.output_dir;
-  o.max_length = p.max_length;
-  switch (bertc::api::EnumValue(p.grouping)) {
-    case BERT_GROUPING_TRUNCATE_PAD: o.grouping = data::Grouping::kTruncatePad; break;
-    case BERT_GROUPING_CONCAT_CHUNK: o.grouping = data::Grouping::kConcatChunk; break;
-    case BERT_GROUPING_DYNAMIC: o.grouping = data::Grouping::kDynamic; break;
-    case BERT_GROUPING_PACKED: o.grouping = data::Grouping::kPacked; break;
-    default: throw InvalidArgument("params.grouping " + std::to_string(bertc::api::EnumValue(p.grouping)) + " is unknown");
-  }
-  o.mlm.mlm_probability = p.mlm_probability;
-  o.mlm.whole_word_mask = p.whole_word_mask != 0;
-  o.mlm.at_least_one = p.at_least_one_mask != 0;
-  o.masked_only_logits = p.masked_only_logits != 0;
-  o.pad_to_max_length = p.pad_to_max_length != 0;
-  o.batch_size = p.batch_size;
-  o.eval_batch_size = p.eval_batch_size;
-  o.grad_accum = p.grad_accum;
-  o.learning_rate = p.learning_rate;
-  o.adam = train::AdamWOptions{p.adam_beta1, p.adam_beta2, p.adam_epsilon, p.weight_decay};
-  o.max_grad_norm = p.max_grad_norm;
-  switch (bertc::api::EnumValue(p.schedule)) {
-    case BERT_SCHEDULE_LINEAR: o.schedule = train::ScheduleKind::kLinear; break;
-    case BERT_SCHEDULE_CONSTANT: o.schedule = train::ScheduleKind::kConstant; break;
-    case BERT_SCHEDULE_COSINE: o.schedule = train::ScheduleKind::kCosine; break;
-    default: throw InvalidArgument("params.schedule " + std::to_string(bertc::api::EnumValue(p.schedule)) + " is unknown");
-  }
-  o.warmup_steps = p.warmup_steps;
-  o.warmup_ratio = p.warmup_ratio;
-  o.max_steps = p.max_steps;
-  o.num_epochs = p.num_epochs;
-  o.logging_steps = p.logging_steps;
-  o.eval_steps = p.eval_steps;
-  o.save_steps = p.save_steps;
-  o.save_total_limit = p.save_total_limit;
-  o.load_best_model_at_end = p.load_best_model_at_end != 0;
-  o.save_final_model = p.save_final_model != 0;
-  o.seed = p.seed;
-  bertc::api::CheckThreads(p.threads, "params.threads");
-  o.threads = p.threads;
-  o.device = p.device != nullptr ? p.device : "cpu";
-  if (p.log_file != nullptr) o.log_file = p.log_file;
-  return o;
-}
-
-struct Callback {
-  bert_progress_fn fn;
-  void* user;
-  bool operator()(const train::Event& e) const {
-    bert_event ev;
-    std::memset(&ev, 0, sizeof ev);
-    ev.struct_size = sizeof ev;
-    ev.kind = static_cast<bert_event_kind>(e.kind);
-    ev.current = static_cast<uint64_t>(e.step);
-    ev.total = static_cast<uint64_t>(e.total_steps);
-    ev.elapsed_seconds = e.elapsed_seconds;
-    ev.loss = e.loss;
-    ev.learning_rate = e.learning_rate;
-    ev.grad_norm = e.grad_norm;
-    ev.tokens_per_second = e.tokens_per_second;
-    ev.eval_loss = e.eval_loss;
-    ev.eval_perplexity = e.eval_perplexity;
-    ev.eval_accuracy = e.eval_accuracy;
-    ev.epoch = e.epoch;
-    ev.path = e.path.empty() ? nullptr : e.path.c_str();
-    return fn(user, &ev) == 0;
-  }
-};
-
-train::ProgressFn Progress(bert_progress_fn fn, void* user) {
-  if (fn == nullptr) return {};
-  return Callback{fn, user};
-}
-
-void FillStep(const train::StepResult& r, int64_t total, bert_trainer_step_result* out) {
-  if (out == nullptr) return;
-  bert_trainer_step_result v;
-  std::memset(&v, 0, sizeof v);
-  v.struct_size = sizeof v;
-  v.step = r.step;
-  v.total_steps = total;
-  v.loss = r.loss;
-  v.learning_rate = r.learning_rate;
-  v.grad_norm = r.grad_norm;
-  v.epoch = r.epoch;
-  v.tokens = r.tokens;
-  v.masked_tokens = r.masked;
-  bertc::api::CopyResult(v, out, "out");
-}
-
-void PassWarnings(bert_trainer* t) {
-  std::string all;
-  for (const auto& w : t->impl->TakeWarnings()) all += (all.empty() ? "" : "; ") + w;
-  if (!all.empty()) bertc::api::SetMessage(all);
-}
-
-}  // namespace
-
-extern "C" {
-
-BERT_API bert_trainer_params bert_trainer_params_default(void) {
+bert_trainer_params TrainerDefaults() {
   bert_trainer_params p;
   std::memset(&p, 0, sizeof p);
   p.struct_size = sizeof p;
@@ -233,6 +74,176 @@ BERT_API bert_trainer_params bert_trainer_params_default(void) {
   return p;
 }
 
+struct LoadedData {
+  data::EncodedDataset dataset;
+  bool cache_hit = false;
+  std::string warning;
+};
+
+LoadedData LoadData(const bert_trainer_data* user, const char* name, const data::TokenizerHooks& hooks,
+                    const bert_trainer_params& p) {
+  const bert_trainer_data d = bertc::api::CopyParams(user, DataDefaults(), name);
+  const bool has_files = d.num_files > 0 || d.files != nullptr;
+  const bool has_ids = d.num_sequences > 0 || d.offsets != nullptr || d.token_ids != nullptr;
+  if (has_files == has_ids) {
+    throw InvalidArgument(std::string(name) + ": set exactly one of files/num_files or token_ids/offsets/num_sequences");
+  }
+  LoadedData out;
+  if (has_files) {
+    bertc::api::RequireNonNull(d.files, (std::string(name) + ".files").c_str());
+    if (d.num_files == 0) throw InvalidArgument(std::string(name) + ".num_files is 0");
+    std::vector<std::string> files;
+    for (size_t i = 0; i < d.num_files; ++i) {
+      bertc::api::RequireNonNull(d.files[i], (std::string(name) + ".files[i]").c_str());
+      files.emplace_back(d.files[i]);
+    }
+    data::CorpusOptions corpus;
+    if (d.jsonl_field != nullptr) corpus.jsonl_field = d.jsonl_field;
+    data::EncodeCacheOptions cache;
+    cache.use_cache = p.use_cache != 0;
+    if (p.cache_dir != nullptr) cache.cache_dir = p.cache_dir;
+    cache.tokenizer_fingerprint = hooks.fingerprint;
+    cache.threads = static_cast<int>(p.threads);
+    data::EncodeCacheInfo info;
+    out.dataset = data::LoadOrEncode(files, corpus, hooks.encode, cache, &info);
+    out.cache_hit = info.hit;
+    out.warning = info.warning;
+  } else {
+    bertc::api::RequireNonNull(d.offsets, (std::string(name) + ".offsets").c_str());
+    const size_t n = d.num_sequences;
+    // offsets has n + 1 entries: refuse counts whose array could not exist (n + 1 or its byte size overflows).
+    if (n >= static_cast<size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(size_t)) {
+      throw InvalidArgument(std::string(name) + ".num_sequences " + std::to_string(n) + " is too large");
+    }
+    std::vector<uint64_t> offsets(d.offsets, d.offsets + n + 1);
+    if (offsets.back() >= static_cast<uint64_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(int32_t)) {
+      throw InvalidArgument(std::string(name) + ".offsets[num_sequences] " + std::to_string(offsets.back()) +
+                            " is too large");
+    }
+    if (offsets.back() > 0) bertc::api::RequireNonNull(d.token_ids, (std::string(name) + ".token_ids").c_str());
+    if (offsets.front() != 0) throw InvalidArgument(std::string(name) + ".offsets[0] must be 0");
+    for (size_t i = 0; i < n; ++i) {
+      if (offsets[i + 1] < offsets[i]) throw InvalidArgument(std::string(name) + ".offsets must be non-decreasing");
+    }
+    std::vector<int32_t> tokens(d.token_ids, d.token_ids + offsets.back());
+    for (int32_t id : tokens) {
+      if (id < 0 || id >= hooks.vocab_size) {
+        throw InvalidArgument(std::string(name) + ": token id " + std::to_string(id) + " is outside the vocabulary");
+      }
+    }
+    out.dataset = data::EncodedDataset::FromArrays(std::move(tokens), std::move(offsets));
+  }
+  if (out.dataset.empty()) throw InvalidArgument(std::string(name) + " is empty after filtering (blank lines are skipped)");
+  return out;
+}
+
+train::TrainerOptions OptionsFrom(const bert_trainer_params& p) {
+  train::TrainerOptions o;
+  if (p.output_dir != nullptr) o.output_dir = p.output_dir;
+  o.max_length = CheckedInt<int>(p.max_length, "params.max_length");
+  switch (p.grouping) {
+    case BERT_GROUPING_TRUNCATE_PAD: o.grouping = data::Grouping::kTruncatePad; break;
+    case BERT_GROUPING_CONCAT_CHUNK: o.grouping = data::Grouping::kConcatChunk; break;
+    case BERT_GROUPING_DYNAMIC: o.grouping = data::Grouping::kDynamic; break;
+    case BERT_GROUPING_PACKED: o.grouping = data::Grouping::kPacked; break;
+    default: throw InvalidArgument("params.grouping " + std::to_string(p.grouping) + " is unknown");
+  }
+  o.mlm.mlm_probability = p.mlm_probability;
+  o.mlm.whole_word_mask = p.whole_word_mask != 0;
+  o.mlm.at_least_one = p.at_least_one_mask != 0;
+  o.masked_only_logits = p.masked_only_logits != 0;
+  o.pad_to_max_length = p.pad_to_max_length != 0;
+  o.batch_size = CheckedInt<int>(p.batch_size, "params.batch_size");
+  o.eval_batch_size = CheckedInt<int>(p.eval_batch_size, "params.eval_batch_size");
+  o.grad_accum = CheckedInt<int>(p.grad_accum, "params.grad_accum");
+  o.learning_rate = p.learning_rate;
+  o.adam = train::AdamWOptions{p.adam_beta1, p.adam_beta2, p.adam_epsilon, p.weight_decay};
+  o.max_grad_norm = p.max_grad_norm;
+  switch (p.schedule) {
+    case BERT_SCHEDULE_LINEAR: o.schedule = train::ScheduleKind::kLinear; break;
+    case BERT_SCHEDULE_CONSTANT: o.schedule = train::ScheduleKind::kConstant; break;
+    case BERT_SCHEDULE_COSINE: o.schedule = train::ScheduleKind::kCosine; break;
+    default: throw InvalidArgument("params.schedule " + std::to_string(p.schedule) + " is unknown");
+  }
+  o.warmup_steps = CheckedInt<int64_t>(p.warmup_steps, "params.warmup_steps");
+  o.warmup_ratio = p.warmup_ratio;
+  o.max_steps = CheckedInt<int64_t>(p.max_steps, "params.max_steps");
+  o.num_epochs = p.num_epochs;
+  o.logging_steps = CheckedInt<int64_t>(p.logging_steps, "params.logging_steps");
+  o.eval_steps = CheckedInt<int64_t>(p.eval_steps, "params.eval_steps");
+  o.save_steps = CheckedInt<int64_t>(p.save_steps, "params.save_steps");
+  o.save_total_limit = CheckedInt<int>(p.save_total_limit, "params.save_total_limit");
+  o.load_best_model_at_end = p.load_best_model_at_end != 0;
+  o.save_final_model = p.save_final_model != 0;
+  o.seed = p.seed;
+  o.threads = bertc::api::CheckThreads(p.threads, "params.threads");
+  o.device = p.device != nullptr ? p.device : "cpu";
+  if (p.log_file != nullptr) o.log_file = p.log_file;
+  return o;
+}
+
+struct Callback {
+  bert_progress_fn fn;
+  void* user;
+  bool operator()(const train::Event& e) const {
+    bert_event ev;
+    std::memset(&ev, 0, sizeof ev);
+    ev.struct_size = sizeof ev;
+    ev.kind = static_cast<bert_event_kind>(e.kind);
+    ev.current = static_cast<uint64_t>(e.step);
+    ev.total = static_cast<uint64_t>(e.total_steps);
+    ev.elapsed_seconds = e.elapsed_seconds;
+    ev.loss = e.loss;
+    ev.learning_rate = e.learning_rate;
+    ev.grad_norm = e.grad_norm;
+    ev.tokens_per_second = e.tokens_per_second;
+    ev.eval_loss = e.eval_loss;
+    ev.eval_perplexity = e.eval_perplexity;
+    ev.eval_accuracy = e.eval_accuracy;
+    ev.epoch = e.epoch;
+    ev.path = e.path.empty() ? nullptr : e.path.c_str();
+    bertc::api::StampGrowthField(ev, bertc::api::kGrowthEvent);
+    return fn(user, &ev) == 0;
+  }
+};
+
+train::ProgressFn Progress(bert_progress_fn fn, void* user) {
+  if (fn == nullptr) return {};
+  return Callback{fn, user};
+}
+
+void FillStep(const train::StepResult& r, int64_t total, bert_trainer_step_result* out) {
+  if (out == nullptr) return;
+  bert_trainer_step_result v;
+  std::memset(&v, 0, sizeof v);
+  v.struct_size = sizeof v;
+  v.step = r.step;
+  v.total_steps = total;
+  v.loss = r.loss;
+  v.learning_rate = r.learning_rate;
+  v.grad_norm = r.grad_norm;
+  v.epoch = r.epoch;
+  v.tokens = r.tokens;
+  v.masked_tokens = r.masked;
+  bertc::api::CopyResult(v, out, "out");
+}
+
+void PassWarnings(bert_trainer* t) {
+  for (const auto& w : t->impl->TakeWarnings()) bertc::api::Warn(w);
+}
+
+}  // namespace
+
+extern "C" {
+
+BERT_API bert_status bert_trainer_params_init(bert_trainer_params* params, size_t struct_size) {
+  return bertc::api::InitStruct(__func__, params, struct_size, TrainerDefaults());
+}
+
+BERT_API bert_status bert_trainer_data_init(bert_trainer_data* data, size_t struct_size) {
+  return bertc::api::InitStruct(__func__, data, struct_size, DataDefaults());
+}
+
 BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer* tokenizer,
                                          const bert_trainer_data* train_data, const bert_trainer_data* eval_data,
                                          const bert_trainer_params* params, bert_trainer** out) {
@@ -241,10 +252,10 @@ BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer
     bertc::api::RequireNonNull(tokenizer, "tokenizer");
     bertc::api::RequireNonNull(out, "out");
     if (!model->impl || !tokenizer->impl) throw InvalidArgument("model or tokenizer handle is empty");
-    const bert_trainer_params p = bertc::api::CopyParams(params, bert_trainer_params_default(), "params");
+    const bert_trainer_params p = bertc::api::CopyParams(params, TrainerDefaults(), "params");
     if (!(p.eval_split >= 0 && p.eval_split < 1)) throw InvalidArgument("params.eval_split must be in [0, 1)");
     if (p.max_length < 3) throw InvalidArgument("params.max_length must be at least 3");
-    if (p.max_length > model->impl->config().max_position_embeddings) {
+    if (p.max_length > static_cast<uint64_t>(model->impl->config().max_position_embeddings)) {
       throw InvalidArgument("params.max_length " + std::to_string(p.max_length) +
                             " exceeds the model's max_position_embeddings " +
                             std::to_string(model->impl->config().max_position_embeddings));
@@ -300,13 +311,18 @@ BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer
     info.save = [tok](const std::string& dir) { tok->Save(dir); };
     {
       const bertc::api::ModelWriteLock lock(*model);
+      if (model->borrowed) {
+        // The weights alias the caller's read-only buffer (BERT_MODEL_LOAD_BORROW): train a copy.
+        bertc::model::OwnParameters(*model->impl);
+        model->borrowed = false;
+      }
       handle->impl = std::make_shared<train::Trainer>(bertc::model::BertForMaskedLM(model->impl), std::move(info),
                                                       train_set, eval_set, o);
     }
     handle->model = model;
     handle->tokenizer = tokenizer->impl;
     *out = handle.release();
-    if (!warning.empty()) bertc::api::SetMessage(std::move(warning));  // noexcept: *out is already set
+    bertc::api::Warn(warning);
   });
 }
 

@@ -32,9 +32,10 @@ int FillMaskCommand(int argc, char** argv) {
       .Positional("TEXT...", "texts with [MASK] (default: lines of stdin)", true);
   if (!args.Parse(argc, argv)) return 0;
   if (args.str("model").empty()) throw UsageError("fill-mask: --model DIR is required");
-  bert_fill_mask_params p = bert_fill_mask_params_default();
+  bert_fill_mask_params p;
+  Check(BERT_FILL_MASK_PARAMS_INIT(&p), "bertc library");
   p.top_k = static_cast<int>(args.integer("top-k", 1, 1 << 24));
-  p.threads = static_cast<int>(args.integer("threads", 0, 4096));
+  p.threads = static_cast<size_t>(args.integer("threads", 0, 1024));
   p.expand_multi_piece_targets = args.flag("expand-targets") ? 1 : 0;
   std::vector<const char*> targets;
   for (const auto& t : args.list("targets")) targets.push_back(t.c_str());
@@ -59,7 +60,7 @@ int FillMaskCommand(int argc, char** argv) {
   std::vector<const char*> ptrs;
   for (const auto& s : texts) ptrs.push_back(s.c_str());
   bert_fill_mask_result* r = nullptr;
-  Check(bert_fill_mask_batch(model.get(), tok.get(), ptrs.data(), ptrs.size(), &p, &r), "fill-mask failed");
+  Check(bert_fill_mask_batch(model.get(), tok.get(), ptrs.data(), nullptr, ptrs.size(), &p, &r), "fill-mask failed");
   std::unique_ptr<bert_fill_mask_result, ResultDeleter> result(r);
 
   const bool json = args.flag("json");

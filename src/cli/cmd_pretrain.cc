@@ -19,14 +19,15 @@ namespace {
 // Google's BERT miniatures (Turc et al. 2019) and BERT-base.
 struct Preset {
   const char* name;
-  int64_t hidden, layers, heads;
+  size_t hidden, layers, heads;
 };
 constexpr Preset kPresets[] = {
     {"tiny", 128, 2, 2}, {"mini", 256, 4, 4}, {"small", 512, 4, 8}, {"medium", 512, 8, 8}, {"base", 768, 12, 12}};
 
 bert_model_params ModelParamsFromConfig(const std::string& spec, size_t vocab_size, uint64_t seed) {
-  bert_model_params p = bert_model_params_default();
-  p.vocab_size = static_cast<int64_t>(vocab_size);
+  bert_model_params p;
+  Check(BERT_MODEL_PARAMS_INIT(&p), "bertc library");
+  p.vocab_size = vocab_size;
   p.seed = seed;
   for (const auto& preset : kPresets) {
     if (spec == preset.name) {
@@ -44,8 +45,12 @@ bert_model_params ModelParamsFromConfig(const std::string& spec, size_t vocab_si
   }
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw ExitError(1, "pretrain: " + spec + " is not a JSON object");
-  auto get_int = [&](const char* k, int64_t& field) {
-    if (j.contains(k) && j[k].is_number_integer()) field = j[k].get<int64_t>();
+  auto get_int = [&](const char* k, size_t& field) {
+    if (!j.contains(k)) return;
+    if (!j[k].is_number_unsigned()) {
+      throw ExitError(1, "pretrain: " + spec + ": \"" + k + "\" must be a non-negative integer");
+    }
+    field = j[k].get<size_t>();
   };
   auto get_num = [&](const char* k, double& field) {
     if (j.contains(k) && j[k].is_number()) field = j[k].get<double>();
@@ -154,7 +159,8 @@ int PretrainCommand(int argc, char** argv) {
   }
   if (args.list("train").empty()) throw UsageError("pretrain: --train FILE is required");
 
-  bert_trainer_params tp = bert_trainer_params_default();
+  bert_trainer_params tp;
+  Check(BERT_TRAINER_PARAMS_INIT(&tp), "bertc library");
   FillCommonTrainerParams(args, "pretrain", tp);
   const std::string& grouping = args.str("grouping");
   if (grouping == "truncate_pad") tp.grouping = BERT_GROUPING_TRUNCATE_PAD;
@@ -168,20 +174,20 @@ int PretrainCommand(int argc, char** argv) {
   else if (schedule == "cosine") tp.schedule = BERT_SCHEDULE_COSINE;
   else throw UsageError("pretrain: --schedule must be linear, constant or cosine");
   tp.masked_only_logits = args.flag("masked-only-logits") ? 1 : 0;
-  tp.grad_accum = static_cast<int>(args.integer("grad-accum", 1, 1 << 20));
+  tp.grad_accum = static_cast<size_t>(args.integer("grad-accum", 1, 1 << 20));
   tp.learning_rate = args.number("lr", 0, 10);
   tp.weight_decay = args.number("weight-decay", 0, 10);
   tp.adam_beta1 = args.number("adam-beta1", 0, 0.999999);
   tp.adam_beta2 = args.number("adam-beta2", 0, 0.999999);
   tp.adam_epsilon = args.number("adam-epsilon", 0, 1);
   tp.max_grad_norm = args.number("max-grad-norm", 0, 1e30);
-  tp.warmup_steps = args.integer("warmup", 0, 1LL << 40);
-  tp.max_steps = args.integer("max-steps", 0, 1LL << 40);
+  tp.warmup_steps = static_cast<uint64_t>(args.integer("warmup", 0, 1LL << 40));
+  tp.max_steps = static_cast<uint64_t>(args.integer("max-steps", 0, 1LL << 40));
   tp.num_epochs = args.number("epochs", 0, 1e6);
-  tp.logging_steps = args.integer("logging-steps", 0, 1LL << 40);
-  tp.eval_steps = args.integer("eval-steps", 0, 1LL << 40);
-  tp.save_steps = args.integer("save-steps", 0, 1LL << 40);
-  tp.save_total_limit = static_cast<int>(args.integer("save-total-limit", 0, 1 << 20));
+  tp.logging_steps = static_cast<uint64_t>(args.integer("logging-steps", 0, 1LL << 40));
+  tp.eval_steps = static_cast<uint64_t>(args.integer("eval-steps", 0, 1LL << 40));
+  tp.save_steps = static_cast<uint64_t>(args.integer("save-steps", 0, 1LL << 40));
+  tp.save_total_limit = static_cast<size_t>(args.integer("save-total-limit", 0, 1 << 20));
   tp.load_best_model_at_end = args.flag("load-best-at-end") ? 1 : 0;
   tp.eval_split = args.number("split", 0, 0.9);
   const std::string out = args.str("out");
@@ -263,7 +269,8 @@ int EvalCommand(int argc, char** argv) {
   if (!args.Parse(argc, argv)) return 0;
   if (args.str("model").empty()) throw UsageError("eval: --model DIR is required");
   if (args.list("data").empty()) throw UsageError("eval: --data FILE is required");
-  bert_trainer_params tp = bert_trainer_params_default();
+  bert_trainer_params tp;
+  Check(BERT_TRAINER_PARAMS_INIT(&tp), "bertc library");
   FillCommonTrainerParams(args, "eval", tp);
   tp.eval_split = 0;
   tp.save_final_model = 0;

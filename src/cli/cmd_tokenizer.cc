@@ -50,26 +50,27 @@ int Train(int argc, char** argv) {
   if (!args.Parse(argc, argv)) return 0;
   if (args.list("files").empty()) throw UsageError("tokenizer train: --files is required");
   if (args.str("out").empty()) throw UsageError("tokenizer train: --out DIR is required");
-  bert_tokenizer_params p = bert_tokenizer_params_default();
+  bert_tokenizer_params p;
+  Check(BERT_TOKENIZER_PARAMS_INIT(&p), "bertc library");
   p.vocab_size = static_cast<size_t>(args.integer("vocab-size", 1, 10000000));
   p.min_frequency = static_cast<uint64_t>(args.integer("min-frequency", 0, 1LL << 40));
   p.limit_alphabet = static_cast<size_t>(args.integer("limit-alphabet", 0, 10000000));
   p.lowercase = args.flag("lowercase") ? 1 : 0;
   const std::string& sa = args.str("strip-accents");
-  if (sa == "auto") p.strip_accents = -1;
-  else if (sa == "on") p.strip_accents = 1;
-  else if (sa == "off") p.strip_accents = 0;
+  if (sa == "auto") p.strip_accents = BERT_STRIP_ACCENTS_AUTO;
+  else if (sa == "on") p.strip_accents = BERT_STRIP_ACCENTS_STRIP;
+  else if (sa == "off") p.strip_accents = BERT_STRIP_ACCENTS_KEEP;
   else throw UsageError("tokenizer train: --strip-accents must be auto, on or off, got '" + sa + "'");
   const std::string& algo = args.str("algorithm");
   if (algo == "hf") p.algorithm = BERT_TOKENIZER_ALGO_HF;
   else if (algo == "likelihood") p.algorithm = BERT_TOKENIZER_ALGO_LIKELIHOOD;
   else throw UsageError("tokenizer train: --algorithm must be hf or likelihood, got '" + algo + "'");
-  p.threads = static_cast<int>(args.integer("threads", 0, 4096));
+  p.threads = static_cast<size_t>(args.integer("threads", 0, 1024));
   std::vector<const char*> specials;
   for (const auto& s : args.list("special-tokens")) specials.push_back(s.c_str());
   if (!specials.empty()) {
     p.special_tokens = specials.data();
-    p.n_special_tokens = specials.size();
+    p.num_special_tokens = specials.size();
   }
   std::vector<const char*> files;
   for (const auto& f : args.list("files")) files.push_back(f.c_str());
@@ -117,14 +118,15 @@ int Encode(int argc, char** argv) {
       .Positional("TEXT...", "texts to encode (default: lines of stdin)", true);
   if (!args.Parse(argc, argv)) return 0;
   if (args.str("tokenizer").empty()) throw UsageError("tokenizer encode: --tokenizer DIR is required");
-  bert_encode_params p = bert_encode_params_default();
+  bert_encode_params p;
+  Check(BERT_ENCODE_PARAMS_INIT(&p), "bertc library");
   p.max_length = static_cast<size_t>(args.integer("max-length", 0, 1 << 30));
   p.stride = static_cast<size_t>(args.integer("stride", 0, 1 << 30));
   p.return_overflowing = args.flag("overflow") ? 1 : 0;
   p.pad_to_multiple_of = static_cast<size_t>(args.integer("pad-to-multiple-of", 0, 1 << 20));
   p.add_special_tokens = args.flag("special-tokens") ? 1 : 0;
   p.split_special_tokens = args.flag("split-special-tokens") ? 1 : 0;
-  p.threads = static_cast<int>(args.integer("threads", 0, 4096));
+  p.threads = static_cast<size_t>(args.integer("threads", 0, 1024));
   const std::string& tr = args.str("truncation");
   if (tr == "none") p.truncation = BERT_TRUNCATION_NONE;
   else if (tr == "longest_first") p.truncation = BERT_TRUNCATION_LONGEST_FIRST;
@@ -163,7 +165,7 @@ int Encode(int argc, char** argv) {
     std::vector<std::string> tokens(n);
     for (size_t i = 0; i < n; ++i) {
       const char* s = nullptr;
-      Check(bert_tokenizer_id_to_token(tok.get(), ids[i], &s), "id_to_token");
+      Check(bert_tokenizer_id_to_token(tok.get(), ids[i], &s, nullptr), "id_to_token");
       tokens[i] = s;
     }
     std::string out;

@@ -42,7 +42,7 @@ inline ModelPtr LoadModel(const std::string& path) {
 struct DataFiles {
   DataFiles(const std::vector<std::string>& files, const std::string& jsonl_field) : names(files), field(jsonl_field) {
     for (const auto& f : names) ptrs.push_back(f.c_str());
-    data.struct_size = sizeof data;
+    Check(BERT_TRAINER_DATA_INIT(&data), "bertc library");
     data.files = ptrs.data();
     data.num_files = ptrs.size();
     data.jsonl_field = field.empty() ? nullptr : field.c_str();
@@ -60,14 +60,14 @@ struct DataFiles {
 void AddDataOptions(Args& args);
 
 inline void FillCommonTrainerParams(const Args& args, const std::string& cmd, bert_trainer_params& tp) {
-  tp.max_length = static_cast<int>(args.integer("max-length", 3, 1 << 20));
+  tp.max_length = static_cast<size_t>(args.integer("max-length", 3, 1 << 20));
   const double p = args.number("mlm-probability", 0, 1);
   if (p <= 0 || p >= 1) throw UsageError(cmd + ": --mlm-probability must be in (0, 1), got " + args.str("mlm-probability"));
   tp.mlm_probability = p;
   tp.whole_word_mask = args.flag("whole-word-mask") ? 1 : 0;
-  tp.batch_size = static_cast<int>(args.integer("batch-size", 1, 1 << 20));
+  tp.batch_size = static_cast<size_t>(args.integer("batch-size", 1, 1 << 20));
   tp.seed = static_cast<uint64_t>(args.integer("seed", 0, 1LL << 62));
-  tp.threads = static_cast<int>(args.integer("threads", 0, 4096));
+  tp.threads = static_cast<size_t>(args.integer("threads", 0, 1024));
 }
 
 }  // namespace bertc::cli

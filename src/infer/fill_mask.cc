@@ -10,12 +10,10 @@
 #include <numeric>
 #include <set>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "common/error.h"
 #include "model/bert.h"
+#include "model/intra_op_threads.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bertc::infer {
@@ -23,33 +21,7 @@ namespace {
 
 using model::BertForMaskedLMImpl;
 
-// Sets the calling thread's intra-op thread count for one call and restores it afterwards. With
-// OpenMP (LibTorch's CPU backend here) the team size is a per-thread setting, so concurrent callers
-// with different values do not disturb each other; at::set_num_threads would also change the default
-// of every thread that has not run ATen yet, so it is only the fallback without OpenMP.
-class ScopedIntraOpThreads {
- public:
-  explicit ScopedIntraOpThreads(int threads) {
-    if (threads <= 0) return;
-    previous_ = at::get_num_threads();  // also runs ATen's per-thread lazy init, which would override us
-    Set(threads);
-  }
-  ~ScopedIntraOpThreads() {
-    if (previous_ > 0) Set(previous_);
-  }
-  ScopedIntraOpThreads(const ScopedIntraOpThreads&) = delete;
-  ScopedIntraOpThreads& operator=(const ScopedIntraOpThreads&) = delete;
-
- private:
-  static void Set(int n) {
-#ifdef _OPENMP
-    omp_set_num_threads(n);
-#else
-    at::set_num_threads(n);
-#endif
-  }
-  int previous_ = 0;
-};
+using model::ScopedIntraOpThreads;
 
 struct Context {
   const BertForMaskedLMImpl& model;

@@ -31,8 +31,8 @@ struct FillMaskOptions {
   // [MASK]s and predicting the pieces left to right, each conditioned on the ones before; its score
   // is the product of the k probabilities (a joint probability, comparable with one-piece scores).
   bool expand_multi_piece_targets = false;
-  // Intra-op threads for this call on the calling OS thread (0 = leave the current setting; LibTorch's
-  // default is all cores). Restored when the call returns; other threads are not affected.
+  // Intra-op threads for this call on the calling OS thread (0 = model::DefaultIntraOpThreads()).
+  // Restored when the call returns; other threads are not affected.
   int threads = 0;
 };
 

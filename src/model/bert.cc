@@ -33,6 +33,20 @@ namespace nn = torch::nn;
 
 namespace {
 
+thread_local at::Generator* t_dropout_generator = nullptr;
+
+// at::dropout's CPU math (bernoulli noise scaled by 1/(1-p), then a product), drawing from the
+// trainer's generator when one is installed on this thread, so training never uses or changes the
+// process-wide default generator.
+at::Tensor Dropout(const at::Tensor& x, double p, bool train) {
+  if (!train || p == 0 || x.numel() == 0) return x;
+  if (t_dropout_generator == nullptr) return at::dropout(x, p, true);
+  at::Tensor noise = at::empty_like(x, at::MemoryFormat::Contiguous);
+  noise.bernoulli_(1 - p, *t_dropout_generator);
+  noise.div_(1 - p);
+  return x * noise;
+}
+
 at::Tensor Activation(const at::Tensor& x, const std::string& act) {
   if (act == "gelu") return at::gelu(x);
   if (act == "gelu_pytorch_tanh") return at::gelu(x, "tanh");
@@ -50,6 +64,11 @@ nn::LayerNorm MakeLayerNorm(const BertConfig& c) {
 }
 
 }  // namespace
+
+ScopedDropoutGenerator::ScopedDropoutGenerator(at::Generator& generator) : previous_(t_dropout_generator) {
+  t_dropout_generator = &generator;
+}
+ScopedDropoutGenerator::~ScopedDropoutGenerator() { t_dropout_generator = previous_; }
 
 // ---- bert.embeddings -----------------------------------------------------------------------------
 class BertEmbeddingsImpl : public nn::Module {
@@ -73,7 +92,7 @@ class BertEmbeddingsImpl : public nn::Module {
     at::Tensor x = word_embeddings(input_ids) + token_type_embeddings(types);
     x = x + position_embeddings(positions);
     x = LayerNorm(x);
-    return at::dropout(x, dropout_p, dropout);
+    return Dropout(x, dropout_p, dropout);
   }
 
   nn::Embedding word_embeddings;
@@ -142,7 +161,7 @@ class BertSelfAttentionImpl : public nn::Module {
     at::Tensor scores = in.bias.defined() ? at::baddbmm(in.bias, q, k.transpose(1, 2), 1.0, scale)
                                           : at::bmm(q, k.transpose(1, 2)).mul_(scale);
     at::Tensor probs = at::softmax(scores, -1);
-    if (dropout && dropout_p > 0) probs = at::dropout(probs, dropout_p, true);
+    if (dropout && dropout_p > 0) probs = Dropout(probs, dropout_p, true);
     return at::bmm(probs, v).view({b, heads, t, head_size}).permute({0, 2, 1, 3}).reshape({b * t, hidden});
   }
 
@@ -163,7 +182,7 @@ class BertResidualOutputImpl : public nn::Module {
   // x [N, in_features], residual [N, H] -> [N, H].
   at::Tensor forward(const at::Tensor& x, const at::Tensor& residual, bool dropout) {
     at::Tensor y = at::addmm(dense->bias, x, dense->weight.t());
-    if (dropout && dropout_p > 0) y = at::dropout(y, dropout_p, true);
+    if (dropout && dropout_p > 0) y = Dropout(y, dropout_p, true);
     // In place on a fresh tensor: neither addmm nor dropout's backward needs its output.
     return LayerNorm(y.add_(residual));
   }

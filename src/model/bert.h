@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -109,6 +110,19 @@ class BertForMaskedLMImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BertForMaskedLM);
 
+// While alive, dropout on the calling thread draws from `generator` (which must outlive this) instead of
+// LibTorch's process-wide default generator. Nestable.
+class ScopedDropoutGenerator {
+ public:
+  explicit ScopedDropoutGenerator(at::Generator& generator);
+  ~ScopedDropoutGenerator();
+  ScopedDropoutGenerator(const ScopedDropoutGenerator&) = delete;
+  ScopedDropoutGenerator& operator=(const ScopedDropoutGenerator&) = delete;
+
+ private:
+  at::Generator* previous_;
+};
+
 // Cross-entropy over the last dimension with ignore_index -100, mean over the counted labels.
 at::Tensor MlmLoss(const at::Tensor& logits, const at::Tensor& labels);
 
@@ -126,8 +140,20 @@ struct LoadReport {
 // a missing tensor, a shape mismatch or a non-float dtype.
 BertForMaskedLM LoadBertForMaskedLM(const std::string& dir, LoadReport* report = nullptr);
 
+// Same from memory: config.json text and a model.safetensors image. With `borrow`, float32 tensors
+// aligned in `weights` become parameters that alias it (the caller keeps it alive and unchanged for
+// the model's lifetime); everything else is copied. Throws Error(kFormat) for corrupt input.
+BertForMaskedLM LoadBertForMaskedLMFromMemory(std::string_view config_json, std::string_view weights, bool borrow,
+                                              LoadReport* report = nullptr);
+
+// Gives every parameter its own memory (after a borrowing load, before the weights may change).
+void OwnParameters(BertForMaskedLMImpl& model);
+
 // Copies a checkpoint's tensors into an existing model (same validation as above).
 void LoadWeights(BertForMaskedLMImpl& model, const std::string& safetensors_path, LoadReport* report = nullptr);
+class SafetensorsFile;
+// Same from a parsed file; with `borrow`, aligned float32 tensors alias the file's bytes.
+void LoadWeights(BertForMaskedLMImpl& model, const SafetensorsFile& file, bool borrow, LoadReport* report = nullptr);
 
 // Writes config.json + model.safetensors (float32, HF key names, the tied decoder stored once as HF
 // saves it) into `dir`, atomically: files are written to a temp dir and renamed into place, so an

@@ -102,11 +102,16 @@ std::string TempSibling(const std::string& dir) {
 }  // namespace
 
 void LoadWeights(BertForMaskedLMImpl& model, const std::string& safetensors_path, LoadReport* report) {
-  const SafetensorsFile file = SafetensorsFile::Open(safetensors_path);
+  LoadWeights(model, SafetensorsFile::Open(safetensors_path), /*borrow=*/false, report);
+}
+
+void LoadWeights(BertForMaskedLMImpl& model, const SafetensorsFile& file, bool borrow, LoadReport* report) {
+  const std::string& safetensors_path = file.source();
   LoadReport local;
   LoadReport& rep = report ? *report : local;
   std::set<std::string> used;
   std::vector<std::pair<at::Tensor, at::Tensor>> assignments;  // (parameter, loaded value)
+  std::vector<size_t> borrowed;  // assignments whose value aliases the file's bytes
   std::vector<std::string> missing_bert, missing_head;
   for (auto& item : model.named_parameters()) {
     const std::string& name = item.key();
@@ -124,8 +129,18 @@ void LoadWeights(BertForMaskedLMImpl& model, const std::string& safetensors_path
       throw FormatError(safetensors_path + ": tensor '" + info->name + "' has shape " + ShapeString(info->shape) +
                         " but the model (config.json) expects " + ShapeString(param.sizes()));
     }
-    std::vector<float> values = file.ToFloat32(*info);
     if (name == "bert.embeddings.word_embeddings.weight") rep.source_dtype = DtypeName(info->dtype);
+    const std::string_view raw = file.Bytes(*info);
+    if (borrow && info->dtype == Dtype::kF32 && reinterpret_cast<uintptr_t>(raw.data()) % alignof(float) == 0 &&
+        !raw.empty()) {
+      // Zero-copy: the parameter aliases the caller's buffer (never written: inference only, and a
+      // trainer copies the weights first).
+      at::Tensor t = at::from_blob(const_cast<char*>(raw.data()), param.sizes(), at::kFloat);
+      assignments.emplace_back(param, std::move(t));
+      borrowed.push_back(assignments.size() - 1);
+      continue;
+    }
+    std::vector<float> values = file.ToFloat32(*info);
     at::Tensor t = at::empty(param.sizes(), at::kFloat);
     if (!values.empty()) std::memcpy(t.data_ptr<float>(), values.data(), values.size() * sizeof(float));
     assignments.emplace_back(param, std::move(t));
@@ -150,7 +165,16 @@ void LoadWeights(BertForMaskedLMImpl& model, const std::string& safetensors_path
   }
   {
     at::NoGradGuard no_grad;
-    for (auto& [param, value] : assignments) param.copy_(value);
+    size_t next_borrowed = 0;
+    for (size_t i = 0; i < assignments.size(); ++i) {
+      auto& [param, value] = assignments[i];
+      if (next_borrowed < borrowed.size() && borrowed[next_borrowed] == i) {
+        param.set_data(value);
+        ++next_borrowed;
+      } else {
+        param.copy_(value);
+      }
+    }
   }
   if (init_head) {
     model.InitHead();
@@ -181,6 +205,22 @@ BertForMaskedLM LoadBertForMaskedLM(const std::string& dir, LoadReport* report) 
   LoadWeights(*model, weights, report);
   model->eval();
   return model;
+}
+
+BertForMaskedLM LoadBertForMaskedLMFromMemory(std::string_view config_json, std::string_view weights, bool borrow,
+                                              LoadReport* report) {
+  BertConfig config = ConfigFromJson(std::string(config_json), "config.json (memory)");
+  SafetensorsFile file = borrow ? SafetensorsFile::Borrow(weights, "model.safetensors (memory)")
+                                : SafetensorsFile::Parse(std::string(weights), "model.safetensors (memory)");
+  BertForMaskedLM model(config, /*seed=*/0);
+  LoadWeights(*model, file, borrow, report);
+  model->eval();
+  return model;
+}
+
+void OwnParameters(BertForMaskedLMImpl& model) {
+  at::NoGradGuard no_grad;
+  for (auto& p : model.parameters()) p.set_data(p.detach().clone());
 }
 
 void SaveBertForMaskedLM(const BertForMaskedLMImpl& model, const std::string& dir) {

@@ -136,6 +136,17 @@ uint16_t FloatToHalf(float f) {
 SafetensorsFile SafetensorsFile::Open(const std::string& path) { return Parse(ReadFile(path), path); }
 
 SafetensorsFile SafetensorsFile::Parse(std::string bytes, const std::string& source) {
+  auto owned = std::make_shared<const std::string>(std::move(bytes));
+  const std::string_view view(*owned);
+  return ParseView(view, std::move(owned), source);
+}
+
+SafetensorsFile SafetensorsFile::Borrow(std::string_view bytes, const std::string& source) {
+  return ParseView(bytes, nullptr, source);
+}
+
+SafetensorsFile SafetensorsFile::ParseView(std::string_view bytes, std::shared_ptr<const void> owner,
+                                           const std::string& source) {
   SafetensorsFile out;
   out.source_ = source;
   const uint64_t file_size = bytes.size();
@@ -226,7 +237,8 @@ SafetensorsFile SafetensorsFile::Parse(std::string bytes, const std::string& sou
     throw fail("tensors cover " + std::to_string(cursor) + " of " + std::to_string(data_size) +
                " data bytes (trailing garbage or missing tensors)");
   }
-  out.bytes_ = std::make_shared<const std::string>(std::move(bytes));
+  out.owner_ = std::move(owner);
+  out.bytes_ = bytes;
   return out;
 }
 
@@ -236,7 +248,7 @@ const TensorInfo* SafetensorsFile::Find(const std::string& name) const {
 }
 
 std::string_view SafetensorsFile::Bytes(const TensorInfo& t) const {
-  return std::string_view(bytes_->data() + data_offset_ + t.begin, static_cast<size_t>(t.end - t.begin));
+  return bytes_.substr(data_offset_ + t.begin, static_cast<size_t>(t.end - t.begin));
 }
 
 std::vector<float> SafetensorsFile::ToFloat32(const TensorInfo& t) const {

@@ -40,6 +40,9 @@ class SafetensorsFile {
   static SafetensorsFile Open(const std::string& path);
   // Validates an in-memory image; `source` names it in messages.
   static SafetensorsFile Parse(std::string bytes, const std::string& source = "<memory>");
+  // Validates an image the caller keeps alive and unchanged while this object (or any Bytes() view
+  // of it) is in use; nothing is copied.
+  static SafetensorsFile Borrow(std::string_view bytes, const std::string& source = "<memory>");
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -52,8 +55,12 @@ class SafetensorsFile {
   const std::string& source() const { return source_; }
 
  private:
+  static SafetensorsFile ParseView(std::string_view bytes, std::shared_ptr<const void> owner,
+                                   const std::string& source);
+
   std::string source_;
-  std::shared_ptr<const std::string> bytes_;
+  std::shared_ptr<const void> owner_;  // the bytes when this object owns them; null when borrowed
+  std::string_view bytes_;
   size_t data_offset_ = 0;
   std::vector<TensorInfo> tensors_;  // in file order of data_offsets
   std::map<std::string, size_t> index_;

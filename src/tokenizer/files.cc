@@ -285,6 +285,27 @@ std::shared_ptr<const Tokenizer> Tokenizer::Load(const std::string& path) {
   return std::make_shared<const Tokenizer>(ParseVocabTxt(content, file), config);
 }
 
+std::shared_ptr<const Tokenizer> Tokenizer::FromMemory(std::string_view content, std::string_view config_json) {
+  TokenizerConfig config;
+  if (!config_json.empty()) ApplyTokenizerConfigJson(config_json, "tokenizer_config.json (memory)", &config);
+  if (LooksLikeJson(content)) return ParseTokenizerJson(content, "tokenizer.json (memory)", config.model_max_length);
+  return std::make_shared<const Tokenizer>(ParseVocabTxt(content, "vocab.txt (memory)"), config);
+}
+
+std::string Tokenizer::VocabText() const {
+  size_t bytes = 0;
+  for (const std::string& t : vocab_.tokens()) bytes += t.size() + 1;
+  std::string out;
+  out.reserve(bytes);
+  for (const std::string& t : vocab_.tokens()) {
+    out += t;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string Tokenizer::ConfigJson() const { return TokenizerConfigJson(*this); }
+
 std::string Tokenizer::ToJson() const {
   OrderedJson j;
   j["version"] = "1.0";
@@ -404,14 +425,7 @@ std::string SeedConfigJson(const Tokenizer& tok) {
   return Dump(j);
 }
 
-void Tokenizer::SaveVocab(const std::string& path) const {
-  WriteFileAtomic(path, [&](std::FILE* f) {
-    for (const std::string& t : vocab_.tokens()) {
-      std::fwrite(t.data(), 1, t.size(), f);
-      std::fputc('\n', f);
-    }
-  });
-}
+void Tokenizer::SaveVocab(const std::string& path) const { WriteFileAtomic(path, VocabText()); }
 
 void Tokenizer::SaveJson(const std::string& path) const { WriteFileAtomic(path, ToJson()); }
 

@@ -61,6 +61,9 @@ class Tokenizer {
   // Loads a directory (tokenizer.json, else vocab.txt + tokenizer_config.json/config.json), a
   // tokenizer.json file or a vocab.txt file. Throws IoError / FormatError / Unsupported.
   static std::shared_ptr<const Tokenizer> Load(const std::string& path);
+  // Same from memory: `content` is a tokenizer.json or a vocab.txt, `config_json` an optional
+  // tokenizer_config.json (empty = none). Throws FormatError / Unsupported.
+  static std::shared_ptr<const Tokenizer> FromMemory(std::string_view content, std::string_view config_json);
 
   // Saves into directory `dir` (created): vocab.txt, tokenizer.json, tokenizer_config.json,
   // special_tokens_map.json and config.json (the last only when none exists or it is not a model
@@ -69,6 +72,8 @@ class Tokenizer {
   void SaveVocab(const std::string& path) const;
   void SaveJson(const std::string& path) const;  // HF tokenizer.json
   std::string ToJson() const;                    // HF tokenizer.json content
+  std::string VocabText() const;                 // vocab.txt content
+  std::string ConfigJson() const;                // tokenizer_config.json content
 
   // Encodes one input (`pair` = second text, or nullptr). Validates UTF-8 (Utf8Error with the byte
   // offset; for a pair the offset is within the text named in the message).

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/parallel.h"
 #include "data/encoded_dataset.h"
+#include "model/intra_op_threads.h"
 #include "train/block_cache.h"
 #include "train/checkpoint_dir.h"
 
@@ -37,24 +38,20 @@ double Now() {
 
 // Makes the trainer's generator torch's default CPU generator for the scope (dropout draws from the
 // default generator), so other torch users in the process neither see nor disturb the stream.
-class ScopedGenerator {
+// Runs the trainer's dropout from its own generator (state kept in `state` between steps, so it is
+// checkpointed and resumed) without touching LibTorch's process-wide default generator.
+class ScopedTrainerGenerator {
  public:
-  explicit ScopedGenerator(at::Tensor& state) : state_(state) {
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    saved_ = gen.get_state();
-    gen.set_state(state_);
-  }
-  ~ScopedGenerator() {
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    state_ = gen.get_state();
-    gen.set_state(saved_);
-  }
+  explicit ScopedTrainerGenerator(at::Tensor& state)
+      : state_(state), gen_(at::detail::createCPUGenerator()), scope_((gen_.set_state(state), gen_)) {}
+  ~ScopedTrainerGenerator() { state_ = gen_.get_state(); }
+  ScopedTrainerGenerator(const ScopedTrainerGenerator&) = delete;
+  ScopedTrainerGenerator& operator=(const ScopedTrainerGenerator&) = delete;
 
  private:
   at::Tensor& state_;
-  at::Tensor saved_;
+  at::Generator gen_;
+  model::ScopedDropoutGenerator scope_;
 };
 
 at::Tensor ToLong(const std::vector<int32_t>& v, int64_t rows, int64_t cols, const at::Device& device) {
@@ -163,9 +160,8 @@ struct Trainer::State {
   }
 
   StepResult Update(const std::vector<const data::MlmBatch*>& micro) {
-    if (at::get_num_threads() != threads) at::set_num_threads(threads);
     ScopedBlockCache cache;  // the step's large tensors reuse the previous step's blocks
-    ScopedGenerator gen(generator_state);
+    ScopedTrainerGenerator gen(generator_state);
     model->train();
     StepResult r;
     double loss_sum = 0;
@@ -277,7 +273,7 @@ Trainer::Trainer(model::BertForMaskedLM model, TokenizerInfo tokenizer, std::sha
   } else if (o.device != "cpu") {
     throw InvalidArgument("unknown device '" + o.device + "' (expected cpu or cuda[:N])");
   }
-  s.threads = ResolveThreads(o.threads);
+  s.threads = model::ResolveIntraOpThreads(o.threads);
   if (!o.output_dir.empty()) {
     EnsureWritableDir(o.output_dir);
     RemoveStaleTemps(o.output_dir);
@@ -339,6 +335,9 @@ void Emit(const ProgressFn& progress, const Event& ev, bool& cancel) {
 
 StepResult Trainer::Step(const ProgressFn& progress) {
   State& s = *s_;
+  // Every public call (and the progress callbacks it makes) runs with the trainer's thread count on
+  // the calling thread only; the caller's own setting is back when it returns.
+  const model::ScopedIntraOpThreads scoped_threads(s.threads);
   if (!s.train) throw InvalidArgument("the trainer has no training data; use StepOnBatch");
   std::vector<data::MlmBatch> micro;
   micro.reserve(static_cast<size_t>(s.opt.grad_accum));
@@ -410,6 +409,7 @@ StepResult Trainer::Step(const ProgressFn& progress) {
 
 StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress) {
   State& s = *s_;
+  const model::ScopedIntraOpThreads scoped_threads(s.threads);
   const size_t n = static_cast<size_t>(batch.rows * batch.cols);
   if (batch.rows <= 0 || batch.cols <= 0 || batch.input_ids.size() != n) {
     throw InvalidArgument("batch must have rows, cols > 0 and rows * cols input ids");
@@ -461,7 +461,7 @@ StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress
 EvalResult Trainer::Evaluate() {
   State& s = *s_;
   if (!s.eval) throw InvalidArgument("the trainer has no evaluation data");
-  if (at::get_num_threads() != s.threads) at::set_num_threads(s.threads);
+  const model::ScopedIntraOpThreads scoped_threads(s.threads);
   ScopedBlockCache cache;
   torch::NoGradGuard no_grad;
   s.model->eval();
@@ -509,6 +509,7 @@ EvalResult Trainer::Evaluate() {
 
 void Trainer::Train(const ProgressFn& progress) {
   State& s = *s_;
+  const model::ScopedIntraOpThreads scoped_threads(s.threads);
   if (!s.train) throw InvalidArgument("the trainer has no training data");
   while (s.global_step < s.schedule.total_steps) Step(progress);
   if (s.opt.load_best_model_at_end && !s.best_checkpoint.empty() && IsDirectory(s.best_checkpoint)) {
@@ -550,6 +551,7 @@ json TrajectoryArgs(const TrainerOptions& o, uint64_t train_fingerprint) {
 
 std::string Trainer::SaveCheckpoint() {
   State& s = *s_;
+  const model::ScopedIntraOpThreads scoped_threads(s.threads);
   if (s.opt.output_dir.empty()) throw InvalidArgument("output_dir is not set; cannot save a checkpoint");
   const std::string final_dir = CheckpointPath(s.opt.output_dir, s.global_step);
   // Unique per process and per save, so two trainers of one process never share a temp directory.
@@ -613,6 +615,7 @@ std::string Trainer::SaveCheckpoint() {
 
 void Trainer::Resume(const std::string& checkpoint) {
   State& s = *s_;
+  const model::ScopedIntraOpThreads scoped_threads(s.threads);
   std::string dir = checkpoint;
   if (dir.empty()) {
     if (s.opt.output_dir.empty()) throw InvalidArgument("no checkpoint given and no output_dir to search");

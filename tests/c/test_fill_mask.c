@@ -48,7 +48,7 @@ static bert_fill_mask_prediction get(const bert_fill_mask_result* r, size_t q, s
 static void test_matches_hf_pipeline(void** state) {
   (void)state;
   bert_fill_mask_result* r = NULL;
-  assert_int_equal(bert_fill_mask(g_model, g_tok, "the [MASK] of the house.", NULL, &r), BERT_OK);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "the [MASK] of the house.", strlen("the [MASK] of the house."), NULL, &r), BERT_OK);
   assert_int_equal(bert_fill_mask_result_num_queries(r), 1);
   assert_int_equal(bert_fill_mask_result_num_masks(r, 0), 1);
   assert_int_equal(bert_fill_mask_result_num_predictions(r, 0, 0), 5);
@@ -65,7 +65,7 @@ static void test_matches_hf_pipeline(void** state) {
   bert_fill_mask_result_free(r);
 
   /* Two masks: special tokens kept in the sequence, as HF does. */
-  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK] and a [MASK].", NULL, &r), BERT_OK);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK] and a [MASK].", strlen("a [MASK] and a [MASK]."), NULL, &r), BERT_OK);
   assert_int_equal(bert_fill_mask_result_num_masks(r, 0), 2);
   p = get(r, 0, 1, 0);
   assert_int_equal(p.token_id, 359);
@@ -76,12 +76,13 @@ static void test_matches_hf_pipeline(void** state) {
 static void test_targets_and_top_k(void** state) {
   (void)state;
   const char* targets[] = {"people", "church"};
-  bert_fill_mask_params params = bert_fill_mask_params_default();
+  bert_fill_mask_params params;
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&params), BERT_OK);
   params.top_k = 3; /* capped to the 2 targets */
   params.targets = targets;
   params.num_targets = 2;
   bert_fill_mask_result* r = NULL;
-  assert_int_equal(bert_fill_mask(g_model, g_tok, "the first [MASK] in the state", &params, &r), BERT_OK);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "the first [MASK] in the state", strlen("the first [MASK] in the state"), &params, &r), BERT_OK);
   assert_int_equal(bert_fill_mask_result_num_predictions(r, 0, 0), 2);
   bert_fill_mask_prediction p = get(r, 0, 0, 0);
   assert_string_equal(p.token, "church");
@@ -104,18 +105,39 @@ static void test_targets_and_top_k(void** state) {
   params.targets = multi;
   params.num_targets = 1;
   params.expand_multi_piece_targets = 1;
-  assert_int_equal(bert_fill_mask(g_model, g_tok, "the first [MASK] in the state", &params, &r), BERT_OK);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "the first [MASK] in the state", strlen("the first [MASK] in the state"), &params, &r), BERT_OK);
   p = get(r, 0, 0, 0);
   assert_true(p.num_token_ids > 1);
   assert_string_equal(p.token, "housework");
   assert_string_equal(p.sequence, "the first housework in the state");
   assert_true(p.score > 0 && p.score < 1);
   bert_fill_mask_result_free(r);
+
+  /* Targets with explicit lengths (not NUL-terminated) give the same result as NUL-terminated ones. */
+  const char* padded[] = {"peopleXX", "churchYYY"};
+  const size_t padded_lengths[] = {6, 6};
+  params.targets = padded;
+  params.target_lengths = padded_lengths;
+  params.num_targets = 2;
+  params.expand_multi_piece_targets = 0;
+  const char* q = "the first [MASK] in the statexyz"; /* text_len cuts "xyz" */
+  assert_int_equal(bert_fill_mask(g_model, g_tok, q, strlen(q) - 3, &params, &r), BERT_OK);
+  assert_string_equal(get(r, 0, 0, 0).token, "church");
+  assert_true(fabs(get(r, 0, 0, 0).score - 0.00503313402) < 1e-7);
+  bert_fill_mask_result_free(r);
+
+  /* Non-NULL targets with num_targets 0 is a mistake, not "the whole vocabulary". */
+  params.target_lengths = NULL;
+  params.num_targets = 0;
+  r = NULL;
+  assert_int_equal(bert_fill_mask(g_model, g_tok, q, strlen(q), &params, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(bert_last_error(), "num_targets"));
+  assert_null(r);
 }
 
 static void expect_fail(const char* text, const bert_fill_mask_params* params, bert_status want, const char* needle) {
   bert_fill_mask_result* r = (bert_fill_mask_result*)0x1;
-  assert_int_equal(bert_fill_mask(g_model, g_tok, text, params, &r), want);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, text, strlen(text), params, &r), want);
   assert_ptr_equal(r, (bert_fill_mask_result*)0x1);
   if (strstr(bert_last_error(), needle) == NULL) fail_msg("'%s' not in '%s'", needle, bert_last_error());
 }
@@ -123,27 +145,28 @@ static void expect_fail(const char* text, const bert_fill_mask_params* params, b
 static void test_bad_input(void** state) {
   (void)state;
   bert_fill_mask_result* r = NULL;
-  assert_int_equal(bert_fill_mask(NULL, g_tok, "a [MASK]", NULL, &r), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_fill_mask(g_model, NULL, "a [MASK]", NULL, &r), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_fill_mask(g_model, g_tok, NULL, NULL, &r), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK]", NULL, NULL), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_fill_mask(NULL, g_tok, "a [MASK]", strlen("a [MASK]"), NULL, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_fill_mask(g_model, NULL, "a [MASK]", strlen("a [MASK]"), NULL, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, NULL, 5, NULL, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK]", strlen("a [MASK]"), NULL, NULL), BERT_ERR_INVALID_ARGUMENT);
   expect_fail("no mask token here", NULL, BERT_ERR_INVALID_ARGUMENT, "no mask token");
   char long_text[400] = "";
   for (int i = 0; i < 70; ++i) strcat(long_text, "the ");
   strcat(long_text, "[MASK]");
   expect_fail(long_text, NULL, BERT_ERR_INVALID_ARGUMENT, "max_position_embeddings");
   expect_fail("a [MASK] \xc3\x28", NULL, BERT_ERR_INVALID_UTF8, "");
-  bert_fill_mask_params params = bert_fill_mask_params_default();
+  bert_fill_mask_params params;
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&params), BERT_OK);
   params.top_k = 0;
   expect_fail("a [MASK]", &params, BERT_ERR_INVALID_ARGUMENT, "top_k");
   params.top_k = -3;
   expect_fail("a [MASK]", &params, BERT_ERR_INVALID_ARGUMENT, "top_k");
   params.top_k = 1001;
   expect_fail("a [MASK]", &params, BERT_ERR_INVALID_ARGUMENT, "top_k");
-  params = bert_fill_mask_params_default();
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&params), BERT_OK);
   params.num_targets = 2; /* targets NULL */
   expect_fail("a [MASK]", &params, BERT_ERR_INVALID_ARGUMENT, "targets");
-  params = bert_fill_mask_params_default();
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&params), BERT_OK);
   params.struct_size = sizeof params + 16;
   expect_fail("a [MASK]", &params, BERT_ERR_UNSUPPORTED, "newer");
 }
@@ -152,21 +175,21 @@ static void test_batch(void** state) {
   (void)state;
   const char* texts[] = {"[MASK]", "the [MASK] of the house.", "a [MASK] and a [MASK]."};
   bert_fill_mask_result* r = NULL;
-  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, texts, 3, NULL, &r), BERT_OK);
+  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, texts, NULL, 3, NULL, &r), BERT_OK);
   assert_int_equal(bert_fill_mask_result_num_queries(r), 3);
   assert_string_equal(get(r, 0, 0, 0).token, "life");
   assert_string_equal(get(r, 1, 0, 0).token, "ref");
   assert_int_equal(bert_fill_mask_result_num_masks(r, 2), 2);
   bert_fill_mask_result_free(r);
-  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, NULL, 0, NULL, &r), BERT_OK);
+  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, NULL, NULL, 0, NULL, &r), BERT_OK);
   assert_int_equal(bert_fill_mask_result_num_queries(r), 0);
   bert_fill_mask_result_free(r);
   const char* bad[] = {"a [MASK]", "nothing"};
-  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, bad, 2, NULL, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, bad, NULL, 2, NULL, &r), BERT_ERR_INVALID_ARGUMENT);
   assert_non_null(strstr(bert_last_error(), "query 1"));
   const char* with_null[] = {"a [MASK]", NULL};
-  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, with_null, 2, NULL, &r), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, NULL, 2, NULL, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, with_null, NULL, 2, NULL, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, NULL, NULL, 2, NULL, &r), BERT_ERR_INVALID_ARGUMENT);
 }
 
 static void test_score_text(void** state) {
@@ -174,7 +197,7 @@ static void test_score_text(void** state) {
   const char* texts[] = {"the man of the house.", "", "house the of man the."};
   double scores[3] = {1, 1, 1};
   size_t counts[3] = {0, 0, 0};
-  assert_int_equal(bert_score_text(g_model, g_tok, texts, 3, NULL, scores, counts), BERT_OK);
+  assert_int_equal(bert_score_text(g_model, g_tok, texts, NULL, 3, NULL, scores, counts), BERT_OK);
   assert_true(scores[0] < 0);
   assert_true(scores[2] < 0);
   assert_true(scores[1] == 0);
@@ -182,14 +205,14 @@ static void test_score_text(void** state) {
   assert_int_equal(counts[0], counts[2]);
   assert_true(counts[0] >= 5);
   double again = 0;
-  assert_int_equal(bert_score_text(g_model, g_tok, texts, 1, NULL, &again, NULL), BERT_OK);
+  assert_int_equal(bert_score_text(g_model, g_tok, texts, NULL, 1, NULL, &again, NULL), BERT_OK);
   assert_true(fabs(again - scores[0]) < 1e-4);
-  assert_int_equal(bert_score_text(NULL, g_tok, texts, 1, NULL, scores, NULL), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_score_text(g_model, g_tok, texts, 1, NULL, NULL, NULL), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_score_text(NULL, g_tok, texts, NULL, 1, NULL, scores, NULL), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_score_text(g_model, g_tok, texts, NULL, 1, NULL, NULL, NULL), BERT_ERR_INVALID_ARGUMENT);
   char long_text[400] = "";
   for (int i = 0; i < 70; ++i) strcat(long_text, "the ");
   const char* too_long[] = {long_text};
-  assert_int_equal(bert_score_text(g_model, g_tok, too_long, 1, NULL, scores, NULL), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_score_text(g_model, g_tok, too_long, NULL, 1, NULL, scores, NULL), BERT_ERR_INVALID_ARGUMENT);
 }
 
 struct worker {
@@ -199,12 +222,13 @@ struct worker {
 
 static void* fill_mask_worker(void* arg) {
   struct worker* w = (struct worker*)arg;
-  bert_fill_mask_params params = bert_fill_mask_params_default();
+  bert_fill_mask_params params;
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&params), BERT_OK);
   params.threads = w->threads;
   w->ok = 1;
   for (int i = 0; i < 20; ++i) {
     bert_fill_mask_result* r = NULL;
-    if (bert_fill_mask(g_model, g_tok, "the [MASK] of the house.", &params, &r) != BERT_OK) {
+    if (bert_fill_mask(g_model, g_tok, "the [MASK] of the house.", strlen("the [MASK] of the house."), &params, &r) != BERT_OK) {
       w->ok = 0;
       break;
     }
@@ -238,7 +262,8 @@ static void test_concurrent_calls(void** state) {
 
 static void test_vocab_mismatch(void** state) {
   (void)state;
-  bert_model_params mp = bert_model_params_default();
+  bert_model_params mp;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&mp), BERT_OK);
   mp.vocab_size = 999;
   mp.hidden_size = 8;
   mp.num_hidden_layers = 1;
@@ -247,7 +272,7 @@ static void test_vocab_mismatch(void** state) {
   bert_model* m = NULL;
   assert_int_equal(bert_model_create(&mp, &m), BERT_OK);
   bert_fill_mask_result* r = NULL;
-  assert_int_equal(bert_fill_mask(m, g_tok, "a [MASK]", NULL, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_fill_mask(m, g_tok, "a [MASK]", strlen("a [MASK]"), NULL, &r), BERT_ERR_INVALID_ARGUMENT);
   assert_non_null(strstr(bert_last_error(), "vocab"));
   bert_model_free(m);
 }
@@ -257,10 +282,10 @@ static void test_huge_sizes(void** state) {
   (void)state;
   const char* texts[1] = {"a [MASK]."};
   bert_fill_mask_result* r = (bert_fill_mask_result*)texts;
-  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, texts, SIZE_MAX, NULL, &r), BERT_ERR_OUT_OF_MEMORY);
+  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, texts, NULL, SIZE_MAX, NULL, &r), BERT_ERR_OUT_OF_MEMORY);
   assert_ptr_equal(r, (bert_fill_mask_result*)texts);
   double score = 42;
-  assert_int_equal(bert_score_text(g_model, g_tok, texts, SIZE_MAX, NULL, &score, NULL), BERT_ERR_OUT_OF_MEMORY);
+  assert_int_equal(bert_score_text(g_model, g_tok, texts, NULL, SIZE_MAX, NULL, &score, NULL), BERT_ERR_OUT_OF_MEMORY);
   assert_true(score == 42);
 }
 
@@ -268,29 +293,38 @@ static void test_huge_sizes(void** state) {
 static void test_torn_struct_size(void** state) {
   (void)state;
   bert_fill_mask_result* r = NULL;
-  bert_fill_mask_params p = bert_fill_mask_params_default();
+  bert_fill_mask_params p;
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&p), BERT_OK);
   p.struct_size = sizeof(size_t) + 2;
-  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK].", &p, &r), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK].", strlen("a [MASK]."), &p, &r), BERT_ERR_INVALID_ARGUMENT);
   assert_null(r);
-  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK].", NULL, &r), BERT_OK);
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK].", strlen("a [MASK]."), NULL, &r), BERT_OK);
   bert_fill_mask_prediction pred;
   memset(&pred, 0, sizeof pred);
   pred.struct_size = sizeof(size_t) + 4; /* half of `score` */
   assert_int_equal(bert_fill_mask_result_get(r, 0, 0, 0, &pred), BERT_ERR_INVALID_ARGUMENT);
   assert_true(pred.score == 0);
-  pred.struct_size = offsetof(bert_fill_mask_prediction, token); /* an older struct: score + token_id */
+  /* Smaller than ABI 1.0's struct: refused (no version of bertc.h ever had it). */
+  pred.struct_size = offsetof(bert_fill_mask_prediction, token);
+  assert_int_equal(bert_fill_mask_result_get(r, 0, 0, 0, &pred), BERT_ERR_INVALID_ARGUMENT);
+  assert_true(pred.score == 0);
+  /* Larger than this library's (a newer header): unsupported, untouched. */
+  pred.struct_size = sizeof pred + 8;
+  assert_int_equal(bert_fill_mask_result_get(r, 0, 0, 0, &pred), BERT_ERR_UNSUPPORTED);
+  assert_true(pred.score == 0);
+  pred.struct_size = sizeof pred;
   assert_int_equal(bert_fill_mask_result_get(r, 0, 0, 0, &pred), BERT_OK);
   assert_true(pred.score > 0);
-  assert_null(pred.token);
-  assert_int_equal(pred.struct_size, offsetof(bert_fill_mask_prediction, token));
+  assert_int_equal(pred.struct_size, sizeof pred);
   bert_fill_mask_result_free(r);
 }
 
 static int fill_mask_with_threads(void) {
-  bert_fill_mask_params p = bert_fill_mask_params_default();
+  bert_fill_mask_params p;
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&p), BERT_OK);
   p.threads = 100000;
   bert_fill_mask_result* r = NULL;
-  const bert_status st = bert_fill_mask(g_model, g_tok, "a [MASK].", &p, &r);
+  const bert_status st = bert_fill_mask(g_model, g_tok, "a [MASK].", strlen("a [MASK]."), &p, &r);
   bert_fill_mask_result_free(r);
   return (int)st;
 }

@@ -16,7 +16,8 @@
 #define MODEL_FIXTURES BERTC_FIXTURES_DIR "/model"
 
 static bert_model_params tiny_params(void) {
-  bert_model_params p = bert_model_params_default();
+  bert_model_params p;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&p), BERT_OK);
   p.vocab_size = 60;
   p.hidden_size = 16;
   p.num_hidden_layers = 2;
@@ -49,7 +50,8 @@ static void write_file(const char* path, const void* data, size_t n) {
 
 static void test_defaults_are_bert_base(void** state) {
   (void)state;
-  bert_model_params p = bert_model_params_default();
+  bert_model_params p;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&p), BERT_OK);
   assert_int_equal(p.struct_size, sizeof p);
   assert_int_equal(p.vocab_size, 30522);
   assert_int_equal(p.hidden_size, 768);
@@ -64,7 +66,8 @@ static void test_create_config_count_free(void** state) {
   bert_model* m = NULL;
   assert_int_equal(bert_model_create(&p, &m), BERT_OK);
   assert_non_null(m);
-  bert_model_params back = bert_model_params_default();
+  bert_model_params back;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&back), BERT_OK);
   assert_int_equal(bert_model_config(m, &back), BERT_OK);
   assert_int_equal(back.struct_size, sizeof back);
   assert_int_equal(back.vocab_size, 60);
@@ -72,6 +75,7 @@ static void test_create_config_count_free(void** state) {
   assert_int_equal(back.num_attention_heads, 2);
   assert_int_equal(back.max_position_embeddings, 24);
   assert_string_equal(back.hidden_act, "gelu");
+  assert_int_equal(back.seed, 7); /* the seed it was created with (0 for a loaded model) */
   uint64_t n = 0;
   assert_int_equal(bert_model_num_parameters(m, &n), BERT_OK);
   /* embeddings (60+24+2)*16 + 2*16; 2 layers; head 60 + 16*16+16 + 2*16 */
@@ -87,15 +91,24 @@ static void test_config_respects_old_struct_size(void** state) {
   bert_model* m = NULL;
   bert_model_params p = tiny_params();
   assert_int_equal(bert_model_create(&p, &m), BERT_OK);
-  bert_model_params small = bert_model_params_default();
-  small.vocab_size = -5;
-  small.hidden_size = -5;
-  small.struct_size = offsetof(bert_model_params, hidden_size); /* an "older" caller */
-  assert_int_equal(bert_model_config(m, &small), BERT_OK);
-  assert_int_equal(small.vocab_size, 60);
-  assert_int_equal(small.hidden_size, -5); /* beyond its struct_size: untouched */
+  /* The library writes exactly struct_size bytes: the bytes after the caller's struct stay as they were
+   * (tests/abi_growth checks the same against a library whose struct really grew). */
+  unsigned char buf[sizeof(bert_model_params) + 16];
+  memset(buf, 0xAB, sizeof buf);
+  bert_model_params* out = (bert_model_params*)(void*)buf;
+  out->struct_size = sizeof(bert_model_params);
+  assert_int_equal(bert_model_config(m, out), BERT_OK);
+  assert_int_equal(out->vocab_size, 60);
+  for (size_t i = sizeof(bert_model_params); i < sizeof buf; ++i) assert_int_equal(buf[i], 0xAB);
+  bert_model_params small;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&small), BERT_OK);
+  small.struct_size = offsetof(bert_model_params, hidden_size); /* smaller than ABI 1.0's: refused */
+  assert_int_equal(bert_model_config(m, &small), BERT_ERR_INVALID_ARGUMENT);
   small.struct_size = 0;
   assert_int_equal(bert_model_config(m, &small), BERT_ERR_INVALID_ARGUMENT);
+  small.struct_size = sizeof small + 8; /* a newer header's */
+  assert_int_equal(bert_model_config(m, &small), BERT_ERR_UNSUPPORTED);
+  assert_non_null(strstr(bert_last_error(), "newer bertc.h"));
   bert_model_free(m);
 }
 
@@ -166,10 +179,12 @@ static void test_load_hf_model_and_variants(void** state) {
     bert_model* m = NULL;
     assert_int_equal(bert_model_load(dirs[i], &m), BERT_OK);
     assert_string_equal(bert_last_error(), ""); /* no warning */
-    bert_model_params c = bert_model_params_default();
+    bert_model_params c;
+    assert_int_equal(BERT_MODEL_PARAMS_INIT(&c), BERT_OK);
     assert_int_equal(bert_model_config(m, &c), BERT_OK);
     assert_int_equal(c.vocab_size, 1000);
     assert_int_equal(c.hidden_size, 32);
+    assert_int_equal(c.seed, 0); /* config.json records no seed */
     bert_model_free(m);
   }
 }
@@ -196,7 +211,8 @@ static void test_save_and_reload(void** state) {
   assert_int_equal(bert_model_save(m, sub), BERT_OK);
   bert_model* back = NULL;
   assert_int_equal(bert_model_load(sub, &back), BERT_OK);
-  bert_model_params c = bert_model_params_default();
+  bert_model_params c;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&c), BERT_OK);
   assert_int_equal(bert_model_config(back, &c), BERT_OK);
   assert_int_equal(c.vocab_size, 60);
   assert_int_equal(c.intermediate_size, 32);

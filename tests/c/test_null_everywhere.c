@@ -20,20 +20,22 @@
 #define INVALID BERT_ERR_INVALID_ARGUMENT
 
 static const char* const kCovered[] = {
-    "bert_check_version", "bert_clear_error", "bert_encode_params_default", "bert_encoding_attention_mask",
+    "bert_check_version", "bert_clear_error", "bert_encode_params_init", "bert_encoding_attention_mask",
     "bert_encoding_count", "bert_encoding_free", "bert_encoding_ids", "bert_encoding_input_index",
     "bert_encoding_is_overflow", "bert_encoding_length", "bert_encoding_offsets", "bert_encoding_sequence_ids",
     "bert_encoding_special_tokens_mask", "bert_encoding_type_ids", "bert_fill_mask", "bert_fill_mask_batch",
-    "bert_fill_mask_params_default", "bert_fill_mask_result_free", "bert_fill_mask_result_get",
+    "bert_fill_mask_params_init", "bert_fill_mask_result_free", "bert_fill_mask_result_get",
     "bert_fill_mask_result_num_masks", "bert_fill_mask_result_num_predictions",
     "bert_fill_mask_result_num_queries", "bert_last_error", "bert_model_config", "bert_model_create",
-    "bert_model_free", "bert_model_load", "bert_model_num_parameters", "bert_model_params_default",
-    "bert_model_save", "bert_score_text", "bert_status_str", "bert_string_free", "bert_tokenizer_decode",
+    "bert_model_free", "bert_model_load", "bert_model_load_from_memory", "bert_model_num_parameters",
+    "bert_model_params_init",
+    "bert_model_save", "bert_score_text", "bert_status_str", "bert_string_free", "bert_tokenizer_decode", "bert_tokenizer_decode_batch",
     "bert_tokenizer_encode", "bert_tokenizer_encode_batch", "bert_tokenizer_free", "bert_tokenizer_id_to_token",
-    "bert_tokenizer_load", "bert_tokenizer_params_default", "bert_tokenizer_save",
+    "bert_tokenizer_load", "bert_tokenizer_load_from_memory", "bert_tokenizer_params_init", "bert_tokenizer_save",
+    "bert_tokenizer_save_to_memory",
     "bert_tokenizer_special_token_id", "bert_tokenizer_token_to_id", "bert_tokenizer_train",
-    "bert_tokenizer_train_from_lines", "bert_tokenizer_vocab_size", "bert_trainer_create", "bert_trainer_evaluate",
-    "bert_trainer_free", "bert_trainer_get_info", "bert_trainer_params_default", "bert_trainer_resume",
+    "bert_tokenizer_train_from_lines", "bert_tokenizer_vocab_size", "bert_trainer_create", "bert_trainer_data_init",
+    "bert_trainer_evaluate", "bert_trainer_free", "bert_trainer_get_info", "bert_trainer_params_init", "bert_trainer_resume",
     "bert_trainer_save_checkpoint", "bert_trainer_step", "bert_trainer_step_batch", "bert_trainer_train",
     "bert_version", "bert_version_number",
 };
@@ -74,11 +76,31 @@ static void test_status_and_versions(void** state) {
   assert_non_null(bert_version());
   assert_int_equal(bert_version_number(), BERTC_VERSION_NUMBER);
   assert_int_equal(bert_check_version(0), BERTC_VERSION_MAJOR == 0 ? BERT_OK : BERT_ERR_UNSUPPORTED);
-  assert_int_equal(bert_tokenizer_params_default().struct_size, sizeof(bert_tokenizer_params));
-  assert_int_equal(bert_encode_params_default().struct_size, sizeof(bert_encode_params));
-  assert_int_equal(bert_model_params_default().struct_size, sizeof(bert_model_params));
-  assert_int_equal(bert_fill_mask_params_default().struct_size, sizeof(bert_fill_mask_params));
-  assert_int_equal(bert_trainer_params_default().struct_size, sizeof(bert_trainer_params));
+  /* Every *_init with NULL: invalid argument; with the right size: struct_size set. */
+  expect_invalid(bert_tokenizer_params_init(NULL, sizeof(bert_tokenizer_params)), "bert_tokenizer_params_init");
+  expect_invalid(bert_encode_params_init(NULL, sizeof(bert_encode_params)), "bert_encode_params_init");
+  expect_invalid(bert_model_params_init(NULL, sizeof(bert_model_params)), "bert_model_params_init");
+  expect_invalid(bert_fill_mask_params_init(NULL, sizeof(bert_fill_mask_params)), "bert_fill_mask_params_init");
+  expect_invalid(bert_trainer_params_init(NULL, sizeof(bert_trainer_params)), "bert_trainer_params_init");
+  expect_invalid(bert_trainer_data_init(NULL, sizeof(bert_trainer_data)), "bert_trainer_data_init");
+  bert_tokenizer_params tp;
+  bert_encode_params ep;
+  bert_model_params mp;
+  bert_fill_mask_params fp;
+  bert_trainer_params trp;
+  bert_trainer_data td;
+  assert_int_equal(BERT_TOKENIZER_PARAMS_INIT(&tp), BERT_OK);
+  assert_int_equal(BERT_ENCODE_PARAMS_INIT(&ep), BERT_OK);
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&mp), BERT_OK);
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&fp), BERT_OK);
+  assert_int_equal(BERT_TRAINER_PARAMS_INIT(&trp), BERT_OK);
+  assert_int_equal(BERT_TRAINER_DATA_INIT(&td), BERT_OK);
+  assert_int_equal(tp.struct_size, sizeof tp);
+  assert_int_equal(ep.struct_size, sizeof ep);
+  assert_int_equal(mp.struct_size, sizeof mp);
+  assert_int_equal(fp.struct_size, sizeof fp);
+  assert_int_equal(trp.struct_size, sizeof trp);
+  assert_int_equal(td.struct_size, sizeof td);
 }
 
 static void test_tokenizer(void** state) {
@@ -93,7 +115,8 @@ static void test_tokenizer(void** state) {
 
   const char* lines[2] = {"hello world", "hello there"};
   const char* null_line[1] = {NULL};
-  bert_tokenizer_params tp = bert_tokenizer_params_default();
+  bert_tokenizer_params tp;
+  assert_int_equal(BERT_TOKENIZER_PARAMS_INIT(&tp), BERT_OK);
   tp.vocab_size = 100;
   tp.min_frequency = 1;
   expect_invalid(bert_tokenizer_train_from_lines(NULL, NULL, 2, &tp, &t), "bert_tokenizer_train_from_lines");
@@ -104,6 +127,25 @@ static void test_tokenizer(void** state) {
   bert_tokenizer_free(t);
 
   t = SENTINEL;
+  static const char vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\n";
+  expect_invalid(bert_tokenizer_load_from_memory(NULL, 5, NULL, 0, &t), "bert_tokenizer_load_from_memory");
+  expect_invalid(bert_tokenizer_load_from_memory(vocab, strlen(vocab), NULL, 3, &t), "bert_tokenizer_load_from_memory");
+  expect_invalid(bert_tokenizer_load_from_memory(vocab, strlen(vocab), NULL, 0, NULL),
+                 "bert_tokenizer_load_from_memory");
+  assert_ptr_equal(t, SENTINEL);
+  assert_int_equal(bert_tokenizer_load_from_memory(vocab, strlen(vocab), NULL, 0, &t), BERT_OK); /* config NULL */
+  bert_tokenizer_free(t);
+  t = SENTINEL;
+  char* saved = SENTINEL;
+  size_t saved_len = 77;
+  expect_invalid(bert_tokenizer_save_to_memory(NULL, BERT_TOKENIZER_FILE_JSON, &saved, &saved_len),
+                 "bert_tokenizer_save_to_memory");
+  expect_invalid(bert_tokenizer_save_to_memory(g_tok, BERT_TOKENIZER_FILE_JSON, NULL, &saved_len),
+                 "bert_tokenizer_save_to_memory");
+  assert_ptr_equal(saved, SENTINEL);
+  assert_int_equal(saved_len, 77);
+  assert_int_equal(bert_tokenizer_save_to_memory(g_tok, BERT_TOKENIZER_FILE_VOCAB, &saved, NULL), BERT_OK);
+  bert_string_free(saved);
   expect_invalid(bert_tokenizer_load(NULL, &t), "bert_tokenizer_load");
   expect_invalid(bert_tokenizer_load(TINY, NULL), "bert_tokenizer_load");
   assert_ptr_equal(t, SENTINEL);
@@ -165,13 +207,30 @@ static void test_tokenizer(void** state) {
   bert_string_free(text);
   bert_string_free(NULL);
 
+  const int32_t* seqs[2] = {ids, NULL};
+  const size_t seq_lens[2] = {2, 0};
+  const size_t bad_lens[2] = {2, 1};
+  char* outs[2] = {SENTINEL, SENTINEL};
+  expect_invalid(bert_tokenizer_decode_batch(NULL, seqs, seq_lens, 2, 0, outs, NULL), "bert_tokenizer_decode_batch");
+  expect_invalid(bert_tokenizer_decode_batch(g_tok, NULL, seq_lens, 2, 0, outs, NULL), "bert_tokenizer_decode_batch");
+  expect_invalid(bert_tokenizer_decode_batch(g_tok, seqs, NULL, 2, 0, outs, NULL), "bert_tokenizer_decode_batch");
+  expect_invalid(bert_tokenizer_decode_batch(g_tok, seqs, seq_lens, 2, 0, NULL, NULL), "bert_tokenizer_decode_batch");
+  expect_invalid(bert_tokenizer_decode_batch(g_tok, seqs, bad_lens, 2, 0, outs, NULL), "bert_tokenizer_decode_batch");
+  assert_ptr_equal(outs[0], SENTINEL);
+  assert_ptr_equal(outs[1], SENTINEL);
+  assert_int_equal(bert_tokenizer_decode_batch(g_tok, NULL, NULL, 0, 0, NULL, NULL), BERT_OK); /* nothing */
+  assert_int_equal(bert_tokenizer_decode_batch(g_tok, seqs, seq_lens, 2, 0, outs, NULL), BERT_OK);
+  assert_string_equal(outs[1], "");
+  bert_string_free(outs[0]);
+  bert_string_free(outs[1]);
+
   int32_t id = 1234;
   const char* tok_str = SENTINEL;
-  expect_invalid(bert_tokenizer_token_to_id(NULL, "a", &id), "bert_tokenizer_token_to_id");
-  expect_invalid(bert_tokenizer_token_to_id(g_tok, NULL, &id), "bert_tokenizer_token_to_id");
-  expect_invalid(bert_tokenizer_token_to_id(g_tok, "a", NULL), "bert_tokenizer_token_to_id");
-  expect_invalid(bert_tokenizer_id_to_token(NULL, 0, &tok_str), "bert_tokenizer_id_to_token");
-  expect_invalid(bert_tokenizer_id_to_token(g_tok, 0, NULL), "bert_tokenizer_id_to_token");
+  expect_invalid(bert_tokenizer_token_to_id(NULL, "a", strlen("a"), &id), "bert_tokenizer_token_to_id");
+  expect_invalid(bert_tokenizer_token_to_id(g_tok, NULL, 5, &id), "bert_tokenizer_token_to_id");
+  expect_invalid(bert_tokenizer_token_to_id(g_tok, "a", strlen("a"), NULL), "bert_tokenizer_token_to_id");
+  expect_invalid(bert_tokenizer_id_to_token(NULL, 0, &tok_str, NULL), "bert_tokenizer_id_to_token");
+  expect_invalid(bert_tokenizer_id_to_token(g_tok, 0, NULL, NULL), "bert_tokenizer_id_to_token");
   expect_invalid(bert_tokenizer_special_token_id(NULL, BERT_SPECIAL_MASK, &id), "bert_tokenizer_special_token_id");
   expect_invalid(bert_tokenizer_special_token_id(g_tok, BERT_SPECIAL_MASK, NULL), "bert_tokenizer_special_token_id");
   assert_int_equal(id, 1234);
@@ -183,11 +242,12 @@ static void test_model(void** state) {
   (void)state;
   bert_model* m = SENTINEL;
   expect_invalid(bert_model_create(NULL, NULL), "bert_model_create");
-  bert_model_params mp = bert_model_params_default();
+  bert_model_params mp;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&mp), BERT_OK);
   expect_invalid(bert_model_create(&mp, NULL), "bert_model_create");
   mp.hidden_act = NULL;
   expect_invalid(bert_model_create(&mp, &m), "bert_model_create");
-  mp = bert_model_params_default();
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&mp), BERT_OK);
   mp.position_embedding_type = NULL;
   expect_invalid(bert_model_create(&mp, &m), "bert_model_create");
   expect_invalid(bert_model_load(NULL, &m), "bert_model_load");
@@ -195,10 +255,18 @@ static void test_model(void** state) {
   assert_ptr_equal(m, SENTINEL);
   expect_invalid(bert_model_save(NULL, g_dir), "bert_model_save");
   expect_invalid(bert_model_save(g_model, NULL), "bert_model_save");
-  mp = bert_model_params_default();
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&mp), BERT_OK);
   expect_invalid(bert_model_config(NULL, &mp), "bert_model_config");
   expect_invalid(bert_model_config(g_model, NULL), "bert_model_config");
-  assert_int_equal(mp.hidden_size, bert_model_params_default().hidden_size);
+  assert_int_equal(mp.hidden_size, 768); /* untouched: still the default */
+
+  static const char config[] = "{}";
+  static const char weights[16] = {0};
+  expect_invalid(bert_model_load_from_memory(NULL, 2, weights, sizeof weights, 0, &m), "bert_model_load_from_memory");
+  expect_invalid(bert_model_load_from_memory(config, 2, NULL, 16, 0, &m), "bert_model_load_from_memory");
+  expect_invalid(bert_model_load_from_memory(config, 2, weights, sizeof weights, 0, NULL),
+                 "bert_model_load_from_memory");
+  assert_ptr_equal(m, SENTINEL);
   uint64_t n = 99;
   expect_invalid(bert_model_num_parameters(NULL, &n), "bert_model_num_parameters");
   expect_invalid(bert_model_num_parameters(g_model, NULL), "bert_model_num_parameters");
@@ -209,28 +277,29 @@ static void test_model(void** state) {
 static void test_fill_mask(void** state) {
   (void)state;
   bert_fill_mask_result* r = SENTINEL;
-  expect_invalid(bert_fill_mask(NULL, g_tok, "a [MASK]", NULL, &r), "bert_fill_mask");
-  expect_invalid(bert_fill_mask(g_model, NULL, "a [MASK]", NULL, &r), "bert_fill_mask");
-  expect_invalid(bert_fill_mask(g_model, g_tok, NULL, NULL, &r), "bert_fill_mask");
-  expect_invalid(bert_fill_mask(g_model, g_tok, "a [MASK]", NULL, NULL), "bert_fill_mask");
-  bert_fill_mask_params fp = bert_fill_mask_params_default();
+  expect_invalid(bert_fill_mask(NULL, g_tok, "a [MASK]", strlen("a [MASK]"), NULL, &r), "bert_fill_mask");
+  expect_invalid(bert_fill_mask(g_model, NULL, "a [MASK]", strlen("a [MASK]"), NULL, &r), "bert_fill_mask");
+  expect_invalid(bert_fill_mask(g_model, g_tok, NULL, 5, NULL, &r), "bert_fill_mask");
+  expect_invalid(bert_fill_mask(g_model, g_tok, "a [MASK]", strlen("a [MASK]"), NULL, NULL), "bert_fill_mask");
+  bert_fill_mask_params fp;
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&fp), BERT_OK);
   fp.num_targets = 1; /* targets NULL */
-  expect_invalid(bert_fill_mask(g_model, g_tok, "a [MASK]", &fp, &r), "bert_fill_mask");
+  expect_invalid(bert_fill_mask(g_model, g_tok, "a [MASK]", strlen("a [MASK]"), &fp, &r), "bert_fill_mask");
   assert_ptr_equal(r, SENTINEL);
 
   const char* texts[1] = {"a [MASK]"};
   const char* null_texts[1] = {NULL};
-  expect_invalid(bert_fill_mask_batch(NULL, g_tok, texts, 1, NULL, &r), "bert_fill_mask_batch");
-  expect_invalid(bert_fill_mask_batch(g_model, NULL, texts, 1, NULL, &r), "bert_fill_mask_batch");
-  expect_invalid(bert_fill_mask_batch(g_model, g_tok, NULL, 1, NULL, &r), "bert_fill_mask_batch");
-  expect_invalid(bert_fill_mask_batch(g_model, g_tok, null_texts, 1, NULL, &r), "bert_fill_mask_batch");
-  expect_invalid(bert_fill_mask_batch(g_model, g_tok, texts, 1, NULL, NULL), "bert_fill_mask_batch");
+  expect_invalid(bert_fill_mask_batch(NULL, g_tok, texts, NULL, 1, NULL, &r), "bert_fill_mask_batch");
+  expect_invalid(bert_fill_mask_batch(g_model, NULL, texts, NULL, 1, NULL, &r), "bert_fill_mask_batch");
+  expect_invalid(bert_fill_mask_batch(g_model, g_tok, NULL, NULL, 1, NULL, &r), "bert_fill_mask_batch");
+  expect_invalid(bert_fill_mask_batch(g_model, g_tok, null_texts, NULL, 1, NULL, &r), "bert_fill_mask_batch");
+  expect_invalid(bert_fill_mask_batch(g_model, g_tok, texts, NULL, 1, NULL, NULL), "bert_fill_mask_batch");
   assert_ptr_equal(r, SENTINEL);
-  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, NULL, 0, NULL, &r), BERT_OK);
+  assert_int_equal(bert_fill_mask_batch(g_model, g_tok, NULL, NULL, 0, NULL, &r), BERT_OK);
   assert_int_equal(bert_fill_mask_result_num_queries(r), 0);
   bert_fill_mask_result_free(r);
 
-  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK]", NULL, &r), BERT_OK); /* params NULL */
+  assert_int_equal(bert_fill_mask(g_model, g_tok, "a [MASK]", strlen("a [MASK]"), NULL, &r), BERT_OK); /* params NULL */
   bert_fill_mask_prediction p;
   memset(&p, 0, sizeof p);
   p.struct_size = sizeof p;
@@ -246,14 +315,14 @@ static void test_fill_mask(void** state) {
   const char* plain[1] = {"a b"};
   double score = 5;
   size_t count = 5;
-  expect_invalid(bert_score_text(NULL, g_tok, plain, 1, NULL, &score, &count), "bert_score_text");
-  expect_invalid(bert_score_text(g_model, NULL, plain, 1, NULL, &score, &count), "bert_score_text");
-  expect_invalid(bert_score_text(g_model, g_tok, NULL, 1, NULL, &score, &count), "bert_score_text");
-  expect_invalid(bert_score_text(g_model, g_tok, null_texts, 1, NULL, &score, &count), "bert_score_text");
-  expect_invalid(bert_score_text(g_model, g_tok, plain, 1, NULL, NULL, &count), "bert_score_text");
+  expect_invalid(bert_score_text(NULL, g_tok, plain, NULL, 1, NULL, &score, &count), "bert_score_text");
+  expect_invalid(bert_score_text(g_model, NULL, plain, NULL, 1, NULL, &score, &count), "bert_score_text");
+  expect_invalid(bert_score_text(g_model, g_tok, NULL, NULL, 1, NULL, &score, &count), "bert_score_text");
+  expect_invalid(bert_score_text(g_model, g_tok, null_texts, NULL, 1, NULL, &score, &count), "bert_score_text");
+  expect_invalid(bert_score_text(g_model, g_tok, plain, NULL, 1, NULL, NULL, &count), "bert_score_text");
   assert_true(score == 5);
   assert_int_equal(count, 5);
-  assert_int_equal(bert_score_text(g_model, g_tok, plain, 1, NULL, &score, NULL), BERT_OK);
+  assert_int_equal(bert_score_text(g_model, g_tok, plain, NULL, 1, NULL, &score, NULL), BERT_OK);
   assert_true(score < 0);
 }
 
@@ -262,12 +331,12 @@ static void test_trainer(void** state) {
   static const int32_t ids[] = {100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111};
   static const size_t offsets[] = {0, 3, 6, 9, 12};
   bert_trainer_data d;
-  memset(&d, 0, sizeof d);
-  d.struct_size = sizeof d;
+  assert_int_equal(BERT_TRAINER_DATA_INIT(&d), BERT_OK);
   d.token_ids = ids;
   d.offsets = offsets;
   d.num_sequences = 4;
-  bert_trainer_params p = bert_trainer_params_default();
+  bert_trainer_params p;
+  assert_int_equal(BERT_TRAINER_PARAMS_INIT(&p), BERT_OK);
   p.output_dir = g_dir;
   p.max_length = 16;
   p.batch_size = 2;
@@ -288,8 +357,7 @@ static void test_trainer(void** state) {
   expect_invalid(bert_trainer_create(g_model, g_tok, &no_ids, NULL, &p, &t), "bert_trainer_create");
   const char* null_file[1] = {NULL};
   bert_trainer_data files;
-  memset(&files, 0, sizeof files);
-  files.struct_size = sizeof files;
+  assert_int_equal(BERT_TRAINER_DATA_INIT(&files), BERT_OK);
   files.files = null_file;
   files.num_files = 1;
   expect_invalid(bert_trainer_create(g_model, g_tok, &files, NULL, &p, &t), "bert_trainer_create");

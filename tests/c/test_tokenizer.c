@@ -28,7 +28,8 @@ static const char* kCorpus[] = {
 #define N_CORPUS (sizeof(kCorpus) / sizeof(kCorpus[0]))
 
 static bert_tokenizer* train_small(void) {
-  bert_tokenizer_params p = bert_tokenizer_params_default();
+  bert_tokenizer_params p;
+  assert_int_equal(BERT_TOKENIZER_PARAMS_INIT(&p), BERT_OK);
   p.vocab_size = 150;
   p.min_frequency = 1;
   p.threads = 2;
@@ -53,13 +54,15 @@ static void write_file(const char* path, const char* content, size_t len) {
 
 static void test_defaults(void** state) {
   (void)state;
-  bert_tokenizer_params p = bert_tokenizer_params_default();
+  bert_tokenizer_params p;
+  assert_int_equal(BERT_TOKENIZER_PARAMS_INIT(&p), BERT_OK);
   assert_int_equal(p.struct_size, sizeof(p));
   assert_int_equal(p.vocab_size, 30522);
   assert_int_equal(p.min_frequency, 2);
   assert_int_equal(p.lowercase, 1);
   assert_int_equal(p.algorithm, BERT_TOKENIZER_ALGO_HF);
-  bert_encode_params e = bert_encode_params_default();
+  bert_encode_params e;
+  assert_int_equal(BERT_ENCODE_PARAMS_INIT(&e), BERT_OK);
   assert_int_equal(e.struct_size, sizeof(e));
   assert_int_equal(e.add_special_tokens, 1);
   assert_int_equal(e.truncation, BERT_TRUNCATION_NONE);
@@ -95,14 +98,14 @@ static void test_null_arguments(void** state) {
   assert_int_equal(bert_tokenizer_decode(tok, ids, 2, 0, NULL, NULL), BERT_ERR_INVALID_ARGUMENT);
   int32_t id = 7;
   const char* token = NULL;
-  assert_int_equal(bert_tokenizer_token_to_id(NULL, "a", &id), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_tokenizer_token_to_id(tok, NULL, &id), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_tokenizer_token_to_id(tok, "a", NULL), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_tokenizer_token_to_id(NULL, "a", strlen("a"), &id), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_tokenizer_token_to_id(tok, NULL, 5, &id), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_tokenizer_token_to_id(tok, "a", strlen("a"), NULL), BERT_ERR_INVALID_ARGUMENT);
   assert_int_equal(id, 7); /* untouched on failure */
-  assert_int_equal(bert_tokenizer_id_to_token(NULL, 0, &token), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_tokenizer_id_to_token(tok, 0, NULL), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_tokenizer_id_to_token(tok, -1, &token), BERT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bert_tokenizer_id_to_token(tok, 1 << 30, &token), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_tokenizer_id_to_token(NULL, 0, &token, NULL), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_tokenizer_id_to_token(tok, 0, NULL, NULL), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_tokenizer_id_to_token(tok, -1, &token, NULL), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_tokenizer_id_to_token(tok, 1 << 30, &token, NULL), BERT_ERR_INVALID_ARGUMENT);
   assert_int_equal(bert_tokenizer_special_token_id(NULL, BERT_SPECIAL_CLS, &id), BERT_ERR_INVALID_ARGUMENT);
   assert_int_equal(bert_tokenizer_special_token_id(tok, (bert_special_token)99, &id), BERT_ERR_INVALID_ARGUMENT);
   assert_int_equal(bert_tokenizer_vocab_size(NULL), 0);
@@ -162,14 +165,15 @@ static void test_encode_decode(void** state) {
   bert_encoding_free(enc);
 
   /* split_special_tokens: [MASK] becomes text. */
-  bert_encode_params ep = bert_encode_params_default();
+  bert_encode_params ep;
+  assert_int_equal(BERT_ENCODE_PARAMS_INIT(&ep), BERT_OK);
   ep.split_special_tokens = 1;
   assert_int_equal(bert_tokenizer_encode(tok, text, strlen(text), NULL, 0, &ep, &enc), BERT_OK);
   for (size_t i = 0; i < bert_encoding_length(enc, 0); ++i) assert_int_not_equal(bert_encoding_ids(enc, 0)[i], mask);
   bert_encoding_free(enc);
 
   /* Pair + truncation + padding + overflow. */
-  ep = bert_encode_params_default();
+  assert_int_equal(BERT_ENCODE_PARAMS_INIT(&ep), BERT_OK);
   ep.truncation = BERT_TRUNCATION_ONLY_FIRST;
   ep.max_length = 8;
   ep.stride = 1;
@@ -198,14 +202,60 @@ static void test_encode_decode(void** state) {
 
   /* Token lookups. */
   int32_t id = 0;
-  assert_int_equal(bert_tokenizer_token_to_id(tok, "[SEP]", &id), BERT_OK);
+  assert_int_equal(bert_tokenizer_token_to_id(tok, "[SEP]", strlen("[SEP]"), &id), BERT_OK);
   assert_int_equal(id, sep);
-  assert_int_equal(bert_tokenizer_token_to_id(tok, "no-such-token", &id), BERT_OK);
+  assert_int_equal(bert_tokenizer_token_to_id(tok, "no-such-token", strlen("no-such-token"), &id), BERT_OK);
   assert_int_equal(id, -1);
+  /* Not NUL-terminated: only token_len bytes count. */
+  assert_int_equal(bert_tokenizer_token_to_id(tok, "[SEP]xyz", 5, &id), BERT_OK);
+  assert_int_equal(id, sep);
   const char* token = NULL;
-  assert_int_equal(bert_tokenizer_id_to_token(tok, mask, &token), BERT_OK);
+  size_t token_len = 0;
+  assert_int_equal(bert_tokenizer_id_to_token(tok, mask, &token, &token_len), BERT_OK);
   assert_string_equal(token, "[MASK]");
+  assert_int_equal(token_len, 6);
   assert_true(bert_tokenizer_vocab_size(tok) <= 150);
+  /* A role outside bert_special_token_value (any int32 a binding may pass) is refused. */
+  id = 77;
+  assert_int_equal(bert_tokenizer_special_token_id(tok, 5, &id), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_tokenizer_special_token_id(tok, -1, &id), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bert_tokenizer_special_token_id(tok, INT32_MAX, &id), BERT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(id, 77);
+  bert_tokenizer_free(tok);
+}
+
+/* decode_batch gives what decode gives, per sequence; flags are checked. */
+static void test_decode_batch(void** state) {
+  (void)state;
+  bert_tokenizer* tok = train_small();
+  bert_encoding* enc = NULL;
+  assert_int_equal(bert_tokenizer_encode_batch(tok, kCorpus, NULL, NULL, NULL, 3, NULL, &enc), BERT_OK);
+  const int32_t* ids[4];
+  size_t lengths[4];
+  for (size_t r = 0; r < 3; ++r) {
+    ids[r] = bert_encoding_ids(enc, r);
+    lengths[r] = bert_encoding_length(enc, r);
+  }
+  ids[3] = NULL; /* an empty sequence */
+  lengths[3] = 0;
+  char* texts[4] = {NULL, NULL, NULL, NULL};
+  size_t text_lengths[4] = {0, 0, 0, 0};
+  assert_int_equal(bert_tokenizer_decode_batch(tok, ids, lengths, 4, BERT_DECODE_SKIP_SPECIAL_TOKENS, texts,
+                                               text_lengths),
+                   BERT_OK);
+  for (size_t r = 0; r < 4; ++r) {
+    char* one = NULL;
+    assert_int_equal(bert_tokenizer_decode(tok, ids[r], lengths[r], BERT_DECODE_SKIP_SPECIAL_TOKENS, &one, NULL),
+                     BERT_OK);
+    assert_string_equal(texts[r], one);
+    assert_int_equal(text_lengths[r], strlen(one));
+    bert_string_free(one);
+    bert_string_free(texts[r]);
+  }
+  char* untouched[1] = {(char*)texts};
+  assert_int_equal(bert_tokenizer_decode_batch(tok, ids, lengths, 1, 4u, untouched, NULL), BERT_ERR_INVALID_ARGUMENT);
+  assert_ptr_equal(untouched[0], (char*)texts);
+  bert_encoding_free(enc);
   bert_tokenizer_free(tok);
 }
 
@@ -244,17 +294,18 @@ static void test_bad_training_input(void** state) {
   const char* empty[] = {"", "   "};
   assert_int_equal(bert_tokenizer_train_from_lines(empty, NULL, 2, NULL, &out), BERT_ERR_INVALID_ARGUMENT);
   assert_non_null(strstr(bert_last_error(), "no words"));
-  bert_tokenizer_params p = bert_tokenizer_params_default();
+  bert_tokenizer_params p;
+  assert_int_equal(BERT_TOKENIZER_PARAMS_INIT(&p), BERT_OK);
   p.vocab_size = 10;
   assert_int_equal(bert_tokenizer_train_from_lines(kCorpus, NULL, N_CORPUS, &p, &out), BERT_ERR_INVALID_ARGUMENT);
   assert_non_null(strstr(bert_last_error(), "vocab_size"));
-  p = bert_tokenizer_params_default();
+  assert_int_equal(BERT_TOKENIZER_PARAMS_INIT(&p), BERT_OK);
   const char* dup[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[UNK]"};
   p.special_tokens = dup;
-  p.n_special_tokens = 6;
+  p.num_special_tokens = 6;
   assert_int_equal(bert_tokenizer_train_from_lines(kCorpus, NULL, N_CORPUS, &p, &out), BERT_ERR_INVALID_ARGUMENT);
   assert_non_null(strstr(bert_last_error(), "twice"));
-  p = bert_tokenizer_params_default();
+  assert_int_equal(BERT_TOKENIZER_PARAMS_INIT(&p), BERT_OK);
   p.struct_size = sizeof(p) + 8;
   assert_int_equal(bert_tokenizer_train_from_lines(kCorpus, NULL, N_CORPUS, &p, &out), BERT_ERR_UNSUPPORTED);
   assert_null(out);
@@ -278,7 +329,8 @@ static void test_cancel(void** state) {
   }
   write_file(path, buf, strlen(buf));
   int calls = 0;
-  bert_tokenizer_params p = bert_tokenizer_params_default();
+  bert_tokenizer_params p;
+  assert_int_equal(BERT_TOKENIZER_PARAMS_INIT(&p), BERT_OK);
   p.vocab_size = 150;
   p.progress = cancel_on_merge;
   p.progress_user_data = &calls;
@@ -468,7 +520,8 @@ static void test_huge_sizes(void** state) {
   assert_int_equal(bert_tokenizer_encode_batch(tok, texts, NULL, NULL, NULL, SIZE_MAX, NULL, &enc),
                    BERT_ERR_OUT_OF_MEMORY);
   assert_ptr_equal(enc, (bert_encoding*)&texts);
-  bert_encode_params ep = bert_encode_params_default();
+  bert_encode_params ep;
+  assert_int_equal(BERT_ENCODE_PARAMS_INIT(&ep), BERT_OK);
   ep.padding = BERT_PADDING_MAX_LENGTH;
   ep.pad_length = SIZE_MAX;
   assert_int_equal(bert_tokenizer_encode(tok, "a", 1, NULL, 0, &ep, &enc), BERT_ERR_OUT_OF_MEMORY);
@@ -487,13 +540,19 @@ static void test_torn_struct_size(void** state) {
   (void)state;
   bert_tokenizer* tok = train_small();
   bert_encoding* enc = NULL;
-  bert_encode_params ep = bert_encode_params_default();
+  bert_encode_params ep;
+  assert_int_equal(BERT_ENCODE_PARAMS_INIT(&ep), BERT_OK);
   ep.struct_size = sizeof(size_t) + 4; /* half of max_length... */
   assert_int_equal(bert_tokenizer_encode(tok, "a", 1, NULL, 0, &ep, &enc), BERT_ERR_INVALID_ARGUMENT);
   assert_null(enc);
-  ep.struct_size = offsetof(bert_encode_params, max_length); /* an older struct (ends after truncation) */
-  assert_int_equal(bert_tokenizer_encode(tok, "a", 1, NULL, 0, &ep, &enc), BERT_OK);
-  bert_encoding_free(enc);
+  ep.struct_size = offsetof(bert_encode_params, max_length); /* smaller than ABI 1.0's struct */
+  assert_int_equal(bert_tokenizer_encode(tok, "a", 1, NULL, 0, &ep, &enc), BERT_ERR_INVALID_ARGUMENT);
+  assert_null(enc);
+  /* *_params_init refuses the same sizes and writes nothing for a newer header's size. */
+  assert_int_equal(bert_encode_params_init(&ep, offsetof(bert_encode_params, max_length)), BERT_ERR_INVALID_ARGUMENT);
+  ep.struct_size = 1234;
+  assert_int_equal(bert_encode_params_init(&ep, sizeof ep + 8), BERT_ERR_UNSUPPORTED);
+  assert_int_equal(ep.struct_size, 1234);
   bert_tokenizer_free(tok);
 }
 
@@ -538,7 +597,8 @@ static int encode_with_threads(int threads) {
   enum { N = 4000 };
   static const char* texts[N];
   for (int i = 0; i < N; ++i) texts[i] = "the quick brown fox jumps over the lazy dog";
-  bert_encode_params ep = bert_encode_params_default();
+  bert_encode_params ep;
+  assert_int_equal(BERT_ENCODE_PARAMS_INIT(&ep), BERT_OK);
   ep.threads = threads;
   bert_encoding* enc = NULL;
   const bert_status st = bert_tokenizer_encode_batch(g_capped_tok, texts, NULL, NULL, NULL, N, &ep, &enc);
@@ -556,7 +616,8 @@ static void test_thread_limits(void** state) {
   g_capped_tok = train_small();
   assert_int_equal(run_capped(encode_100000_threads), BERT_ERR_INVALID_ARGUMENT);
   assert_int_equal(run_capped(encode_1000_threads), BERT_OK);
-  bert_tokenizer_params p = bert_tokenizer_params_default();
+  bert_tokenizer_params p;
+  assert_int_equal(BERT_TOKENIZER_PARAMS_INIT(&p), BERT_OK);
   p.threads = 100000;
   bert_tokenizer* tok = NULL;
   assert_int_equal(bert_tokenizer_train_from_lines(kCorpus, NULL, N_CORPUS, &p, &tok), BERT_ERR_INVALID_ARGUMENT);
@@ -572,7 +633,7 @@ int main(void) {
       cmocka_unit_test(test_save_load_round_trip), cmocka_unit_test(test_load_errors),
       cmocka_unit_test(test_concurrent_encode), cmocka_unit_test(test_fixture_vocab),
       cmocka_unit_test(test_huge_sizes),      cmocka_unit_test(test_torn_struct_size),
-      cmocka_unit_test(test_thread_limits),
+      cmocka_unit_test(test_thread_limits),     cmocka_unit_test(test_decode_batch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <omp.h>
+#include <pthread.h>
 
 #include "bertc.h"
 
@@ -55,7 +57,8 @@ static void write_corpus(const char* path, int n) {
 }
 
 static bert_model* tiny_model(int64_t intermediate) {
-  bert_model_params mp = bert_model_params_default();
+  bert_model_params mp;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&mp), BERT_OK);
   mp.vocab_size = 8000;
   mp.hidden_size = 32;
   mp.num_hidden_layers = 2;
@@ -69,7 +72,8 @@ static bert_model* tiny_model(int64_t intermediate) {
 }
 
 static bert_trainer_params tiny_params(const char* out_dir) {
-  bert_trainer_params p = bert_trainer_params_default();
+  bert_trainer_params p;
+  assert_int_equal(BERT_TRAINER_PARAMS_INIT(&p), BERT_OK);
   p.output_dir = out_dir;
   p.max_length = 32;
   p.batch_size = 4;
@@ -108,8 +112,7 @@ static int teardown(void** state) {
 
 static bert_trainer_data files_data(const char** files, size_t n) {
   bert_trainer_data d;
-  memset(&d, 0, sizeof d);
-  d.struct_size = sizeof d;
+  assert_int_equal(BERT_TRAINER_DATA_INIT(&d), BERT_OK);
   d.files = files;
   d.num_files = n;
   return d;
@@ -117,7 +120,8 @@ static bert_trainer_data files_data(const char** files, size_t n) {
 
 static void test_params_default(void** state) {
   (void)state;
-  bert_trainer_params p = bert_trainer_params_default();
+  bert_trainer_params p;
+  assert_int_equal(BERT_TRAINER_PARAMS_INIT(&p), BERT_OK);
   assert_int_equal(p.struct_size, sizeof p);
   assert_int_equal(p.max_length, 128);
   assert_int_equal(p.grouping, BERT_GROUPING_DYNAMIC);
@@ -411,7 +415,8 @@ static void test_bad_input(void** state) {
   assert_int_equal(bert_trainer_create(m, g_tok, NULL, NULL, &p, NULL), BERT_ERR_INVALID_ARGUMENT);
   assert_null(t);
   /* Vocabulary mismatch. */
-  bert_model_params mp = bert_model_params_default();
+  bert_model_params mp;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&mp), BERT_OK);
   mp.vocab_size = 500;
   mp.hidden_size = 32;
   mp.num_hidden_layers = 1;
@@ -489,13 +494,14 @@ static int reentrant_callback(void* user, const bert_event* ev) {
   (void)ev;
   if (r->events++ > 0) return 0;
   bert_fill_mask_result* res = NULL;
-  r->fill_mask = bert_fill_mask(r->model, g_tok, "the [MASK] said.", NULL, &res);
+  r->fill_mask = bert_fill_mask(r->model, g_tok, "the [MASK] said.", strlen("the [MASK] said."), NULL, &res);
   bert_fill_mask_result_free(res);
   r->save = bert_model_save(r->model, r->save_dir);
   const char* texts[1] = {"the man said."};
   double score = 0;
-  r->score = bert_score_text(r->model, g_tok, texts, 1, NULL, &score, NULL);
-  bert_model_params mp = bert_model_params_default();
+  r->score = bert_score_text(r->model, g_tok, texts, NULL, 1, NULL, &score, NULL);
+  bert_model_params mp;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&mp), BERT_OK);
   r->config = bert_model_config(r->model, &mp);
   bert_trainer_info info;
   memset(&info, 0, sizeof info);
@@ -534,6 +540,8 @@ static void test_callback_reads_model(void** state) {
   memset(&res, 0, sizeof res);
   res.struct_size = sizeof res;
   assert_int_equal(bert_trainer_step(r.trainer, reentrant_callback, &r, &res), BERT_OK);
+  /* The callback's failed calls left messages on this thread; the outer call's success wins. */
+  assert_string_equal(bert_last_error(), "");
   assert_int_equal(res.step, 1);
   assert_true(r.events >= 1);
   assert_int_equal(r.fill_mask, BERT_OK);
@@ -545,11 +553,134 @@ static void test_callback_reads_model(void** state) {
   assert_int_equal(r.create, BERT_ERR_INVALID_ARGUMENT);
   /* The lock is released afterwards: the model is usable from this thread again. */
   bert_fill_mask_result* fm = NULL;
-  assert_int_equal(bert_fill_mask(m, g_tok, "the [MASK] said.", NULL, &fm), BERT_OK);
+  assert_int_equal(bert_fill_mask(m, g_tok, "the [MASK] said.", strlen("the [MASK] said."), NULL, &fm), BERT_OK);
   bert_fill_mask_result_free(fm);
   assert_int_equal(bert_trainer_step(r.trainer, NULL, NULL, NULL), BERT_OK);
   bert_trainer_free(r.trainer);
   bert_model_free(m);
+}
+
+/* ---- `threads` applies to each call only ------------------------------------------------------ */
+
+struct fill_worker {
+  bert_model* model;
+  volatile int* stop;
+  int calls;
+  int own_setting_kept; /* the thread's own OpenMP setting (5) is back after every call */
+  int same_results;
+  double reference;
+};
+
+static double top_score(bert_model* m, size_t threads) {
+  bert_fill_mask_params fp;
+  assert_int_equal(BERT_FILL_MASK_PARAMS_INIT(&fp), BERT_OK);
+  fp.threads = threads;
+  bert_fill_mask_result* res = NULL;
+  const char* q = "the [MASK] said that the people were good.";
+  if (bert_fill_mask(m, g_tok, q, strlen(q), &fp, &res) != BERT_OK) return -1;
+  bert_fill_mask_prediction pr = {.struct_size = sizeof pr};
+  const double score = bert_fill_mask_result_get(res, 0, 0, 0, &pr) == BERT_OK ? pr.score : -1;
+  bert_fill_mask_result_free(res);
+  return score;
+}
+
+static void* fill_mask_thread(void* arg) {
+  struct fill_worker* w = (struct fill_worker*)arg;
+  omp_set_num_threads(5); /* this host thread's own setting */
+  w->own_setting_kept = w->same_results = 1;
+  do {
+    const double s = top_score(w->model, 2);
+    ++w->calls;
+    if (absd(s - w->reference) > 1e-6 * (1 + absd(w->reference))) w->same_results = 0;
+    if (omp_get_max_threads() != 5) w->own_setting_kept = 0;
+  } while (!*w->stop || w->calls < 3);
+  return NULL;
+}
+
+struct train_worker {
+  bert_trainer* trainer;
+  volatile int* stop;
+  int min_seen, max_seen, events;
+  int own_setting_kept;
+  bert_status status;
+};
+
+static int record_threads(void* user, const bert_event* ev) {
+  struct train_worker* w = (struct train_worker*)user;
+  (void)ev;
+  const int n = omp_get_max_threads(); /* what the trainer's call runs with on this thread */
+  if (w->events++ == 0 || n < w->min_seen) w->min_seen = n;
+  if (n > w->max_seen) w->max_seen = n;
+  return 0;
+}
+
+static void* train_thread(void* arg) {
+  struct train_worker* w = (struct train_worker*)arg;
+  omp_set_num_threads(4); /* this host thread's own setting */
+  w->status = bert_trainer_train(w->trainer, record_threads, w);
+  w->own_setting_kept = omp_get_max_threads() == 4;
+  *w->stop = 1;
+  return NULL;
+}
+
+static void* read_fresh_default(void* arg) {
+  *(int*)arg = omp_get_max_threads();
+  return NULL;
+}
+
+static int fresh_thread_default(void) {
+  int n = 0;
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, read_fresh_default, &n), 0);
+  pthread_join(t, NULL);
+  return n;
+}
+
+/* One thread trains with threads = 1 while another fills masks with threads = 2, at the same time:
+ * each call runs with its own count, each host thread gets its own setting back, and the host's
+ * defaults (this thread's, a new thread's) are unchanged afterwards. */
+static void test_threads_are_per_call(void** state) {
+  (void)state;
+  omp_set_num_threads(3);
+  const int fresh_before = fresh_thread_default();
+  bert_model* trained = tiny_model(64);
+  bert_model* served = tiny_model(64);
+  bert_trainer_params p = tiny_params(NULL);
+  p.save_final_model = 0;
+  p.eval_split = 0;
+  p.max_steps = 8;
+  p.threads = 1;
+  const char* files[1] = {g_corpus};
+  bert_trainer_data d = files_data(files, 1);
+  bert_trainer* t = NULL;
+  assert_int_equal(bert_trainer_create(trained, g_tok, &d, NULL, &p, &t), BERT_OK);
+
+  volatile int stop = 0;
+  struct fill_worker fw = {served, &stop, 0, 0, 0, top_score(served, 1)};
+  struct train_worker tw;
+  memset(&tw, 0, sizeof tw);
+  tw.trainer = t;
+  tw.stop = &stop;
+  assert_true(fw.reference > 0);
+  pthread_t a, b;
+  assert_int_equal(pthread_create(&a, NULL, fill_mask_thread, &fw), 0);
+  assert_int_equal(pthread_create(&b, NULL, train_thread, &tw), 0);
+  pthread_join(b, NULL);
+  pthread_join(a, NULL);
+
+  assert_int_equal(tw.status, BERT_OK);
+  assert_true(tw.events >= 8);
+  assert_int_equal(tw.min_seen, 1); /* every logged step ran with the trainer's 1 thread */
+  assert_int_equal(tw.max_seen, 1);
+  assert_true(tw.own_setting_kept);
+  assert_true(fw.calls >= 3);
+  assert_true(fw.same_results); /* 2 threads give the 1-thread results */
+  assert_true(fw.own_setting_kept);
+  assert_int_equal(omp_get_max_threads(), 3); /* this (host) thread: unchanged */
+  assert_int_equal(fresh_thread_default(), fresh_before);
+  bert_trainer_free(t);
+  bert_model_free(trained);
+  bert_model_free(served);
 }
 
 int main(void) {
@@ -562,6 +693,7 @@ int main(void) {
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_huge_num_sequences),
       cmocka_unit_test(test_callback_reads_model),
+      cmocka_unit_test(test_threads_are_per_call),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

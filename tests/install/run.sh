@@ -22,7 +22,8 @@ case "$mode" in
       echo "non-bert_ symbols exported:"; echo "$bad" | head -50; exit 1
     fi
     soname=$(objdump -p "$lib" | awk '/SONAME/{print $2}')
-    [[ "$soname" == "libbertc.so.0" ]] || { echo "SONAME is '$soname', want libbertc.so.0"; exit 1; }
+    major=$(awk '/^#define BERTC_VERSION_MAJOR/{print $3}' "$src/include/bertc.h")
+    [[ "$soname" == "libbertc.so.$major" ]] || { echo "SONAME is '$soname', want libbertc.so.$major"; exit 1; }
     echo "exported: $count bert_* symbols, SONAME $soname"
     ;;
   cmake)
@@ -31,6 +32,11 @@ case "$mode" in
       -DSAMPLE_SOURCE="$sample" >/dev/null
     cmake --build "$tmp/b" >/dev/null
     LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/b/sample"
+    # The installed tool runs from a non-system prefix on its own (RUNPATH $ORIGIN/../lib).
+    if [[ -x "$build/src/cli/bertc" ]]; then
+      env -u LD_LIBRARY_PATH "$tmp/prefix/bin/bertc" version
+      readelf -d "$tmp/prefix/bin/bertc" | grep -E 'RUNPATH|RPATH'
+    fi
     ;;
   pkgconfig)
     cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
@@ -48,7 +54,8 @@ case "$mode" in
       echo "== $(basename "$d")"; dpkg-deb -f "$d" Package Version Depends
       dpkg -x "$d" "$tmp/root"
     done
-    runtime=$(ls "$tmp"/libbertc0_*.deb) dev=$(ls "$tmp"/libbertc-dev_*.deb)
+    major=$(awk '/^#define BERTC_VERSION_MAJOR/{print $3}' "$src/include/bertc.h")
+    runtime=$(ls "$tmp"/libbertc"$major"_*.deb) dev=$(ls "$tmp"/libbertc-dev_*.deb)
     dpkg-deb -f "$runtime" Depends | grep libtorch >/dev/null || { echo "runtime package must depend on libtorch"; exit 1; }
     dpkg-deb -c "$dev" | grep 'usr/include/bertc.h' >/dev/null || { echo "dev package lacks the header"; exit 1; }
     dpkg-deb -c "$dev" | grep 'bertcConfig.cmake' >/dev/null || { echo "dev package lacks bertcConfig.cmake"; exit 1; }

@@ -38,11 +38,11 @@ class BertcError(Exception):
 
 class _EncodeParams(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_size_t), ("add_special_tokens", ctypes.c_int),
-                ("truncation", ctypes.c_int), ("max_length", ctypes.c_size_t), ("stride", ctypes.c_size_t),
-                ("return_overflowing", ctypes.c_int), ("padding", ctypes.c_int),
+                ("truncation", ctypes.c_int32), ("max_length", ctypes.c_size_t), ("stride", ctypes.c_size_t),
+                ("return_overflowing", ctypes.c_int), ("padding", ctypes.c_int32),
                 ("pad_length", ctypes.c_size_t), ("pad_to_multiple_of", ctypes.c_size_t),
-                ("padding_side", ctypes.c_int), ("split_special_tokens", ctypes.c_int),
-                ("threads", ctypes.c_int)]
+                ("padding_side", ctypes.c_int32), ("split_special_tokens", ctypes.c_int),
+                ("threads", ctypes.c_size_t)]
 
 
 class _Offset(ctypes.Structure):
@@ -50,9 +50,10 @@ class _Offset(ctypes.Structure):
 
 
 class _FillMaskParams(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_size_t), ("top_k", ctypes.c_int),
-                ("targets", ctypes.POINTER(ctypes.c_char_p)), ("num_targets", ctypes.c_size_t),
-                ("expand_multi_piece_targets", ctypes.c_int), ("threads", ctypes.c_int)]
+    _fields_ = [("struct_size", ctypes.c_size_t), ("top_k", ctypes.c_size_t),
+                ("targets", ctypes.POINTER(ctypes.c_char_p)), ("target_lengths", ctypes.POINTER(ctypes.c_size_t)),
+                ("num_targets", ctypes.c_size_t), ("expand_multi_piece_targets", ctypes.c_int),
+                ("threads", ctypes.c_size_t)]
 
 
 class _Prediction(ctypes.Structure):
@@ -74,7 +75,7 @@ def _load_library() -> ctypes.CDLL:
             raise ImportError(f"cannot load BERTC_LIBRARY={explicit}: {e}") from e
     candidates = []
     found = ctypes.util.find_library("bertc")
-    candidates += [c for c in (found, "libbertc.so.0", "libbertc.so") if c]
+    candidates += [c for c in (found, "libbertc.so.1", "libbertc.so") if c]
     errors = []
     for name in candidates:
         try:
@@ -95,14 +96,14 @@ def _fn(name, restype, *argtypes):
 
 
 _vp, _sz, _cp = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p
-_status_str = _fn("bert_status_str", _cp, ctypes.c_int)
+_status_str = _fn("bert_status_str", _cp, ctypes.c_int32)
 _last_error = _fn("bert_last_error", _cp)
 _version = _fn("bert_version", _cp)
 _check_version = _fn("bert_check_version", ctypes.c_int, ctypes.c_uint)
 _tok_load = _fn("bert_tokenizer_load", ctypes.c_int, _cp, ctypes.POINTER(_vp))
 _tok_save = _fn("bert_tokenizer_save", ctypes.c_int, _vp, _cp)
 _tok_free = _fn("bert_tokenizer_free", None, _vp)
-_encode_defaults = _fn("bert_encode_params_default", _EncodeParams)
+_encode_init = _fn("bert_encode_params_init", ctypes.c_int32, ctypes.POINTER(_EncodeParams), _sz)
 _encode = _fn("bert_tokenizer_encode", ctypes.c_int, _vp, _cp, _sz, _cp, _sz, ctypes.POINTER(_EncodeParams),
               ctypes.POINTER(_vp))
 _enc_count = _fn("bert_encoding_count", _sz, _vp)
@@ -116,27 +117,28 @@ _enc_free = _fn("bert_encoding_free", None, _vp)
 _decode = _fn("bert_tokenizer_decode", ctypes.c_int, _vp, _c_int32_p, _sz, ctypes.c_uint, ctypes.POINTER(_vp),
               ctypes.POINTER(_sz))
 _string_free = _fn("bert_string_free", None, _vp)
-_token_to_id = _fn("bert_tokenizer_token_to_id", ctypes.c_int, _vp, _cp, _c_int32_p)
-_id_to_token = _fn("bert_tokenizer_id_to_token", ctypes.c_int, _vp, ctypes.c_int32, ctypes.POINTER(_cp))
+_token_to_id = _fn("bert_tokenizer_token_to_id", ctypes.c_int, _vp, _cp, _sz, _c_int32_p)
+_id_to_token = _fn("bert_tokenizer_id_to_token", ctypes.c_int, _vp, ctypes.c_int32, ctypes.POINTER(_cp),
+                   ctypes.POINTER(_sz))
 _vocab_size = _fn("bert_tokenizer_vocab_size", _sz, _vp)
 _model_load = _fn("bert_model_load", ctypes.c_int, _cp, ctypes.POINTER(_vp))
 _model_save = _fn("bert_model_save", ctypes.c_int, _vp, _cp)
 _model_params = _fn("bert_model_num_parameters", ctypes.c_int, _vp, ctypes.POINTER(ctypes.c_uint64))
 _model_free = _fn("bert_model_free", None, _vp)
-_fm_defaults = _fn("bert_fill_mask_params_default", _FillMaskParams)
-_fill_mask_batch = _fn("bert_fill_mask_batch", ctypes.c_int, _vp, _vp, ctypes.POINTER(_cp), _sz,
+_fm_init = _fn("bert_fill_mask_params_init", ctypes.c_int32, ctypes.POINTER(_FillMaskParams), _sz)
+_fill_mask_batch = _fn("bert_fill_mask_batch", ctypes.c_int, _vp, _vp, ctypes.POINTER(_cp), ctypes.POINTER(_sz), _sz,
                        ctypes.POINTER(_FillMaskParams), ctypes.POINTER(_vp))
 _res_queries = _fn("bert_fill_mask_result_num_queries", _sz, _vp)
 _res_masks = _fn("bert_fill_mask_result_num_masks", _sz, _vp, _sz)
 _res_preds = _fn("bert_fill_mask_result_num_predictions", _sz, _vp, _sz, _sz)
 _res_get = _fn("bert_fill_mask_result_get", ctypes.c_int, _vp, _sz, _sz, _sz, ctypes.POINTER(_Prediction))
 _res_free = _fn("bert_fill_mask_result_free", None, _vp)
-_score_text = _fn("bert_score_text", ctypes.c_int, _vp, _vp, ctypes.POINTER(_cp), _sz, ctypes.POINTER(_FillMaskParams),
-                  ctypes.POINTER(ctypes.c_double), ctypes.POINTER(_sz))
+_score_text = _fn("bert_score_text", ctypes.c_int, _vp, _vp, ctypes.POINTER(_cp), ctypes.POINTER(_sz), _sz,
+                  ctypes.POINTER(_FillMaskParams), ctypes.POINTER(ctypes.c_double), ctypes.POINTER(_sz))
 
 
 # The version these bindings were written against (BERTC_VERSION_NUMBER of include/bertc.h).
-_BINDINGS_VERSION = 100
+_BINDINGS_VERSION = 10000
 _INT32_MAX = 2**31 - 1
 
 
@@ -190,10 +192,10 @@ def library_path() -> str:
 _check(_check_version(_BINDINGS_VERSION))  # a library with an incompatible ABI fails the import
 
 
-def _params(factory):
-    """The library's defaults, declared as the struct size these bindings know (older-struct rule)."""
-    p = factory()
-    p.struct_size = ctypes.sizeof(type(p))
+def _params(cls, init):
+    """The library's defaults for a params struct of the size these bindings know (bertc.h growth rule)."""
+    p = cls()
+    _check(init(ctypes.byref(p), ctypes.sizeof(cls)))
     return p
 
 
@@ -279,13 +281,14 @@ class Tokenizer(_Handle):
     def token_to_id(self, token: str) -> Optional[int]:
         """The id of an exact vocabulary entry, or None."""
         out = ctypes.c_int32(-1)
-        _check(_token_to_id(self._handle(), _c_string(token, "token"), ctypes.byref(out)))
+        b = _utf8(token, "token")
+        _check(_token_to_id(self._handle(), b, len(b), ctypes.byref(out)))
         return None if out.value < 0 else out.value
 
     def id_to_token(self, token_id: int) -> str:
         """The vocabulary entry of an id; BertcError (invalid argument) outside [0, vocab_size)."""
         out = _cp()
-        _check(_id_to_token(self._handle(), _int32(token_id, "id"), ctypes.byref(out)))
+        _check(_id_to_token(self._handle(), _int32(token_id, "id"), ctypes.byref(out), None))
         return out.value.decode("utf-8")
 
     def encode(self, text: Union[str, bytes], pair: Union[str, bytes, None] = None, *,
@@ -293,7 +296,7 @@ class Tokenizer(_Handle):
                truncation: Union[bool, str, None] = None, padding: Union[bool, str, None] = None,
                split_special_tokens: bool = False) -> Encoding:
         """Encodes a text (or a pair) like HF's tokenizer(text, pair, ...); returns one Encoding."""
-        p = _params(_encode_defaults)
+        p = _params(_EncodeParams, _encode_init)
         p.add_special_tokens = 1 if add_special_tokens else 0
         if truncation not in _TRUNCATION or padding not in _PADDING:
             raise ValueError(f"truncation must be one of {list(_TRUNCATION)}, padding one of {list(_PADDING)}")
@@ -363,7 +366,9 @@ class Model(_Handle):
         Predictions (best first); for a list of texts, a list of those (run as padded batches)."""
         single = isinstance(texts, (str, bytes))
         arr, n = _c_strings([texts] if single else list(texts), "text")
-        p = _params(_fm_defaults)
+        p = _params(_FillMaskParams, _fm_init)
+        if int(top_k) < 0:
+            raise ValueError("top_k must be positive")
         p.top_k = int(top_k)
         p.threads = int(threads)
         p.expand_multi_piece_targets = 1 if expand_targets else 0
@@ -375,7 +380,7 @@ class Model(_Handle):
             tarr, p.num_targets = _c_strings(targets, "target")
             p.targets = ctypes.cast(tarr, ctypes.POINTER(_cp))
         res = _vp()
-        _check(_fill_mask_batch(self._handle(), tokenizer._handle(), arr, n, ctypes.byref(p),
+        _check(_fill_mask_batch(self._handle(), tokenizer._handle(), arr, None, n, ctypes.byref(p),
                                 ctypes.byref(res)))
         try:
             out = []
@@ -401,10 +406,10 @@ class Model(_Handle):
         or of each text of a list, as (score, num_tokens) pairs: masks every token in turn."""
         single = isinstance(texts, (str, bytes))
         arr, n = _c_strings([texts] if single else list(texts), "text")
-        p = _params(_fm_defaults)
+        p = _params(_FillMaskParams, _fm_init)
         p.threads = int(threads)
         scores = (ctypes.c_double * n)()
         counts = (_sz * n)()
-        _check(_score_text(self._handle(), tokenizer._handle(), arr, n, ctypes.byref(p), scores, counts))
+        _check(_score_text(self._handle(), tokenizer._handle(), arr, None, n, ctypes.byref(p), scores, counts))
         out = [(scores[i], counts[i]) for i in range(n)]
         return out[0] if single else out

@@ -52,6 +52,7 @@ TEST(Trainer, LossFallsAndEvalBeatsUniform) {
   o.learning_rate = 5e-3;
   o.mlm.mlm_probability = 0.2;
   auto t = MakeTrainer(o, train, eval);
+  const int caller_threads = at::get_num_threads();
   const EvalResult before = t->Evaluate();
   double first = 0, last = 0;
   for (int i = 0; i < 300; ++i) {
@@ -61,7 +62,7 @@ TEST(Trainer, LossFallsAndEvalBeatsUniform) {
     if (i < 10) first += r.loss / 10;
     if (i >= 290) last += r.loss / 10;
   }
-  EXPECT_EQ(at::get_num_threads(), 1);
+  EXPECT_EQ(at::get_num_threads(), caller_threads);  // o.threads applied to each call only
   const EvalResult after = t->Evaluate();
   // ln(59) is the best a context-free model can do on the toy language (59 equiprobable words).
   EXPECT_LT(last, first - 0.15) << "first " << first << " last " << last;
@@ -249,10 +250,11 @@ TEST(Trainer, CancelFromCallbackStopsAfterStep) {
 
 TEST(Trainer, StepOnCallerBatch) {
   TrainerOptions o = ToyOptions("");
-  o.threads = 2;
+  o.threads = 1;
   o.save_final_model = false;
   o.max_steps = 5;
   auto t = MakeTrainer(o, nullptr);
+  const int threads_before = at::get_num_threads();
   data::MlmBatch b;
   b.rows = 2;
   b.cols = 6;
@@ -265,7 +267,8 @@ TEST(Trainer, StepOnCallerBatch) {
   StepResult r = t->StepOnBatch(b);
   EXPECT_EQ(r.step, 2);
   EXPECT_EQ(r.masked, 1);
-  EXPECT_EQ(at::get_num_threads(), 2);  // intra-op threads come from the options
+  // Intra-op threads apply to the step only: the calling thread's own setting is back afterwards.
+  EXPECT_EQ(at::get_num_threads(), threads_before);
   b.input_ids[0] = 64;  // outside the vocabulary
   EXPECT_EQ(CodeOf([&] { t->StepOnBatch(b); }), ErrorCode::kInvalidArgument);
   EXPECT_EQ(CodeOf([&] { t->Step(); }), ErrorCode::kInvalidArgument);  // no planned data
