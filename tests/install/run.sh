@@ -10,6 +10,12 @@ mode=$1 src=$(cd "$2" && pwd) build=$(cd "$3" && pwd)
 tmp=$(mktemp -d /tmp/bertc-install-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 sample="$src/tests/install/sample.c"
+# A sanitizer build of libbertc needs its runtimes first in programs that are not built with them.
+preload=""
+if [[ -f "$build/src/api/libbertc.so" ]]; then
+  preload=$(ldd "$build/src/api/libbertc.so" | awk '/lib(a|ub)san/ {print $3}' | tr '\n' ' ')
+fi
+run_sample() { env ${preload:+LD_PRELOAD="$preload"} "$@"; }
 gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
 
@@ -29,9 +35,10 @@ case "$mode" in
   cmake)
     cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
     cmake -S "$src/tests/install/consumer" -B "$tmp/b" "${gen[@]}" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
-      -DSAMPLE_SOURCE="$sample" >/dev/null
+      -DSAMPLE_SOURCE="$sample" -DSAMPLE_CXX_SOURCE="$src/tests/install/sample.cpp" >/dev/null
     cmake --build "$tmp/b" >/dev/null
-    LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/b/sample"
+    run_sample LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/b/sample"
+    run_sample LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/b/sample_cpp"
     # The installed tool runs from a non-system prefix on its own (RUNPATH $ORIGIN/../lib).
     if [[ -x "$build/src/cli/bertc" ]]; then
       env -u LD_LIBRARY_PATH "$tmp/prefix/bin/bertc" version
@@ -45,7 +52,7 @@ case "$mode" in
     # shellcheck disable=SC2086
     cc -std=c11 -Wall -Werror "$sample" -o "$tmp/sample" $flags
     libdir=$(PKG_CONFIG_PATH="$pc" pkg-config --variable=libdir bertc)
-    LD_LIBRARY_PATH="$libdir" "$tmp/sample"
+    run_sample LD_LIBRARY_PATH="$libdir" "$tmp/sample"
     ;;
   deb)
     (cd "$tmp" && cpack -G DEB --config "$build/CPackConfig.cmake" >/dev/null)
@@ -57,7 +64,8 @@ case "$mode" in
     major=$(awk '/^#define BERTC_VERSION_MAJOR/{print $3}' "$src/include/bertc.h")
     runtime=$(ls "$tmp"/libbertc"$major"_*.deb) dev=$(ls "$tmp"/libbertc-dev_*.deb)
     dpkg-deb -f "$runtime" Depends | grep libtorch >/dev/null || { echo "runtime package must depend on libtorch"; exit 1; }
-    dpkg-deb -c "$dev" | grep 'usr/include/bertc.h' >/dev/null || { echo "dev package lacks the header"; exit 1; }
+    dpkg-deb -c "$dev" | grep 'usr/include/bertc.h$' >/dev/null || { echo "dev package lacks the header"; exit 1; }
+    dpkg-deb -c "$dev" | grep 'usr/include/bertc.hpp' >/dev/null || { echo "dev package lacks bertc.hpp"; exit 1; }
     dpkg-deb -c "$dev" | grep 'bertcConfig.cmake' >/dev/null || { echo "dev package lacks bertcConfig.cmake"; exit 1; }
     dpkg-deb -c "$dev" | grep 'bertc.pc' >/dev/null || { echo "dev package lacks bertc.pc"; exit 1; }
     if [[ -x "$build/src/cli/bertc" ]]; then
@@ -68,7 +76,7 @@ case "$mode" in
     fi
     libdir=$(dirname "$(find "$tmp/root" -name 'libbertc.so' | head -1)")
     cc -std=c11 -Wall -Werror -I"$tmp/root/usr/include" "$sample" -L"$libdir" -lbertc -o "$tmp/sample"
-    LD_LIBRARY_PATH="$libdir" "$tmp/sample"
+    run_sample LD_LIBRARY_PATH="$libdir" "$tmp/sample"
     ;;
   vendor)
     cmake -S "$src/tests/install/vendor_host" -B "$tmp/b" "${gen[@]}" -DBERTC_SOURCE_DIR="$src" \

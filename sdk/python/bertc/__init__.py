@@ -1,33 +1,54 @@
-"""Python bindings for bertc (ctypes over the C ABI in include/bertc.h; no compiled extension).
+"""Python bindings for bertc (ctypes over the C ABI of include/bertc.h; no compiled extension).
 
     import bertc
-    tok = bertc.Tokenizer.load("runs/demo/tokenizer")
-    with bertc.Model.load("runs/demo/model") as model:
-        for p in model.fill_mask(tok, "It [MASK] a long time ago.")[0]:
-            print(p.token_str, round(p.score, 3))
+    tok = bertc.Tokenizer.train(["corpus.txt"], vocab_size=8000)
+    model = bertc.Model.create(vocab_size=tok.vocab_size, hidden_size=128, num_hidden_layers=2,
+                               num_attention_heads=2, intermediate_size=512)
+    trainer = bertc.Trainer(model, tok, train=["corpus.txt"], output_dir="run", max_steps=100)
+    trainer.train(progress=lambda e: print(e.current, e.loss))
+    for p in model.fill_mask(tok, "It [MASK] a long time ago.")[0]:
+        print(p.token_str, round(p.score, 3))
 
-The shared library is found through $BERTC_LIBRARY (a path to libbertc.so), then the system linker
-path (libbertc.so.0 from the libbertc0 package or `cmake --install`). Every failing call raises
-BertcError carrying the C status and bertc's message. Objects own their C handles and release them on
-close(), on leaving a `with` block, or when garbage-collected. A Tokenizer or Model may be used from many
-threads at once (the C library is thread-safe for these calls; ctypes releases the GIL during them).
+The shared library is found through $BERTC_LIBRARY (a path to libbertc.so.1), else the linker path
+(ldconfig, LD_LIBRARY_PATH), else pkg-config; `bertc.library_path()` says which file was loaded.
+Every failing call raises a BertcError subclass carrying the C status and bertc's message (IOError-like
+failures are also OSError, bad arguments also ValueError, ...). Objects own their C handles and release
+them on close(), on leaving a `with` block, or when garbage-collected. A Tokenizer or Model may be used
+from many threads at once (the C library is thread-safe for these calls; ctypes releases the GIL).
 """
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import os
 import threading
-from dataclasses import dataclass
-from typing import List, Optional, Sequence, Union
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
-__all__ = ["BertcError", "Encoding", "Prediction", "Tokenizer", "Model", "version", "library_path"]
+from . import _capi as C
 
-_c_int32_p = ctypes.POINTER(ctypes.c_int32)
+__all__ = ["BertcError", "InvalidArgumentError", "BertcIOError", "FormatError", "InvalidUtf8Error",
+           "BertcMemoryError", "CancelledError", "UnsupportedError", "InternalError", "Encoding", "EncodingBatch",
+           "Event", "Prediction", "Tokenizer", "Model", "ModelConfig", "Trainer", "StepResult", "EvalResult",
+           "TrainerInfo", "version", "library_path"]
 
+PathLike = Union[str, "os.PathLike[str]"]
+Text = Union[str, bytes]
+
+try:  # numpy arrays where it pays (batch encode); plain lists without it
+    if os.environ.get("BERTC_PYTHON_NUMPY", "1") == "0":
+        raise ImportError
+    import numpy as _np
+except ImportError:  # pragma: no cover - depends on the environment
+    _np = None
+
+_INT32_MAX = 2**31 - 1
+
+
+# ---- errors ---------------------------------------------------------------------------------------
 
 class BertcError(Exception):
-    """A bertc call failed. `status` is the C bert_status value, `status_name` its name."""
+    """A bertc call failed. `status` is the C bert_status value, `status_name` its name, `message` bertc's text."""
 
     def __init__(self, status: int, status_name: str, message: str):
         super().__init__(f"{status_name}: {message}" if message else status_name)
@@ -36,118 +57,73 @@ class BertcError(Exception):
         self.message = message
 
 
-class _EncodeParams(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_size_t), ("add_special_tokens", ctypes.c_int),
-                ("truncation", ctypes.c_int32), ("max_length", ctypes.c_size_t), ("stride", ctypes.c_size_t),
-                ("return_overflowing", ctypes.c_int), ("padding", ctypes.c_int32),
-                ("pad_length", ctypes.c_size_t), ("pad_to_multiple_of", ctypes.c_size_t),
-                ("padding_side", ctypes.c_int32), ("split_special_tokens", ctypes.c_int),
-                ("threads", ctypes.c_size_t)]
+class InvalidArgumentError(BertcError, ValueError):
+    """BERT_ERR_INVALID_ARGUMENT: a bad option or argument."""
 
 
-class _Offset(ctypes.Structure):
-    _fields_ = [("start", ctypes.c_size_t), ("end", ctypes.c_size_t)]
+class BertcIOError(BertcError, OSError):
+    """BERT_ERR_IO: a file is missing, unreadable or unwritable."""
 
 
-class _FillMaskParams(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_size_t), ("top_k", ctypes.c_size_t),
-                ("targets", ctypes.POINTER(ctypes.c_char_p)), ("target_lengths", ctypes.POINTER(ctypes.c_size_t)),
-                ("num_targets", ctypes.c_size_t), ("expand_multi_piece_targets", ctypes.c_int),
-                ("threads", ctypes.c_size_t)]
+class FormatError(BertcError, ValueError):
+    """BERT_ERR_FORMAT: corrupt or unexpected file content."""
 
 
-class _Prediction(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_size_t), ("score", ctypes.c_double), ("token_id", ctypes.c_int32),
-                ("token", ctypes.c_char_p), ("sequence", ctypes.c_char_p), ("token_ids", _c_int32_p),
-                ("num_token_ids", ctypes.c_size_t)]
+class InvalidUtf8Error(BertcError, ValueError):
+    """BERT_ERR_INVALID_UTF8: input text is not UTF-8 (the message gives the byte offset)."""
 
 
-_TRUNCATION = {None: 0, False: 0, True: 1, "longest_first": 1, "only_first": 2, "only_second": 3}
-_PADDING = {None: 0, False: 0, "longest": 1, True: 1, "max_length": 2}
+class BertcMemoryError(BertcError, MemoryError):
+    """BERT_ERR_OUT_OF_MEMORY."""
 
 
-def _load_library() -> ctypes.CDLL:
-    explicit = os.environ.get("BERTC_LIBRARY")
-    if explicit:  # exactly this one: never fall back to another installed copy
-        try:
-            return ctypes.CDLL(explicit)
-        except OSError as e:
-            raise ImportError(f"cannot load BERTC_LIBRARY={explicit}: {e}") from e
-    candidates = []
-    found = ctypes.util.find_library("bertc")
-    candidates += [c for c in (found, "libbertc.so.1", "libbertc.so") if c]
-    errors = []
-    for name in candidates:
-        try:
-            return ctypes.CDLL(name)
-        except OSError as e:
-            errors.append(f"{name}: {e}")
-    raise ImportError("cannot load libbertc (set BERTC_LIBRARY to its path): " + "; ".join(errors))
+class CancelledError(BertcError):
+    """BERT_ERR_CANCELLED: a progress callback stopped the call."""
 
 
-_lib = _load_library()
+class UnsupportedError(BertcError):
+    """BERT_ERR_UNSUPPORTED: valid request this library or file version cannot serve."""
 
 
-def _fn(name, restype, *argtypes):
-    f = getattr(_lib, name)
-    f.restype = restype
-    f.argtypes = list(argtypes)
-    return f
+class InternalError(BertcError):
+    """BERT_ERR_INTERNAL: a bug in bertc."""
 
 
-_vp, _sz, _cp = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p
-_status_str = _fn("bert_status_str", _cp, ctypes.c_int32)
-_last_error = _fn("bert_last_error", _cp)
-_version = _fn("bert_version", _cp)
-_check_version = _fn("bert_check_version", ctypes.c_int, ctypes.c_uint)
-_tok_load = _fn("bert_tokenizer_load", ctypes.c_int, _cp, ctypes.POINTER(_vp))
-_tok_save = _fn("bert_tokenizer_save", ctypes.c_int, _vp, _cp)
-_tok_free = _fn("bert_tokenizer_free", None, _vp)
-_encode_init = _fn("bert_encode_params_init", ctypes.c_int32, ctypes.POINTER(_EncodeParams), _sz)
-_encode = _fn("bert_tokenizer_encode", ctypes.c_int, _vp, _cp, _sz, _cp, _sz, ctypes.POINTER(_EncodeParams),
-              ctypes.POINTER(_vp))
-_enc_count = _fn("bert_encoding_count", _sz, _vp)
-_enc_len = _fn("bert_encoding_length", _sz, _vp, _sz)
-_enc_ids = _fn("bert_encoding_ids", _c_int32_p, _vp, _sz)
-_enc_types = _fn("bert_encoding_type_ids", _c_int32_p, _vp, _sz)
-_enc_attn = _fn("bert_encoding_attention_mask", _c_int32_p, _vp, _sz)
-_enc_special = _fn("bert_encoding_special_tokens_mask", _c_int32_p, _vp, _sz)
-_enc_offsets = _fn("bert_encoding_offsets", ctypes.POINTER(_Offset), _vp, _sz)
-_enc_free = _fn("bert_encoding_free", None, _vp)
-_decode = _fn("bert_tokenizer_decode", ctypes.c_int, _vp, _c_int32_p, _sz, ctypes.c_uint, ctypes.POINTER(_vp),
-              ctypes.POINTER(_sz))
-_string_free = _fn("bert_string_free", None, _vp)
-_token_to_id = _fn("bert_tokenizer_token_to_id", ctypes.c_int, _vp, _cp, _sz, _c_int32_p)
-_id_to_token = _fn("bert_tokenizer_id_to_token", ctypes.c_int, _vp, ctypes.c_int32, ctypes.POINTER(_cp),
-                   ctypes.POINTER(_sz))
-_vocab_size = _fn("bert_tokenizer_vocab_size", _sz, _vp)
-_model_load = _fn("bert_model_load", ctypes.c_int, _cp, ctypes.POINTER(_vp))
-_model_save = _fn("bert_model_save", ctypes.c_int, _vp, _cp)
-_model_params = _fn("bert_model_num_parameters", ctypes.c_int, _vp, ctypes.POINTER(ctypes.c_uint64))
-_model_free = _fn("bert_model_free", None, _vp)
-_fm_init = _fn("bert_fill_mask_params_init", ctypes.c_int32, ctypes.POINTER(_FillMaskParams), _sz)
-_fill_mask_batch = _fn("bert_fill_mask_batch", ctypes.c_int, _vp, _vp, ctypes.POINTER(_cp), ctypes.POINTER(_sz), _sz,
-                       ctypes.POINTER(_FillMaskParams), ctypes.POINTER(_vp))
-_res_queries = _fn("bert_fill_mask_result_num_queries", _sz, _vp)
-_res_masks = _fn("bert_fill_mask_result_num_masks", _sz, _vp, _sz)
-_res_preds = _fn("bert_fill_mask_result_num_predictions", _sz, _vp, _sz, _sz)
-_res_get = _fn("bert_fill_mask_result_get", ctypes.c_int, _vp, _sz, _sz, _sz, ctypes.POINTER(_Prediction))
-_res_free = _fn("bert_fill_mask_result_free", None, _vp)
-_score_text = _fn("bert_score_text", ctypes.c_int, _vp, _vp, ctypes.POINTER(_cp), ctypes.POINTER(_sz), _sz,
-                  ctypes.POINTER(_FillMaskParams), ctypes.POINTER(ctypes.c_double), ctypes.POINTER(_sz))
+_ERRORS = {1: InvalidArgumentError, 2: BertcIOError, 3: FormatError, 4: InvalidUtf8Error, 5: BertcMemoryError,
+           6: CancelledError, 7: UnsupportedError, 8: InternalError}
 
 
-# The version these bindings were written against (BERTC_VERSION_NUMBER of include/bertc.h).
-_BINDINGS_VERSION = 10000
-_INT32_MAX = 2**31 - 1
+def _error(status: int) -> BertcError:
+    # The message belongs to this OS thread's last bertc call: read it right after the failing call.
+    message = (C.last_error() or b"").decode("utf-8", "replace")
+    return _ERRORS.get(status, BertcError)(status, C.status_str(status).decode(), message)
 
 
 def _check(status: int) -> None:
     if status != 0:
-        raise BertcError(status, _status_str(status).decode(), (_last_error() or b"").decode("utf-8", "replace"))
+        raise _error(status)
 
 
-def _utf8(s: Union[str, bytes], what: str) -> bytes:
+def version() -> str:
+    """The loaded library's version string, e.g. "1.0.0"."""
+    return C.version().decode()
+
+
+def library_path() -> str:
+    """The libbertc file that was loaded."""
+    return C.library_path
+
+
+# A library with an incompatible ABI (another major, or an older minor) fails the import.
+if C.check_version(C.BINDINGS_VERSION) != 0:
+    raise ImportError(f"bertc: {C.last_error().decode()} (these bindings need libbertc "
+                      f"{C.BINDINGS_VERSION // 10000}.{C.BINDINGS_VERSION // 100 % 100} or a later 1.x; loaded "
+                      f"{library_path()}, version {version()})")
+
+
+# ---- helpers --------------------------------------------------------------------------------------
+
+def _utf8(s: Text, what: str) -> bytes:
     if isinstance(s, bytes):
         return s
     if not isinstance(s, str):
@@ -155,11 +131,30 @@ def _utf8(s: Union[str, bytes], what: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")  # invalid UTF-8 reaches bertc, which reports it
 
 
-def _c_string(s: Union[str, bytes], what: str) -> bytes:
+def _name(s: str, what: str) -> bytes:
+    """A NUL-terminated name-like string (special tokens, activation names, device)."""
     b = _utf8(s, what)
     if b"\0" in b:
         raise ValueError(f"{what} must not contain NUL characters")
     return b
+
+
+def _texts(items: Sequence[Text], what: str):
+    """(char*[] , size_t[]) of the texts as pointer + length (the arrays keep the bytes alive)."""
+    encoded = [_utf8(t, what) for t in items]
+    n = len(encoded)
+    arr = (ctypes.c_char_p * n)(*encoded)
+    lengths = (ctypes.c_size_t * n)(*[len(b) for b in encoded])
+    return arr, lengths, n, encoded
+
+
+def _names(items: Sequence[str], what: str):
+    encoded = [_name(t, what) for t in items]
+    return (ctypes.c_char_p * len(encoded))(*encoded), encoded
+
+
+def _path(p: PathLike) -> bytes:
+    return os.fsencode(p)
 
 
 def _int32(v: int, what: str) -> int:
@@ -169,46 +164,41 @@ def _int32(v: int, what: str) -> int:
     return v
 
 
-def _c_strings(items: Sequence[Union[str, bytes]], what: str):
-    """A ctypes char*[] of the items (it keeps the bytes alive) and its length."""
-    encoded = [_c_string(t, what) for t in items]
-    return (_cp * len(encoded))(*encoded), len(encoded)
+def _count(v: int, what: str) -> int:
+    v = int(v)
+    if v < 0:
+        raise ValueError(f"{what} must not be negative")
+    return v
 
 
-def _path(p: Union[str, os.PathLike]) -> bytes:
-    return os.fsencode(p)
-
-
-def version() -> str:
-    """The loaded library's version string, e.g. "0.1.0"."""
-    return _version().decode()
-
-
-def library_path() -> str:
-    """Name or path the loaded libbertc was opened by."""
-    return _lib._name
-
-
-_check(_check_version(_BINDINGS_VERSION))  # a library with an incompatible ABI fails the import
-
-
-def _params(cls, init):
-    """The library's defaults for a params struct of the size these bindings know (bertc.h growth rule)."""
+def _init(cls, init_fn):
+    """The library's defaults for a params struct of the size these bindings declare."""
     p = cls()
-    _check(init(ctypes.byref(p), ctypes.sizeof(cls)))
+    _check(init_fn(ctypes.byref(p), ctypes.sizeof(cls)))
     return p
 
 
+def _array(ptr, n: int, kind: str):
+    """A copy of n C values as a numpy array (or a list without numpy)."""
+    if n == 0:
+        return _np.zeros(0, dtype=kind) if _np is not None else []
+    if _np is not None:
+        return _np.ctypeslib.as_array(ptr, shape=(n,)).astype(kind, copy=True)
+    return ptr[:n]
+
+
 class _Handle:
-    _free = None
+    """Owns one C handle; close() is idempotent and thread-safe."""
+
+    _free: Callable[[Any], None] = None  # type: ignore[assignment]
 
     def __init__(self, handle: ctypes.c_void_p):
         self._h = handle
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Releases the C handle now (idempotent, thread-safe); the object is unusable afterwards.
-        Do not close an object while another thread is still using it."""
+        """Releases the C handle now (idempotent); the object is unusable afterwards. Do not close an
+        object while another thread is still using it."""
         lock = getattr(self, "_lock", None)
         if lock is None:
             return
@@ -218,9 +208,10 @@ class _Handle:
             type(self)._free(h)
 
     def _handle(self) -> ctypes.c_void_p:
-        if not self._h:
+        h = self._h
+        if not h:
             raise ValueError(f"{type(self).__name__} is closed")
-        return self._h
+        return h
 
     def __enter__(self):
         return self
@@ -232,16 +223,443 @@ class _Handle:
         self.close()
 
 
-@dataclass(frozen=True)
-class Encoding:
-    """One encoded text (HF `tokenizers.Encoding` fields). offsets are byte ranges in the UTF-8 text."""
+# ---- progress -------------------------------------------------------------------------------------
 
-    ids: List[int]
-    tokens: List[str]
-    type_ids: List[int]
-    attention_mask: List[int]
-    special_tokens_mask: List[int]
-    offsets: List[tuple]
+@dataclass(frozen=True)
+class Event:
+    """A progress report (bert_event). kind: "tokenizer_count", "tokenizer_merge", "encode",
+    "train_step", "eval" or "checkpoint"."""
+
+    kind: str
+    current: int
+    total: int
+    elapsed_seconds: float
+    loss: float = 0.0
+    learning_rate: float = 0.0
+    grad_norm: float = 0.0
+    tokens_per_second: float = 0.0
+    eval_loss: float = 0.0
+    eval_perplexity: float = 0.0
+    eval_accuracy: float = 0.0
+    epoch: float = 0.0
+    path: Optional[str] = None
+    message: Optional[str] = None
+
+
+_EVENT_KINDS = {1: "tokenizer_count", 2: "tokenizer_merge", 3: "encode", 4: "train_step", 5: "eval",
+                6: "checkpoint"}
+
+# A progress callable: return False to cancel; anything else (None, True) continues. An exception
+# raised in it (Ctrl-C included) cancels the call and is re-raised from it.
+ProgressFn = Callable[[Event], Optional[bool]]
+
+
+class _Progress:
+    """Wraps a Python callable as a bert_progress_fn; keeps what it raised for after the call."""
+
+    def __init__(self, fn: Optional[ProgressFn]):
+        self.fn = fn
+        self.error: Optional[BaseException] = None
+        self.c_fn = C.PROGRESS_FN(self._call) if fn is not None else C.PROGRESS_FN()
+
+    def _call(self, _user, ev_ptr) -> int:
+        try:
+            ev = ev_ptr.contents
+            e = Event(kind=_EVENT_KINDS.get(ev.kind, str(ev.kind)), current=ev.current, total=ev.total,
+                      elapsed_seconds=ev.elapsed_seconds, loss=ev.loss, learning_rate=ev.learning_rate,
+                      grad_norm=ev.grad_norm, tokens_per_second=ev.tokens_per_second, eval_loss=ev.eval_loss,
+                      eval_perplexity=ev.eval_perplexity, eval_accuracy=ev.eval_accuracy, epoch=ev.epoch,
+                      path=ev.path.decode("utf-8", "replace") if ev.path else None,
+                      message=ev.message.decode("utf-8", "replace") if ev.message else None)
+            return 1 if self.fn(e) is False else 0
+        except BaseException as exc:  # noqa: B902 - never let anything unwind through C; Ctrl-C too
+            self.error = exc
+            return 1
+
+    def check(self, status: int) -> None:
+        """Raises what the callback raised, else the call's error."""
+        if self.error is not None:
+            err, self.error = self.error, None
+            raise err
+        _check(status)
+
+
+# ---- tokenizer ------------------------------------------------------------------------------------
+
+_TRUNCATION = {None: 0, False: 0, True: 1, "longest_first": 1, "only_first": 2, "only_second": 3}
+_PADDING = {None: 0, False: 0, True: 1, "longest": 1, "max_length": 2}
+_STRIP_ACCENTS = {None: 0, False: 1, True: 2}
+_ALGORITHMS = {"hf": 0, "likelihood": 1}
+_FILES = {"json": 0, "tokenizer.json": 0, "vocab": 1, "vocab.txt": 1, "config": 2, "tokenizer_config.json": 2}
+_SPECIAL = {"pad": 0, "unk": 1, "cls": 2, "sep": 3, "mask": 4}
+
+
+@functools.lru_cache(maxsize=64)
+def _encode_params(add_special_tokens: bool, truncation, max_length: Optional[int], stride: int,
+                   return_overflowing: bool, padding, pad_length: int, pad_to_multiple_of: int, padding_side: str,
+                   split_special_tokens: bool, threads: int) -> C.EncodeParams:
+    """Prepared, read-only encode params (cached: building them costs more than a short encode)."""
+    p = _init(C.EncodeParams, C.encode_params_init)
+    if truncation not in _TRUNCATION or padding not in _PADDING:
+        raise ValueError(f"truncation must be one of {list(_TRUNCATION)}, padding one of {list(_PADDING)}")
+    if padding_side not in ("right", "left"):
+        raise ValueError("padding_side must be 'right' or 'left'")
+    p.add_special_tokens = 1 if add_special_tokens else 0
+    p.truncation = _TRUNCATION[truncation]
+    p.padding = _PADDING[padding]
+    if max_length is not None:
+        if max_length <= 0:
+            raise ValueError("max_length must be positive")
+        p.max_length = max_length
+        if truncation is None and padding in (None, False):
+            p.truncation = _TRUNCATION["longest_first"]  # as HF: max_length implies truncation
+    p.stride = _count(stride, "stride")
+    p.return_overflowing = 1 if return_overflowing else 0
+    p.pad_length = _count(pad_length, "pad_length")
+    p.pad_to_multiple_of = _count(pad_to_multiple_of, "pad_to_multiple_of")
+    p.padding_side = 1 if padding_side == "left" else 0
+    p.split_special_tokens = 1 if split_special_tokens else 0
+    p.threads = _count(threads, "threads")
+    return p
+
+
+class Encoding:
+    """One encoded row (HF `tokenizers.Encoding` fields). Arrays are read from the C result on first
+    use; offsets are byte ranges in the UTF-8 text."""
+
+    __slots__ = ("_enc", "_row", "_tok", "_cache", "__weakref__")
+
+    def __init__(self, enc: "_EncodingHandle", row: int, tok: "Tokenizer"):
+        self._enc, self._row, self._tok, self._cache = enc, row, tok, {}
+
+    def _get(self, key, fn, kind):
+        v = self._cache.get(key)
+        if v is None:
+            h = self._enc.handle()
+            n = C.encoding_length(h, self._row)
+            v = fn(h, self._row)[:n] if kind is None else _array(fn(h, self._row), n, kind)
+            self._cache[key] = v
+        return v
+
+    @property
+    def ids(self) -> List[int]:
+        return self._get("ids", C.encoding_ids, None)
+
+    @property
+    def type_ids(self) -> List[int]:
+        return self._get("type_ids", C.encoding_type_ids, None)
+
+    @property
+    def attention_mask(self) -> List[int]:
+        return self._get("attention_mask", C.encoding_attention_mask, None)
+
+    @property
+    def special_tokens_mask(self) -> List[int]:
+        return self._get("special_tokens_mask", C.encoding_special_tokens_mask, None)
+
+    @property
+    def sequence_ids(self) -> List[Optional[int]]:
+        """0 / 1 per token of the first / second text, None for added special tokens and padding (HF)."""
+        raw = self._get("sequence_ids", C.encoding_sequence_ids, None)
+        return [None if s < 0 else s for s in raw]
+
+    @property
+    def offsets(self) -> List[Tuple[int, int]]:
+        v = self._cache.get("offsets")
+        if v is None:
+            h = self._enc.handle()
+            n = C.encoding_length(h, self._row)
+            o = C.encoding_offsets(h, self._row)
+            v = [(o[i].start, o[i].end) for i in range(n)]
+            self._cache["offsets"] = v
+        return v
+
+    @property
+    def tokens(self) -> List[str]:
+        v = self._cache.get("tokens")
+        if v is None:
+            v = [self._tok.id_to_token(i) for i in self.ids]
+            self._cache["tokens"] = v
+        return v
+
+    @property
+    def input_index(self) -> int:
+        return C.encoding_input_index(self._enc.handle(), self._row)
+
+    @property
+    def overflowing(self) -> bool:
+        return C.encoding_is_overflow(self._enc.handle(), self._row) != 0
+
+    def __len__(self) -> int:
+        return C.encoding_length(self._enc.handle(), self._row)
+
+    def __repr__(self) -> str:
+        return f"Encoding(ids={self.ids})"
+
+
+class _EncodingHandle(_Handle):
+    _free = staticmethod(C.encoding_free)
+
+    def handle(self):
+        return self._handle()
+
+
+class EncodingBatch:
+    """The rows of encode_batch, in input order (an input's overflow windows follow it). Index it for
+    one Encoding; `ids`, `type_ids`, `attention_mask`, `special_tokens_mask` give all rows at once: a
+    2-D numpy array when every row has the same length (padding) and numpy is importable, else a list
+    of rows."""
+
+    def __init__(self, enc: _EncodingHandle, tok: "Tokenizer"):
+        self._enc, self._tok = enc, tok
+        self._n = C.encoding_count(enc.handle())
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: int) -> Encoding:
+        if not -self._n <= i < self._n:
+            raise IndexError("row out of range")
+        return Encoding(self._enc, i % self._n, self._tok)
+
+    def __iter__(self) -> Iterator[Encoding]:
+        return (Encoding(self._enc, i, self._tok) for i in range(self._n))
+
+    def _all(self, fn):
+        h = self._enc.handle()
+        lengths = [C.encoding_length(h, r) for r in range(self._n)]
+        if _np is not None and self._n > 0 and len(set(lengths)) == 1:
+            return _np.stack([_array(fn(h, r), lengths[r], "int32") for r in range(self._n)])
+        if _np is not None:
+            return [_array(fn(h, r), lengths[r], "int32") for r in range(self._n)]
+        return [fn(h, r)[:lengths[r]] for r in range(self._n)]
+
+    @property
+    def ids(self):
+        return self._all(C.encoding_ids)
+
+    @property
+    def type_ids(self):
+        return self._all(C.encoding_type_ids)
+
+    @property
+    def attention_mask(self):
+        return self._all(C.encoding_attention_mask)
+
+    @property
+    def special_tokens_mask(self):
+        return self._all(C.encoding_special_tokens_mask)
+
+
+class Tokenizer(_Handle):
+    """A BERT WordPiece tokenizer (HF `BertTokenizerFast` files: tokenizer.json or vocab.txt)."""
+
+    _free = staticmethod(C.tokenizer_free)
+
+    # -- creating --
+    @classmethod
+    def load(cls, path: PathLike) -> "Tokenizer":
+        """Loads a tokenizer directory (tokenizer.json, or vocab.txt + tokenizer_config.json) or file."""
+        h = ctypes.c_void_p()
+        _check(C.tokenizer_load(_path(path), ctypes.byref(h)))
+        return cls(h)
+
+    @classmethod
+    def from_memory(cls, data: bytes, config: Optional[bytes] = None) -> "Tokenizer":
+        """From the content of a tokenizer.json or a vocab.txt (+ an optional tokenizer_config.json)."""
+        data, config = bytes(data), None if config is None else bytes(config)
+        h = ctypes.c_void_p()
+        _check(C.tokenizer_load_from_memory(data, len(data), config, 0 if config is None else len(config),
+                                            ctypes.byref(h)))
+        return cls(h)
+
+    @classmethod
+    def train(cls, files: Union[PathLike, Sequence[PathLike]], **options) -> "Tokenizer":
+        """Trains on text files (one sentence per line). Options: vocab_size, min_frequency,
+        limit_alphabet, special_tokens, lowercase, strip_accents (None/True/False), clean_text,
+        handle_chinese_chars, algorithm ("hf"/"likelihood"), threads, model_max_length, progress."""
+        paths = [files] if isinstance(files, (str, bytes, os.PathLike)) else list(files)
+        arr = (ctypes.c_char_p * len(paths))(*[_path(p) for p in paths])
+        return cls._train(options, lambda p, out: C.tokenizer_train(arr, len(paths), p, out))
+
+    @classmethod
+    def train_from_lines(cls, lines: Sequence[Text], **options) -> "Tokenizer":
+        """Trains on in-memory lines (str or bytes); options as train()."""
+        arr, lengths, n, _keep = _texts(list(lines), "line")
+        return cls._train(options, lambda p, out: C.tokenizer_train_from_lines(arr, lengths, n, p, out))
+
+    @classmethod
+    def _train(cls, options: dict, call) -> "Tokenizer":
+        p = _init(C.TokenizerParams, C.tokenizer_params_init)
+        keep = []
+        progress = _Progress(options.pop("progress", None))
+        for key in ("vocab_size", "min_frequency", "limit_alphabet", "threads", "model_max_length"):
+            if key in options:
+                setattr(p, key, _count(options.pop(key), key))
+        for key in ("lowercase", "clean_text", "handle_chinese_chars"):
+            if key in options:
+                setattr(p, key, 1 if options.pop(key) else 0)
+        if "strip_accents" in options:
+            p.strip_accents = _STRIP_ACCENTS[options.pop("strip_accents")]
+        if "algorithm" in options:
+            p.algorithm = _ALGORITHMS[options.pop("algorithm")]
+        if "special_tokens" in options:
+            arr, enc = _names(options.pop("special_tokens"), "special token")
+            keep += [arr, enc]
+            p.special_tokens = ctypes.cast(arr, C.c_char_pp)
+            p.num_special_tokens = len(enc)
+        for role in ("unk_token", "cls_token", "sep_token", "pad_token", "mask_token", "initial_alphabet"):
+            if role in options:
+                b = _name(options.pop(role), role)
+                keep.append(b)
+                setattr(p, role, b)
+        if options:
+            raise TypeError(f"unknown tokenizer training options: {sorted(options)}")
+        p.progress = progress.c_fn
+        h = ctypes.c_void_p()
+        progress.check(call(ctypes.byref(p), ctypes.byref(h)))
+        return cls(h)
+
+    # -- saving --
+    def save(self, path: PathLike) -> None:
+        """Writes vocab.txt, tokenizer.json, tokenizer_config.json, ... into a directory (or one file
+        when `path` ends in .json / .txt), atomically."""
+        _check(C.tokenizer_save(self._handle(), _path(path)))
+
+    def to_memory(self, file: str = "json") -> bytes:
+        """The content of tokenizer.json ("json"), vocab.txt ("vocab") or tokenizer_config.json ("config")."""
+        out, n = ctypes.c_void_p(), ctypes.c_size_t()
+        _check(C.tokenizer_save_to_memory(self._handle(), _FILES[file], ctypes.byref(out), ctypes.byref(n)))
+        try:
+            return ctypes.string_at(out, n.value)
+        finally:
+            C.string_free(out)
+
+    # -- vocabulary --
+    @property
+    def vocab_size(self) -> int:
+        return C.tokenizer_vocab_size(self._handle())
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    def token_to_id(self, token: Text) -> Optional[int]:
+        """The id of an exact vocabulary entry, or None."""
+        b = _utf8(token, "token")
+        out = ctypes.c_int32(-1)
+        _check(C.tokenizer_token_to_id(self._handle(), b, len(b), ctypes.byref(out)))
+        return None if out.value < 0 else out.value
+
+    def id_to_token(self, token_id: int) -> str:
+        """The vocabulary entry of an id; InvalidArgumentError outside [0, vocab_size)."""
+        out, n = ctypes.c_char_p(), ctypes.c_size_t()
+        _check(C.tokenizer_id_to_token(self._handle(), _int32(token_id, "id"), ctypes.byref(out), ctypes.byref(n)))
+        return ctypes.string_at(out, n.value).decode("utf-8")
+
+    def special_token_id(self, role: str) -> Optional[int]:
+        """The id of the "pad", "unk", "cls", "sep" or "mask" token, or None when the vocabulary lacks it."""
+        out = ctypes.c_int32(-1)
+        _check(C.tokenizer_special_token_id(self._handle(), _SPECIAL[role], ctypes.byref(out)))
+        return None if out.value < 0 else out.value
+
+    # -- encode / decode --
+    def encode(self, text: Text, pair: Optional[Text] = None, *, add_special_tokens: bool = True,
+               max_length: Optional[int] = None, truncation: Union[bool, str, None] = None,
+               padding: Union[bool, str, None] = None, stride: int = 0, pad_length: int = 0,
+               pad_to_multiple_of: int = 0, padding_side: str = "right", split_special_tokens: bool = False
+               ) -> Encoding:
+        """Encodes a text (or a pair) like HF's tokenizer(text, pair, ...); returns one Encoding
+        (overflow windows are available from encode_batch with return_overflowing=True)."""
+        p = _encode_params(add_special_tokens, truncation, max_length, stride, False, padding, pad_length,
+                           pad_to_multiple_of, padding_side, split_special_tokens, 0)
+        a = _utf8(text, "text")
+        b = None if pair is None else _utf8(pair, "pair")
+        enc = ctypes.c_void_p()
+        _check(C.tokenizer_encode(self._handle(), a, len(a), b, 0 if b is None else len(b), ctypes.byref(p),
+                                  ctypes.byref(enc)))
+        return Encoding(_EncodingHandle(enc), 0, self)
+
+    def encode_batch(self, texts: Sequence[Text], pairs: Optional[Sequence[Text]] = None, *,
+                     add_special_tokens: bool = True, max_length: Optional[int] = None,
+                     truncation: Union[bool, str, None] = None, padding: Union[bool, str, None] = None,
+                     stride: int = 0, return_overflowing: bool = False, pad_length: int = 0,
+                     pad_to_multiple_of: int = 0, padding_side: str = "right", split_special_tokens: bool = False,
+                     threads: int = 0) -> EncodingBatch:
+        """Encodes many texts at once on `threads` threads (0 = all cores); see EncodingBatch."""
+        p = _encode_params(add_special_tokens, truncation, max_length, stride, return_overflowing, padding,
+                           pad_length, pad_to_multiple_of, padding_side, split_special_tokens, int(threads))
+        arr, lengths, n, _keep = _texts(list(texts), "text")
+        parr = plengths = None
+        if pairs is not None:
+            if len(pairs) != n:
+                raise ValueError("pairs must have as many entries as texts")
+            parr, plengths, _, _pkeep = _texts(list(pairs), "pair")
+        enc = ctypes.c_void_p()
+        _check(C.tokenizer_encode_batch(self._handle(), arr, lengths, parr, plengths, n, ctypes.byref(p),
+                                        ctypes.byref(enc)))
+        return EncodingBatch(_EncodingHandle(enc), self)
+
+    @staticmethod
+    def _flags(skip_special_tokens: bool, clean_up_tokenization_spaces: bool) -> int:
+        return (1 if skip_special_tokens else 0) | (0 if clean_up_tokenization_spaces else 2)
+
+    def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False,
+               clean_up_tokenization_spaces: bool = True) -> str:
+        """Turns ids back into text (HF decode semantics)."""
+        ids = list(ids)
+        arr = (ctypes.c_int32 * len(ids))(*[_int32(i, "id") for i in ids])
+        out, n = ctypes.c_void_p(), ctypes.c_size_t()
+        _check(C.tokenizer_decode(self._handle(), arr, len(ids), self._flags(skip_special_tokens,
+                                                                               clean_up_tokenization_spaces),
+                                  ctypes.byref(out), ctypes.byref(n)))
+        try:
+            return ctypes.string_at(out, n.value).decode("utf-8")
+        finally:
+            C.string_free(out)
+
+    def decode_batch(self, sequences: Sequence[Sequence[int]], *, skip_special_tokens: bool = False,
+                     clean_up_tokenization_spaces: bool = True) -> List[str]:
+        """decode() of each id sequence, in one call."""
+        seqs = [(ctypes.c_int32 * len(s))(*[_int32(i, "id") for i in s]) for s in (list(x) for x in sequences)]
+        n = len(seqs)
+        ptrs = (C.c_int32_p * n)(*[ctypes.cast(s, C.c_int32_p) for s in seqs])
+        lengths = (ctypes.c_size_t * n)(*[len(s) for s in seqs])
+        outs = (ctypes.c_void_p * n)()
+        out_lengths = (ctypes.c_size_t * n)()
+        _check(C.tokenizer_decode_batch(self._handle(), ptrs, lengths, n,
+                                        self._flags(skip_special_tokens, clean_up_tokenization_spaces), outs,
+                                        out_lengths))
+        try:
+            return [ctypes.string_at(outs[i], out_lengths[i]).decode("utf-8") for i in range(n)]
+        finally:
+            for i in range(n):
+                C.string_free(outs[i])
+
+
+# ---- model ----------------------------------------------------------------------------------------
+
+@dataclass
+class ModelConfig:
+    """BertConfig (the library's defaults: bert-base-uncased) plus the initialisation seed."""
+
+    vocab_size: int = 30522
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    hidden_act: str = "gelu"
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 2
+    layer_norm_eps: float = 1e-12
+    initializer_range: float = 0.02
+    pad_token_id: int = 0
+    position_embedding_type: str = "absolute"
+    seed: int = 42
+
+
+_MODEL_FIELDS = [f for f, _ in C.ModelParams._fields_ if f != "struct_size"]
 
 
 @dataclass(frozen=True)
@@ -255,142 +673,130 @@ class Prediction:
     token_ids: List[int]
 
 
-class Tokenizer(_Handle):
-    """A BERT WordPiece tokenizer (HF `BertTokenizerFast` files: tokenizer.json or vocab.txt)."""
+class Model(_Handle):
+    """A BertForMaskedLM (HF config.json + model.safetensors). Inference is thread-safe."""
 
-    _free = staticmethod(_tok_free)
+    _free = staticmethod(C.model_free)
+
+    def __init__(self, handle: ctypes.c_void_p, keep: Any = None):
+        super().__init__(handle)
+        self._keep = keep  # a borrowed weights buffer, alive as long as the model
+        self._trainers = 0
 
     @classmethod
-    def load(cls, path: Union[str, os.PathLike]) -> "Tokenizer":
-        """Loads a tokenizer directory (tokenizer.json or vocab.txt + tokenizer_config.json) or file."""
-        h = _vp()
-        _check(_tok_load(_path(path), ctypes.byref(h)))
+    def create(cls, config: Optional[ModelConfig] = None, **overrides) -> "Model":
+        """A randomly initialised model (HF init) of `config` (ModelConfig) with keyword overrides."""
+        cfg = config if config is not None else ModelConfig()
+        values = {f: getattr(cfg, f) for f in _MODEL_FIELDS}
+        for k, v in overrides.items():
+            if k not in values:
+                raise TypeError(f"unknown model option {k!r}")
+            values[k] = v
+        p = _init(C.ModelParams, C.model_params_init)
+        for k, v in values.items():
+            if k in ("hidden_act", "position_embedding_type"):
+                setattr(p, k, _name(v, k))
+            elif k == "pad_token_id":
+                p.pad_token_id = _int32(v, k)
+            elif isinstance(getattr(p, k), float):
+                setattr(p, k, float(v))
+            else:
+                setattr(p, k, _count(v, k))
+        h = ctypes.c_void_p()
+        _check(C.model_create(ctypes.byref(p), ctypes.byref(h)))
         return cls(h)
 
-    def save(self, directory: Union[str, os.PathLike]) -> None:
-        """Writes vocab.txt, tokenizer.json and tokenizer_config.json into `directory`."""
-        _check(_tok_save(self._handle(), _path(directory)))
+    @classmethod
+    def load(cls, directory: PathLike) -> "Model":
+        """Loads config.json + model.safetensors written by bertc or HF save_pretrained."""
+        h = ctypes.c_void_p()
+        _check(C.model_load(_path(directory), ctypes.byref(h)))
+        return cls(h)
+
+    @classmethod
+    def from_memory(cls, config_json: bytes, weights: Union[bytes, bytearray, memoryview], *,
+                    borrow: bool = False) -> "Model":
+        """From config.json + model.safetensors content. With borrow=True, float32 weights are used in
+        place (zero-copy; e.g. an mmap): the buffer is kept alive by the model and must not change."""
+        config_json = bytes(config_json)
+        if isinstance(weights, bytes):
+            ptr, size, keep = ctypes.cast(ctypes.c_char_p(weights), ctypes.c_void_p), len(weights), weights
+        else:
+            view = memoryview(weights).cast("B")
+            if view.readonly:
+                keep = bytes(view)
+                ptr = ctypes.cast(ctypes.c_char_p(keep), ctypes.c_void_p)
+            else:
+                keep = (ctypes.c_char * view.nbytes).from_buffer(view)
+                ptr = ctypes.cast(keep, ctypes.c_void_p)
+            size = view.nbytes
+        h = ctypes.c_void_p()
+        _check(C.model_load_from_memory(config_json, len(config_json), ptr, size, 1 if borrow else 0,
+                                        ctypes.byref(h)))
+        return cls(h, keep if borrow else None)
+
+    def close(self) -> None:
+        if getattr(self, "_trainers", 0) > 0:
+            raise ValueError("close the Trainer(s) of this Model first")
+        super().close()
+
+    def __del__(self):
+        # Collected together with a trainer that still borrows it (a reference cycle): the last
+        # trainer to close frees the model.
+        if getattr(self, "_trainers", 0) > 0:
+            self._orphaned = True
+            return
+        super().__del__()
+
+    def save(self, directory: PathLike) -> None:
+        """Writes config.json + model.safetensors (atomically; HF from_pretrained reads them)."""
+        _check(C.model_save(self._handle(), _path(directory)))
 
     @property
-    def vocab_size(self) -> int:
-        return _vocab_size(self._handle())
-
-    def __len__(self) -> int:
-        return self.vocab_size
-
-    def token_to_id(self, token: str) -> Optional[int]:
-        """The id of an exact vocabulary entry, or None."""
-        out = ctypes.c_int32(-1)
-        b = _utf8(token, "token")
-        _check(_token_to_id(self._handle(), b, len(b), ctypes.byref(out)))
-        return None if out.value < 0 else out.value
-
-    def id_to_token(self, token_id: int) -> str:
-        """The vocabulary entry of an id; BertcError (invalid argument) outside [0, vocab_size)."""
-        out = _cp()
-        _check(_id_to_token(self._handle(), _int32(token_id, "id"), ctypes.byref(out), None))
-        return out.value.decode("utf-8")
-
-    def encode(self, text: Union[str, bytes], pair: Union[str, bytes, None] = None, *,
-               add_special_tokens: bool = True, max_length: Optional[int] = None,
-               truncation: Union[bool, str, None] = None, padding: Union[bool, str, None] = None,
-               split_special_tokens: bool = False) -> Encoding:
-        """Encodes a text (or a pair) like HF's tokenizer(text, pair, ...); returns one Encoding."""
-        p = _params(_EncodeParams, _encode_init)
-        p.add_special_tokens = 1 if add_special_tokens else 0
-        if truncation not in _TRUNCATION or padding not in _PADDING:
-            raise ValueError(f"truncation must be one of {list(_TRUNCATION)}, padding one of {list(_PADDING)}")
-        p.truncation = _TRUNCATION[truncation]
-        p.padding = _PADDING[padding]
-        if max_length is not None:
-            if max_length <= 0:
-                raise ValueError("max_length must be positive")
-            p.max_length = max_length
-            if truncation is None and padding in (None, False):
-                p.truncation = _TRUNCATION["longest_first"]  # as HF: max_length implies truncation
-        p.split_special_tokens = 1 if split_special_tokens else 0
-        a = _utf8(text, "text")
-        b = None if pair is None else _utf8(pair, "pair")
-        enc = _vp()
-        _check(_encode(self._handle(), a, len(a), b, 0 if b is None else len(b), ctypes.byref(p), ctypes.byref(enc)))
-        try:
-            n = _enc_len(enc, 0)
-            ids = _enc_ids(enc, 0)[:n]
-            offsets = _enc_offsets(enc, 0)
-            return Encoding(ids=ids, tokens=[self.id_to_token(i) for i in ids],
-                            type_ids=_enc_types(enc, 0)[:n], attention_mask=_enc_attn(enc, 0)[:n],
-                            special_tokens_mask=_enc_special(enc, 0)[:n],
-                            offsets=[(offsets[i].start, offsets[i].end) for i in range(n)])
-        finally:
-            _enc_free(enc)
-
-    def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False,
-               clean_up_tokenization_spaces: bool = True) -> str:
-        """Turns ids back into text (HF decode semantics)."""
-        arr = (ctypes.c_int32 * len(ids))(*[_int32(i, "id") for i in ids])
-        flags = (1 if skip_special_tokens else 0) | (0 if clean_up_tokenization_spaces else 2)
-        out, n = _vp(), _sz()
-        _check(_decode(self._handle(), arr, len(ids), flags, ctypes.byref(out), ctypes.byref(n)))
-        try:
-            return ctypes.string_at(out, n.value).decode("utf-8")
-        finally:
-            _string_free(out)
-
-
-class Model(_Handle):
-    """A BertForMaskedLM (HF config.json + model.safetensors)."""
-
-    _free = staticmethod(_model_free)
-
-    @classmethod
-    def load(cls, directory: Union[str, os.PathLike]) -> "Model":
-        """Loads config.json + model.safetensors written by bertc or HF save_pretrained."""
-        h = _vp()
-        _check(_model_load(_path(directory), ctypes.byref(h)))
-        return cls(h)
-
-    def save(self, directory: Union[str, os.PathLike]) -> None:
-        """Writes config.json + model.safetensors (atomically; HF from_pretrained reads them)."""
-        _check(_model_save(self._handle(), _path(directory)))
+    def config(self) -> ModelConfig:
+        p = _init(C.ModelParams, C.model_params_init)
+        _check(C.model_config(self._handle(), ctypes.byref(p)))
+        values = {f: getattr(p, f) for f in _MODEL_FIELDS}
+        values["hidden_act"] = values["hidden_act"].decode()
+        values["position_embedding_type"] = values["position_embedding_type"].decode()
+        return ModelConfig(**values)
 
     @property
     def num_parameters(self) -> int:
         out = ctypes.c_uint64()
-        _check(_model_params(self._handle(), ctypes.byref(out)))
+        _check(C.model_num_parameters(self._handle(), ctypes.byref(out)))
         return out.value
 
-    def fill_mask(self, tokenizer: Tokenizer, texts: Union[str, Sequence[str]], *, top_k: int = 5,
-                  targets: Optional[Sequence[str]] = None, expand_targets: bool = False,
-                  threads: int = 0):
+    def fill_mask(self, tokenizer: Tokenizer, texts: Union[Text, Sequence[Text]], *, top_k: int = 5,
+                  targets: Optional[Sequence[str]] = None, expand_targets: bool = False, threads: int = 0):
         """HF pipeline('fill-mask'): for one text, a list with one entry per [MASK], each a list of
         Predictions (best first); for a list of texts, a list of those (run as padded batches)."""
         single = isinstance(texts, (str, bytes))
-        arr, n = _c_strings([texts] if single else list(texts), "text")
-        p = _params(_FillMaskParams, _fm_init)
-        if int(top_k) < 0:
-            raise ValueError("top_k must be positive")
-        p.top_k = int(top_k)
-        p.threads = int(threads)
+        arr, lengths, n, _keep = _texts([texts] if single else list(texts), "text")
+        p = _init(C.FillMaskParams, C.fill_mask_params_init)
+        p.top_k = _count(top_k, "top_k")
+        p.threads = _count(threads, "threads")
         p.expand_multi_piece_targets = 1 if expand_targets else 0
         if targets is not None:
             if isinstance(targets, (str, bytes)):
                 targets = [targets]
             if not targets:
                 raise ValueError("targets must not be empty")
-            tarr, p.num_targets = _c_strings(targets, "target")
-            p.targets = ctypes.cast(tarr, ctypes.POINTER(_cp))
-        res = _vp()
-        _check(_fill_mask_batch(self._handle(), tokenizer._handle(), arr, None, n, ctypes.byref(p),
-                                ctypes.byref(res)))
+            tarr, tlen, p.num_targets, _tkeep = _texts(list(targets), "target")
+            p.targets = ctypes.cast(tarr, C.c_char_pp)
+            p.target_lengths = ctypes.cast(tlen, C.c_size_p)
+        res = ctypes.c_void_p()
+        _check(C.fill_mask_batch(self._handle(), tokenizer._handle(), arr, lengths, n, ctypes.byref(p),
+                                 ctypes.byref(res)))
         try:
             out = []
-            for q in range(_res_queries(res)):
+            for q in range(C.result_num_queries(res)):
                 masks = []
-                for m in range(_res_masks(res, q)):
+                for m in range(C.result_num_masks(res, q)):
                     preds = []
-                    for r in range(_res_preds(res, q, m)):
-                        pr = _Prediction(struct_size=ctypes.sizeof(_Prediction))
-                        _check(_res_get(res, q, m, r, ctypes.byref(pr)))
+                    for r in range(C.result_num_predictions(res, q, m)):
+                        pr = C.Prediction(struct_size=ctypes.sizeof(C.Prediction))
+                        _check(C.result_get(res, q, m, r, ctypes.byref(pr)))
                         preds.append(Prediction(score=pr.score, token=pr.token_id,
                                                 token_str=pr.token.decode("utf-8"),
                                                 sequence=pr.sequence.decode("utf-8"),
@@ -399,17 +805,210 @@ class Model(_Handle):
                 out.append(masks)
             return out[0] if single else out
         finally:
-            _res_free(res)
+            C.result_free(res)
 
-    def score_text(self, tokenizer: Tokenizer, texts: Union[str, Sequence[str]], *, threads: int = 0):
-        """Pseudo-log-likelihood (natural log, summed over the tokens; higher = more plausible) of a text,
-        or of each text of a list, as (score, num_tokens) pairs: masks every token in turn."""
+    def score_text(self, tokenizer: Tokenizer, texts: Union[Text, Sequence[Text]], *, threads: int = 0):
+        """Pseudo-log-likelihood (natural log, summed over the tokens; higher = more plausible) of a
+        text, or of each text of a list, as (score, num_tokens) pairs: masks every token in turn."""
         single = isinstance(texts, (str, bytes))
-        arr, n = _c_strings([texts] if single else list(texts), "text")
-        p = _params(_FillMaskParams, _fm_init)
-        p.threads = int(threads)
+        arr, lengths, n, _keep = _texts([texts] if single else list(texts), "text")
+        p = _init(C.FillMaskParams, C.fill_mask_params_init)
+        p.threads = _count(threads, "threads")
         scores = (ctypes.c_double * n)()
-        counts = (_sz * n)()
-        _check(_score_text(self._handle(), tokenizer._handle(), arr, None, n, ctypes.byref(p), scores, counts))
+        counts = (ctypes.c_size_t * n)()
+        _check(C.score_text(self._handle(), tokenizer._handle(), arr, lengths, n, ctypes.byref(p), scores, counts))
         out = [(scores[i], counts[i]) for i in range(n)]
         return out[0] if single else out
+
+
+# ---- trainer --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StepResult:
+    step: int
+    total_steps: int
+    loss: float
+    learning_rate: float
+    grad_norm: float
+    epoch: float
+    tokens: int
+    masked_tokens: int
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    loss: float
+    perplexity: float
+    accuracy: float
+    masked_tokens: int
+    examples: int
+
+
+@dataclass(frozen=True)
+class TrainerInfo:
+    global_step: int
+    total_steps: int
+    epoch: float
+    train_examples: int
+    eval_examples: int
+    train_tokens: int
+    train_padding_share: float
+    best_metric: float
+    best_checkpoint: str
+    cache_hit: bool
+
+
+_GROUPING = {"truncate_pad": 0, "concat_chunk": 1, "dynamic": 2, "packed": 3}
+_SCHEDULE = {"linear": 0, "constant": 1, "cosine": 2}
+_TRAINER_FIELDS = {f for f, _ in C.TrainerParams._fields_} - {"struct_size"}
+_FLAG_FIELDS = {"whole_word_mask", "at_least_one_mask", "masked_only_logits", "pad_to_max_length", "use_cache",
+                "load_best_model_at_end", "save_final_model"}
+_STRING_FIELDS = {"output_dir", "cache_dir", "device", "log_file"}
+DataSpec = Union[PathLike, Sequence[PathLike], Sequence[Sequence[int]], None]
+
+
+class _Data:
+    """A bert_trainer_data for files (paths) or in-memory id sequences (without [CLS]/[SEP])."""
+
+    def __init__(self, spec: DataSpec, jsonl_field: Optional[str]):
+        self.struct = _init(C.TrainerData, C.trainer_data_init)
+        self.keep: list = []
+        if isinstance(spec, (str, bytes, os.PathLike)):
+            spec = [spec]
+        items = list(spec)
+        if items and all(isinstance(x, (str, bytes, os.PathLike)) for x in items):
+            arr = (ctypes.c_char_p * len(items))(*[_path(x) for x in items])
+            self.keep.append(arr)
+            self.struct.files = ctypes.cast(arr, C.c_char_pp)
+            self.struct.num_files = len(items)
+            if jsonl_field:
+                b = _name(jsonl_field, "jsonl_field")
+                self.keep.append(b)
+                self.struct.jsonl_field = b
+            return
+        offsets = [0]
+        flat: List[int] = []
+        for seq in items:
+            flat.extend(int(i) for i in seq)
+            offsets.append(len(flat))
+        ids = (ctypes.c_int32 * len(flat))(*[_int32(i, "token id") for i in flat])
+        offs = (ctypes.c_size_t * len(offsets))(*offsets)
+        self.keep += [ids, offs]
+        self.struct.token_ids = ctypes.cast(ids, C.c_int32_p)
+        self.struct.offsets = ctypes.cast(offs, C.c_size_p)
+        self.struct.num_sequences = len(items)
+
+
+class Trainer(_Handle):
+    """An MLM pre-training run (HF DataCollatorForLanguageModeling + Trainer) on `model`, trained in
+    place. `train` / `eval` are text files (one example per line; JSON Lines with jsonl_field) or
+    lists of word-piece id sequences. Options are the fields of bert_trainer_params (output_dir,
+    max_length, grouping ("dynamic", "packed", ...), mlm_probability, batch_size, learning_rate,
+    max_steps, num_epochs, logging_steps, eval_steps, save_steps, schedule ("linear", ...), seed,
+    threads, ...). The model cannot be closed while the trainer exists. Not thread-safe."""
+
+    _free = staticmethod(C.trainer_free)
+
+    def __init__(self, model: Model, tokenizer: Tokenizer, train: DataSpec = None, eval: DataSpec = None, *,
+                 jsonl_field: Optional[str] = None, **options):
+        p = _init(C.TrainerParams, C.trainer_params_init)
+        keep = []
+        for k, v in options.items():
+            if k not in _TRAINER_FIELDS:
+                raise TypeError(f"unknown trainer option {k!r}")
+            if k in _STRING_FIELDS:
+                if v is not None:
+                    b = _path(v) if k in ("output_dir", "cache_dir", "log_file") else _name(v, k)
+                    keep.append(b)
+                    setattr(p, k, b)
+            elif k == "grouping":
+                p.grouping = _GROUPING[v]
+            elif k == "schedule":
+                p.schedule = _SCHEDULE[v]
+            elif k in _FLAG_FIELDS:
+                setattr(p, k, 1 if v else 0)
+            elif isinstance(getattr(p, k), float):
+                setattr(p, k, float(v))
+            else:
+                setattr(p, k, _count(v, k))
+        tr = _Data(train, jsonl_field) if train is not None else None
+        ev = _Data(eval, jsonl_field) if eval is not None else None
+        h = ctypes.c_void_p()
+        _check(C.trainer_create(model._handle(), tokenizer._handle(), None if tr is None else ctypes.byref(tr.struct),
+                                None if ev is None else ctypes.byref(ev.struct), ctypes.byref(p), ctypes.byref(h)))
+        super().__init__(h)
+        self._model, self._tokenizer = model, tokenizer  # the C trainer borrows the model
+        model._trainers += 1
+
+    def close(self) -> None:
+        had = bool(getattr(self, "_h", None))
+        super().close()
+        model = getattr(self, "_model", None)
+        if had and model is not None:
+            model._trainers -= 1
+            if model._trainers == 0 and getattr(model, "_orphaned", False):
+                model.close()
+
+    def step(self, progress: Optional[ProgressFn] = None) -> StepResult:
+        """One optimizer step (grad_accum micro-batches), with logging/eval/checkpoints at their cadence."""
+        r = C.StepResult(struct_size=ctypes.sizeof(C.StepResult))
+        cb = _Progress(progress)
+        cb.check(C.trainer_step(self._handle(), cb.c_fn, None, ctypes.byref(r)))
+        return StepResult(r.step, r.total_steps, r.loss, r.learning_rate, r.grad_norm, r.epoch, r.tokens,
+                          r.masked_tokens)
+
+    def step_batch(self, input_ids, attention_mask=None, labels=None) -> StepResult:
+        """One step on a caller batch: rows of ids with [CLS]/[SEP]/[PAD] (equal lengths); labels hold the
+        target id at predicted positions and -100 elsewhere (None: the trainer masks the batch)."""
+        rows = [list(r) for r in input_ids]
+        n_rows, n_cols = len(rows), len(rows[0]) if rows else 0
+        if any(len(r) != n_cols for r in rows):
+            raise ValueError("input_ids rows must have equal lengths")
+
+        def flat(m):
+            if m is None:
+                return None
+            vals = [_int32(v, "value") for r in m for v in r]
+            if len(vals) != n_rows * n_cols:
+                raise ValueError("attention_mask / labels must have the shape of input_ids")
+            return (ctypes.c_int32 * len(vals))(*vals)
+
+        ids = flat(rows)
+        r = C.StepResult(struct_size=ctypes.sizeof(C.StepResult))
+        _check(C.trainer_step_batch(self._handle(), ids, flat(attention_mask), flat(labels), n_rows, n_cols,
+                                    ctypes.byref(r)))
+        return StepResult(r.step, r.total_steps, r.loss, r.learning_rate, r.grad_norm, r.epoch, r.tokens,
+                          r.masked_tokens)
+
+    def train(self, progress: Optional[ProgressFn] = None) -> None:
+        """Trains to the end (max_steps or num_epochs), then saves the final model (save_final_model).
+        Steps run one C call at a time, so Ctrl-C (KeyboardInterrupt) or an exception from `progress`
+        stops after the current step and leaves the trainer usable: call train() again to continue."""
+        while True:
+            info = self.info()
+            if info.global_step >= info.total_steps:
+                break
+            self.step(progress)
+        cb = _Progress(progress)
+        cb.check(C.trainer_train(self._handle(), cb.c_fn, None))  # only finishes: load best, final save
+
+    def evaluate(self) -> EvalResult:
+        r = C.EvalResult(struct_size=ctypes.sizeof(C.EvalResult))
+        _check(C.trainer_evaluate(self._handle(), ctypes.byref(r)))
+        return EvalResult(r.loss, r.perplexity, r.accuracy, r.masked_tokens, r.examples)
+
+    def save_checkpoint(self) -> str:
+        """Writes OUTPUT_DIR/checkpoint-STEP (atomically) and returns its path."""
+        out = ctypes.c_char_p()
+        _check(C.trainer_save_checkpoint(self._handle(), ctypes.byref(out)))
+        return os.fsdecode(out.value)
+
+    def resume(self, checkpoint: Optional[PathLike] = None) -> None:
+        """Restores the state of a checkpoint directory (None: the newest one in output_dir)."""
+        _check(C.trainer_resume(self._handle(), None if checkpoint is None else _path(checkpoint)))
+
+    def info(self) -> TrainerInfo:
+        i = C.TrainerInfo(struct_size=ctypes.sizeof(C.TrainerInfo))
+        _check(C.trainer_get_info(self._handle(), ctypes.byref(i)))
+        return TrainerInfo(i.global_step, i.total_steps, i.epoch, i.train_examples, i.eval_examples, i.train_tokens,
+                           i.train_padding_share, i.best_metric, (i.best_checkpoint or b"").decode(), bool(i.cache_hit))

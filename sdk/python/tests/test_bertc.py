@@ -109,6 +109,7 @@ def test_errors_carry_status_and_message(tmp_path, tok, model):
     with pytest.raises(bertc.BertcError) as e:
         bertc.Model.load(tmp_path / "missing")
     assert e.value.status == 2 and "missing" in str(e.value)
+    assert isinstance(e.value, bertc.BertcIOError)
     with pytest.raises(bertc.BertcError) as e:
         model.fill_mask(tok, "no mask here")
     assert e.value.status == 1 and "[MASK]" in e.value.message
@@ -119,8 +120,14 @@ def test_errors_carry_status_and_message(tmp_path, tok, model):
         model.fill_mask(tok, "a [MASK].", top_k=0)
     with pytest.raises(bertc.BertcError):
         tok.id_to_token(10**6)
+    # Texts travel as pointer + length: a NUL inside is text (dropped by the normalizer), not the end.
+    with_nul = model.fill_mask(tok, "the [MASK] of the\0 house.")[0]
+    assert [p.token for p in with_nul] == [p.token for p in model.fill_mask(tok, "the [MASK] of the house.")[0]]
+    # Natural Python exception types.
+    with pytest.raises(OSError):
+        bertc.Tokenizer.load(tmp_path / "missing")
     with pytest.raises(ValueError):
-        model.fill_mask(tok, "a [MASK].\0 hidden tail")  # C strings end at NUL: refuse, not truncate
+        model.fill_mask(tok, "no mask here")
 
 
 def test_explicit_library_path_is_binding(tmp_path):

@@ -1,0 +1,233 @@
+"""The whole pipeline from Python: tokenizer training, batch encode, model creation, the Trainer
+(progress, cancellation by return value, by exception and by Ctrl-C, evaluation, checkpoints, exact
+resume), memory loading, and the memory-growth check."""
+import os
+import pathlib
+import signal
+import threading
+
+import pytest
+
+import bertc
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+TINY = ROOT / "tests" / "fixtures" / "model" / "tiny_mlm"
+
+SUBJECTS = ["the cat", "the dog", "a bird", "my friend", "the teacher"]
+VERBS = ["sat on", "looked at", "walked to", "ran past"]
+OBJECTS = ["the mat", "the house", "a tree", "the river", "the garden"]
+
+
+def corpus(n=200):
+    lines, seed = [], 7
+    for _ in range(n):
+        seed = (seed * 1103515245 + 12345) % 2**32
+        lines.append(f"{SUBJECTS[(seed >> 8) % 5]} {VERBS[(seed >> 12) % 4]} {OBJECTS[(seed >> 16) % 5]}.")
+    return lines
+
+
+@pytest.fixture(scope="module")
+def small_tok():
+    return bertc.Tokenizer.train_from_lines(corpus(), vocab_size=80, min_frequency=1)
+
+
+def tiny_model(tok, seed=3):
+    return bertc.Model.create(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                              intermediate_size=64, max_position_embeddings=32, seed=seed)
+
+
+def ids_of(tok, lines):
+    return [list(e.ids) for e in tok.encode_batch(lines, add_special_tokens=False)]
+
+
+def test_library_path_and_version():
+    assert os.path.exists(bertc.library_path()) and "libbertc" in bertc.library_path()
+    assert bertc.version().startswith("1.")
+
+
+def test_train_tokenizer_from_files_and_lines(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(corpus()) + "\n")
+    events = []
+    a = bertc.Tokenizer.train([path], vocab_size=80, min_frequency=1, progress=events.append)
+    b = bertc.Tokenizer.train_from_lines(corpus(), vocab_size=80, min_frequency=1)
+    assert events and {e.kind for e in events} <= {"tokenizer_count", "tokenizer_merge"}
+    assert a.to_memory("vocab") == b.to_memory("vocab")
+    assert a.encode("the cat sat on the river.").ids == b.encode("the cat sat on the river.").ids
+    with pytest.raises(bertc.InvalidArgumentError):
+        bertc.Tokenizer.train_from_lines(corpus(), vocab_size=3)  # smaller than the special tokens
+    with pytest.raises(TypeError):
+        bertc.Tokenizer.train_from_lines(corpus(), vocab_sise=80)
+
+
+def test_encode_batch_and_decode_batch(small_tok):
+    lines = ["the cat sat.", "the dog looked at the river.", "a bird."]
+    padded = small_tok.encode_batch(lines, padding="longest")
+    assert len(padded) == 3
+    ids = padded.ids
+    if bertc._np is not None:
+        assert ids.shape[0] == 3 and ids.dtype.name == "int32"
+        rows = [list(map(int, r)) for r in ids]
+    else:
+        rows = [list(r) for r in ids]
+    assert len({len(r) for r in rows}) == 1
+    assert [list(padded[i].ids) for i in range(3)] == rows
+    ragged = small_tok.encode_batch(lines)
+    assert [len(r) for r in ragged.ids] == [len(small_tok.encode(t).ids) for t in lines]
+    texts = small_tok.decode_batch([e.ids for e in ragged], skip_special_tokens=True)
+    assert texts == lines
+    assert small_tok.decode_batch([]) == []
+
+
+def test_memory_round_trip(small_tok):
+    json_bytes = small_tok.to_memory("json")
+    assert json_bytes.startswith(b"{")
+    a = bertc.Tokenizer.from_memory(json_bytes)
+    b = bertc.Tokenizer.from_memory(small_tok.to_memory("vocab"), small_tok.to_memory("config"))
+    for t in (a, b):
+        assert t.encode("the cat sat on the mat.").ids == small_tok.encode("the cat sat on the mat.").ids
+    with pytest.raises(bertc.FormatError):
+        bertc.Tokenizer.from_memory(b"{ not json")
+    config, weights = (TINY / "config.json").read_bytes(), (TINY / "model.safetensors").read_bytes()
+    tok = bertc.Tokenizer.load(TINY)
+    want = bertc.Model.load(TINY).fill_mask(tok, "the [MASK] of the house.")[0][0].score
+    for borrow in (False, True):
+        m = bertc.Model.from_memory(config, weights, borrow=borrow)
+        assert m.fill_mask(tok, "the [MASK] of the house.")[0][0].score == want
+    m = bertc.Model.from_memory(config, bytearray(weights), borrow=True)
+    assert m.fill_mask(tok, "the [MASK] of the house.")[0][0].score == want
+    with pytest.raises(bertc.FormatError):
+        bertc.Model.from_memory(config, weights[:-1])
+
+
+def test_model_create_and_config(small_tok):
+    m = tiny_model(small_tok, seed=11)
+    c = m.config
+    assert (c.vocab_size, c.hidden_size, c.seed, c.hidden_act) == (small_tok.vocab_size, 32, 11, "gelu")
+    assert m.num_parameters > 0
+    with pytest.raises(bertc.InvalidArgumentError):
+        bertc.Model.create(hidden_size=30, num_attention_heads=4)  # not a multiple
+    with pytest.raises(TypeError):
+        bertc.Model.create(hidden=3)
+
+
+def make_trainer(tok, model, tmp_path, **over):
+    opts = dict(output_dir=tmp_path, max_length=16, batch_size=8, max_steps=8, logging_steps=1,
+                learning_rate=3e-3, threads=1, save_final_model=False, eval_split=0.1)
+    opts.update(over)
+    return bertc.Trainer(model, tok, train=ids_of(tok, corpus()), **opts)
+
+
+def test_trainer_steps_progress_cancel_checkpoint_resume(small_tok, tmp_path):
+    ref_model = tiny_model(small_tok)
+    ref = make_trainer(small_tok, ref_model, tmp_path / "ref")
+    reference = [ref.step().loss for _ in range(8)]
+    ref.close()
+
+    model = tiny_model(small_tok)
+    t = make_trainer(small_tok, model, tmp_path / "run")
+    before = t.evaluate()
+    seen = []
+    # Returning False from the progress callable cancels after the current step.
+    with pytest.raises(bertc.CancelledError):
+        t.train(progress=lambda e: seen.append(e.current) or e.current < 2)
+    assert t.info().global_step == 2 and seen[-1] == 2
+    # An exception raised in the callable cancels and comes out of the call unchanged.
+    with pytest.raises(ZeroDivisionError):
+        t.train(progress=lambda e: 1 / 0)
+    assert t.info().global_step == 3
+    ckpt = t.save_checkpoint()
+    assert pathlib.Path(ckpt, "trainer_state.json").exists()
+    with pytest.raises(ValueError):
+        model.close()  # the trainer borrows it
+
+    model2 = tiny_model(small_tok)
+    t2 = make_trainer(small_tok, model2, tmp_path / "run")
+    t2.resume()  # the newest checkpoint in output_dir
+    assert t2.info().global_step == 3
+    assert [t2.step().loss for _ in range(5)] == reference[3:]  # bit-identical continuation
+    after = t2.evaluate()
+    assert after.loss < before.loss and 0 <= after.accuracy <= 1
+    t2.close()
+    model2.close()
+
+
+def test_trainer_ctrl_c_stops_cleanly(small_tok, tmp_path):
+    model = tiny_model(small_tok)
+    t = make_trainer(small_tok, model, tmp_path, max_steps=10**6, logging_steps=1)
+
+    # Ctrl-C while the progress callable runs: KeyboardInterrupt comes out, the step is complete.
+    def interrupt_at_5(e):
+        if e.current == 5:
+            signal.raise_signal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        t.train(progress=interrupt_at_5)
+    assert t.info().global_step == 5
+
+    # Ctrl-C while a step runs in C: the interpreter raises it between steps.
+    timer = threading.Timer(0.3, lambda: signal.raise_signal(signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        t.train()
+    timer.join()
+    step = t.info().global_step
+    assert 5 < step < 10**6
+    assert t.step().step == step + 1  # still usable
+    t.close()
+
+
+def test_trainer_files_eval_and_final_model(small_tok, tmp_path):
+    data = tmp_path / "train.txt"
+    data.write_text("\n".join(corpus()) + "\n")
+    model = tiny_model(small_tok)
+    out = tmp_path / "out"
+    t = bertc.Trainer(model, small_tok, train=data, eval=data, output_dir=out, max_length=16, batch_size=8,
+                      max_steps=4, logging_steps=2, eval_steps=2, save_steps=2, threads=1, grouping="dynamic")
+    events = []
+    t.train(progress=events.append)
+    kinds = [e.kind for e in events]
+    assert "train_step" in kinds and "eval" in kinds and "checkpoint" in kinds
+    reloaded = bertc.Model.load(out)
+    assert len(reloaded.fill_mask(bertc.Tokenizer.load(out), "the cat sat on the [MASK].")[0]) == 5
+    with pytest.raises(TypeError):
+        bertc.Trainer(model, small_tok, train=data, max_step=3)
+    with pytest.raises(bertc.BertcIOError):
+        bertc.Trainer(model, small_tok, train=tmp_path / "missing.txt", output_dir=out, max_length=16)
+
+
+def test_step_batch(small_tok, tmp_path):
+    model = tiny_model(small_tok)
+    t = make_trainer(small_tok, model, tmp_path)
+    cls, sep, pad = (small_tok.special_token_id(r) for r in ("cls", "sep", "pad"))
+    a, b = ids_of(small_tok, ["the cat sat.", "a bird."])
+    width = max(len(a), len(b)) + 2
+    rows = [[cls] + x + [sep] + [pad] * (width - len(x) - 2) for x in (a, b)]
+    r = t.step_batch(rows)
+    assert r.step == 1 and r.masked_tokens > 0
+    with pytest.raises(ValueError):
+        t.step_batch([[cls, sep], [cls]])
+
+
+def rss_kb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+@pytest.mark.skipif("asan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer keeps freed memory in quarantine: RSS is not the program's")
+def test_memory_does_not_grow():
+    """100,000 encodes and 1,000 fill-masks: RSS grows < 1 MB after the first 1,000."""
+    tok = bertc.Tokenizer.load(TINY)
+    model = bertc.Model.load(TINY)
+    text = "the first man of the house said that the state was good."
+    for _ in range(1000):
+        tok.encode(text).ids
+    for _ in range(20):
+        model.fill_mask(tok, "the [MASK] of the house.", threads=1)
+    base = rss_kb()
+    for _ in range(99000):
+        tok.encode(text).ids
+    for _ in range(1000):
+        model.fill_mask(tok, "the [MASK] of the house.", threads=1)
+    grown = rss_kb() - base
+    assert grown < 1024, f"RSS grew by {grown} KiB"
