@@ -65,7 +65,8 @@
  *    bert_model_load_from_memory), with the same validation and statuses: nothing in a file or buffer
  *    is trusted. A model may borrow the caller's weights buffer without copying it
  *    (BERT_MODEL_LOAD_BORROW): the buffer must then outlive the model and stay unchanged.
- *  - Sizes no allocation can satisfy (e.g. SIZE_MAX) give BERT_ERR_OUT_OF_MEMORY, never a crash.
+ *  - Sizes no allocation can satisfy (e.g. SIZE_MAX) give BERT_ERR_OUT_OF_MEMORY, never a crash; a
+ *    host may set tighter limits on untrusted input with bert_set_limits() (BERT_ERR_LIMIT).
  *
  * ## Handles and threads
  *  - Objects are opaque (bert_tokenizer, bert_model, ...). Whoever creates one owns it and releases
@@ -141,7 +142,8 @@ enum bert_status_code {
   BERT_ERR_OUT_OF_MEMORY = 5,    /**< an allocation failed */
   BERT_ERR_CANCELLED = 6,        /**< a progress callback returned non-zero */
   BERT_ERR_UNSUPPORTED = 7,      /**< valid request this build, library version or file version cannot do */
-  BERT_ERR_INTERNAL = 8          /**< a bug in bertc; the message says where */
+  BERT_ERR_INTERNAL = 8,         /**< a bug in bertc; the message says where */
+  BERT_ERR_LIMIT = 9             /**< input exceeds a limit of bert_set_limits() (message names it) */
 };
 
 /** Returns a static, human-readable name for `status` (e.g. "invalid argument"); unknown values give
@@ -171,6 +173,38 @@ BERT_API unsigned bert_version_number(void);
 BERT_API bert_status bert_check_version(unsigned expected);
 
 /* ================================================================================================
+ * Limits on untrusted input
+ * ============================================================================================== */
+
+/** Process-wide limits on what input may make bertc do, for hosts that feed it text and files they
+ * did not write. The defaults are generous (nothing a real text, vocabulary or model reaches); an
+ * input beyond a limit fails with BERT_ERR_LIMIT (the message names the limit) before anything
+ * proportional to it is allocated. 0 is not "unlimited": it refuses every non-empty input.
+ * Whatever the limits, bertc's work is bounded per input byte: encode, decode, load and save are
+ * O(n log n) or better in their input size, and loading a model allocates no more than its weights
+ * file holds (config.json is checked against the safetensors header first). */
+typedef struct bert_limits {
+  size_t struct_size;       /**< set by bert_limits_init() */
+  uint64_t max_text_bytes;  /**< one text to encode, fill or score, one training line or corpus line;
+                                 default 2^30 (1 GiB) */
+  uint64_t max_vocab_size;  /**< ids of a loaded or trained vocabulary; default 2^24 */
+  uint64_t max_token_bytes; /**< bytes of one vocabulary token on load; default 65536 */
+  uint64_t max_model_bytes; /**< float32 parameter bytes of a created or loaded model; default 2^40 */
+} bert_limits;
+
+/** Writes the limits now in force into *limits (see bert_tokenizer_params_init() for struct_size and
+ * the statuses). Thread-safe. */
+BERT_API bert_status bert_limits_init(bert_limits* limits, size_t struct_size);
+/** bert_limits_init() with the caller's sizeof. */
+#define BERT_LIMITS_INIT(limits) bert_limits_init((limits), sizeof *(limits))
+
+/** Sets the limits for every later call in the process (calls already running keep theirs).
+ * Typical use: BERT_LIMITS_INIT(&l); l.max_text_bytes = 1 << 20; bert_set_limits(&l);
+ * Returns BERT_ERR_INVALID_ARGUMENT (NULL, struct_size too small), BERT_ERR_UNSUPPORTED (struct_size
+ * from a newer header). Thread-safe. */
+BERT_API bert_status bert_set_limits(const bert_limits* limits);
+
+/* ================================================================================================
  * Progress and cancellation
  * ============================================================================================== */
 
@@ -181,7 +215,7 @@ typedef int32_t bert_event_kind;
 enum bert_event_kind_value {
   BERT_EVENT_TOKENIZER_COUNT = 1, /**< word counting: current/total = bytes read of all input */
   BERT_EVENT_TOKENIZER_MERGE = 2, /**< vocabulary building: current/total = vocabulary size */
-  BERT_EVENT_ENCODE = 3,          /**< dataset encoding: current/total = lines encoded */
+  BERT_EVENT_ENCODE = 3,          /**< reserved for dataset-encoding progress (not sent by ABI 1.0 calls) */
   BERT_EVENT_TRAIN_STEP = 4,      /**< a logged optimizer step (loss, learning_rate, grad_norm, ...) */
   BERT_EVENT_EVAL = 5,            /**< an evaluation finished (eval_loss, perplexity, accuracy) */
   BERT_EVENT_CHECKPOINT = 6       /**< a checkpoint was written to `path` */
@@ -211,8 +245,10 @@ typedef struct bert_event {
 /** Progress callback: called on the thread that made the long-running call (never concurrently for
  * one call). Return 0 to continue, non-zero to cancel; the call then returns BERT_ERR_CANCELLED.
  * A trainer's callback may read the model being trained (bert_fill_mask, bert_score_text,
- * bert_model_save, bert_model_config, bert_trainer_get_info); a call that would change that model
- * (another bert_trainer_step/train/evaluate/resume/create on it) returns BERT_ERR_INVALID_ARGUMENT.
+ * bert_model_save, bert_model_config, bert_trainer_get_info) on the callback's own thread; a call that
+ * would change that model (another bert_trainer_step/train/evaluate/resume/create on it) returns
+ * BERT_ERR_INVALID_ARGUMENT. The trainer holds the model exclusively while its call runs: other
+ * threads' reads of that model wait until the call returns (a callback must not wait for them).
  * Calls made from the callback do not change the message the outer call leaves in bert_last_error(). */
 typedef int (*bert_progress_fn)(void* user_data, const bert_event* event);
 

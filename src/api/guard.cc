@@ -48,6 +48,7 @@ bert_status ToStatus(ErrorCode code) noexcept {
     case ErrorCode::kCancelled: return BERT_ERR_CANCELLED;
     case ErrorCode::kUnsupported: return BERT_ERR_UNSUPPORTED;
     case ErrorCode::kInternal: return BERT_ERR_INTERNAL;
+    case ErrorCode::kLimit: return BERT_ERR_LIMIT;
   }
   return BERT_ERR_INTERNAL;
 }

@@ -88,6 +88,7 @@ BERTC_ABI1_LAST_FIELD(bert_trainer_data, num_sequences);
 BERTC_ABI1_LAST_FIELD(bert_trainer_step_result, masked_tokens);
 BERTC_ABI1_LAST_FIELD(bert_trainer_eval_result, examples);
 BERTC_ABI1_LAST_FIELD(bert_trainer_info, cache_hit);
+BERTC_ABI1_LAST_FIELD(bert_limits, max_model_bytes);
 #undef BERTC_ABI1_LAST_FIELD
 
 // The ABI growth test (tests/abi_growth) builds the ABI layer against a header whose structs each

@@ -21,6 +21,7 @@ BERT_API const char* bert_status_str(bert_status status) {
     case BERT_ERR_CANCELLED: return "cancelled";
     case BERT_ERR_UNSUPPORTED: return "unsupported";
     case BERT_ERR_INTERNAL: return "internal error";
+    case BERT_ERR_LIMIT: return "limit exceeded";
   }
   return "unknown status";
 }
@@ -37,9 +38,12 @@ BERT_API bert_status bert_check_version(unsigned expected) {
   return bertc::api::Guard(__func__, [&] {
     const unsigned have = BERTC_VERSION_NUMBER;
     if (expected / 10000 != have / 10000 || (expected / 100) % 100 > (have / 100) % 100) {
-      throw bertc::Unsupported("header version " + std::to_string(expected) +
-                               " is not served by library version " + std::to_string(have) + " (" +
-                               BERTC_VERSION_STRING + ")");
+      auto dotted = [](unsigned v) {
+        return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+      };
+      throw bertc::Unsupported("header version " + dotted(expected) + " (" + std::to_string(expected) +
+                               ") is not served by library version " + dotted(have) +
+                               ": the library needs the same major version and at least the header's minor");
     }
   });
 }

@@ -19,6 +19,7 @@ enum class ErrorCode {
   kCancelled = 6,
   kUnsupported = 7,
   kInternal = 8,
+  kLimit = 9,  // a host-set limit (common/limits.h) was exceeded
 };
 
 class Error : public std::runtime_error {

@@ -11,7 +11,7 @@ MlmCollator::MlmCollator(const MlmOptions& options, const SpecialIds& ids, int v
                          std::vector<uint8_t> is_continuation)
     : options_(options), ids_(ids), vocab_size_(vocab_size), is_continuation_(std::move(is_continuation)) {
   if (!(options.mlm_probability > 0.0 && options.mlm_probability < 1.0)) {
-    throw InvalidArgument("mlm probability must be in (0, 1), got " + std::to_string(options.mlm_probability));
+    throw InvalidArgument("mlm_probability must be in (0, 1), got " + std::to_string(options.mlm_probability));
   }
   if (!(options.mask_replace_prob >= 0.0 && options.random_replace_prob >= 0.0 &&
         options.mask_replace_prob + options.random_replace_prob <= 1.0)) {

@@ -26,6 +26,7 @@
 #endif
 
 #include "common/error.h"
+#include "common/limits.h"
 
 namespace bertc::model {
 
@@ -551,6 +552,13 @@ at::Tensor InferHead(const BertLMPredictionHeadImpl& p, const at::Tensor& hidden
 // ---- BertForMaskedLM -----------------------------------------------------------------------------
 BertForMaskedLMImpl::BertForMaskedLMImpl(const BertConfig& config, std::optional<uint64_t> seed) : config_(config) {
   Validate(config_);
+  // Counted in double (no overflow) before anything is allocated.
+  const double v = static_cast<double>(config_.vocab_size), h = static_cast<double>(config_.hidden_size);
+  const double i = static_cast<double>(config_.intermediate_size);
+  const double per_layer = 4 * (h * h + h) + 2 * (h * i) + i + h + 4 * h;
+  const double params = (v + static_cast<double>(config_.max_position_embeddings + config_.type_vocab_size)) * h +
+                        2 * h + static_cast<double>(config_.num_hidden_layers) * per_layer + v + h * h + 3 * h;
+  CheckModelBytes(4 * params, "the model's");
   bert = register_module("bert", std::make_shared<BertModelImpl>(config_));
   cls = register_module("cls", std::make_shared<BertOnlyMLMHeadImpl>(config_));
   InitWeights(seed);

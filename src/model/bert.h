@@ -37,6 +37,8 @@
 
 namespace bertc::model {
 
+class SafetensorsFile;  // model/safetensors.h
+
 class BertModelImpl;    // bert.*  (embeddings + encoder, no pooler)
 class BertOnlyMLMHeadImpl;  // cls.*
 
@@ -146,12 +148,18 @@ BertForMaskedLM LoadBertForMaskedLM(const std::string& dir, LoadReport* report =
 BertForMaskedLM LoadBertForMaskedLMFromMemory(std::string_view config_json, std::string_view weights, bool borrow,
                                               LoadReport* report = nullptr);
 
+// The parameters (HF names, shapes) a BertForMaskedLM of `config` has, without allocating it.
+std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedParameterShapes(const BertConfig& config);
+
+// Throws FormatError unless `file` holds every encoder tensor `config` implies, with its shape (the MLM
+// head may be absent). Run before the model is allocated: its memory is then bounded by the file's.
+void CheckWeightsFitConfig(const BertConfig& config, const SafetensorsFile& file);
+
 // Gives every parameter its own memory (after a borrowing load, before the weights may change).
 void OwnParameters(BertForMaskedLMImpl& model);
 
 // Copies a checkpoint's tensors into an existing model (same validation as above).
 void LoadWeights(BertForMaskedLMImpl& model, const std::string& safetensors_path, LoadReport* report = nullptr);
-class SafetensorsFile;
 // Same from a parsed file; with `borrow`, aligned float32 tensors alias the file's bytes.
 void LoadWeights(BertForMaskedLMImpl& model, const SafetensorsFile& file, bool borrow, LoadReport* report = nullptr);
 

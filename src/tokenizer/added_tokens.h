@@ -36,7 +36,8 @@ class AddedTokenMatcher {
   explicit AddedTokenMatcher(const std::vector<AddedToken>& tokens);
 
   bool empty() const { return nodes_.size() <= 1; }
-  // Appends the matches in `text`, left to right, non-overlapping, longest at each start.
+  // Appends the matches in `text`, left to right, non-overlapping, longest at each start. O(text +
+  // tokens) whatever the tokens (a long token that almost matches everywhere included).
   void FindAll(std::string_view text, std::vector<AddedMatch>* out) const;
 
  private:
@@ -44,8 +45,18 @@ class AddedTokenMatcher {
     int32_t id = -1;
     std::vector<std::pair<unsigned char, uint32_t>> next;
   };
+  // Aho-Corasick state over the reversed tokens: the longest token that is a suffix of the state.
+  struct RevNode {
+    int32_t id = -1;
+    uint32_t len = 0;
+    uint32_t fail = 0;
+    std::vector<std::pair<unsigned char, uint32_t>> next;
+  };
   uint32_t Next(uint32_t node, unsigned char b) const;
+  uint32_t RevNext(uint32_t node, unsigned char b) const;
+  void FindAllLinear(std::string_view text, std::vector<AddedMatch>* out) const;
   std::vector<Node> nodes_;
+  std::vector<RevNode> rev_;
   bool first_byte_[256] = {};
 };
 

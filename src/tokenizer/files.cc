@@ -7,6 +7,8 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/json_read.h"
+#include "common/limits.h"
 #include "tokenizer/unicode.h"
 
 namespace bertc::tok {
@@ -76,6 +78,50 @@ bool LooksLikeJson(std::string_view content) {
   return false;
 }
 
+// model.vocab ({token: id}) as a list indexed by id. Ids may leave gaps, as HF writes them for a
+// vocab.txt that repeats a line (the token keeps its last id): a gap gets the string of the next
+// present token, which shadows it, so the gap stays a hole (no token decodes there) and the
+// tokenizer saves back to the same ids in both formats.
+std::vector<std::string> VocabFromIds(const Json& vocab, const std::string& name) {
+  std::vector<std::pair<int32_t, const std::string*>> entries;
+  entries.reserve(vocab.size());
+  int32_t max_id = -1;
+  CheckVocabSize(vocab.size(), name + ":");
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    CheckTokenBytes(it.key().size(), name + ":");
+    const int32_t id = JsonInt<int32_t>(it.value(), name + ": vocab id of '" + it.key() + "'");
+    if (id < 0) throw FormatError(name + ": vocab id of '" + it.key() + "' is negative");
+    entries.emplace_back(id, &it.key());
+    max_id = std::max(max_id, id);
+  }
+  if (entries.empty()) throw FormatError(name + ": model.vocab is empty");
+  // Holes cost memory but carry no tokens: a file may not claim more ids than twice its entries.
+  const size_t size = static_cast<size_t>(max_id) + 1;
+  CheckVocabSize(size, name + ": (with gaps)");
+  if (size > 2 * entries.size() + 1024) {
+    throw FormatError(name + ": vocab ids go up to " + std::to_string(max_id) + " for " +
+                      std::to_string(entries.size()) + " tokens (too many gaps)");
+  }
+  std::vector<std::string> out(size);
+  std::vector<bool> seen(size, false);
+  for (const auto& [id, token] : entries) {
+    if (seen[static_cast<size_t>(id)]) {
+      throw FormatError(name + ": vocab id " + std::to_string(id) + " is given to two tokens");
+    }
+    seen[static_cast<size_t>(id)] = true;
+    out[static_cast<size_t>(id)] = *token;
+  }
+  const std::string* next = nullptr;  // the next present token after a hole
+  for (size_t i = size; i-- > 0;) {
+    if (seen[i]) {
+      next = &out[i];
+    } else {
+      out[i] = *next;  // the last id is always present, so `next` is set
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> ParseVocabTxt(std::string_view content, const std::string& name) {
@@ -96,6 +142,8 @@ std::vector<std::string> ParseVocabTxt(std::string_view content, const std::stri
                              line.back() == '\v' || line.back() == '\f')) {
       line.remove_suffix(1);
     }
+    CheckTokenBytes(line.size(), name + ": line " + std::to_string(line_no) + ":");
+    CheckVocabSize(tokens.size() + 1, name + ":");
     tokens.emplace_back(line);
     pos = end + 1;
   }
@@ -146,21 +194,11 @@ std::shared_ptr<const Tokenizer> ParseTokenizerJson(std::string_view content, co
   if (model_type != "WordPiece") throw Unsupported(name + ": model type '" + model_type + "' is not WordPiece");
   config.model.unk_token = Field<std::string>(model, "unk_token", "[UNK]", name);
   config.model.continuing_subword_prefix = Field<std::string>(model, "continuing_subword_prefix", "##", name);
-  config.model.max_input_chars_per_word = Field<size_t>(model, "max_input_chars_per_word", 100, name);
+  config.model.max_input_chars_per_word =
+      JsonIntField<size_t>(model, "max_input_chars_per_word", 100, name + ": model");
   const auto vocab_it = model.find("vocab");
   if (vocab_it == model.end() || !vocab_it->is_object()) throw FormatError(name + ": model.vocab must be an object");
-  std::vector<std::string> vocab(vocab_it->size());
-  std::vector<bool> seen(vocab.size(), false);
-  for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
-    if (!it.value().is_number_integer()) throw FormatError(name + ": vocab id of '" + it.key() + "' is not an integer");
-    const auto id = it.value().get<int64_t>();
-    if (id < 0 || static_cast<size_t>(id) >= vocab.size() || seen[static_cast<size_t>(id)]) {
-      throw FormatError(name + ": vocab ids must be 0.." + std::to_string(vocab.size() - 1) + " without gaps; '" +
-                        it.key() + "' has " + std::to_string(id));
-    }
-    seen[static_cast<size_t>(id)] = true;
-    vocab[static_cast<size_t>(id)] = it.key();
-  }
+  std::vector<std::string> vocab = VocabFromIds(*vocab_it, name);
 
   const auto norm_it = j.find("normalizer");
   if (norm_it == j.end() || norm_it->is_null()) {
@@ -194,9 +232,9 @@ std::shared_ptr<const Tokenizer> ParseTokenizerJson(std::string_view content, co
         const Json& pair = (*post_it).at("pair");
         const bool bert_single = single.size() == 3 && single[0].contains("SpecialToken") &&
                                  single[1].contains("Sequence") && single[2].contains("SpecialToken");
-        const bool bert_pair = pair.size() == 5 && pair[3].contains("Sequence") &&
-                               pair[3]["Sequence"].value("type_id", 0) == 1 && pair[4].contains("SpecialToken") &&
-                               pair[4]["SpecialToken"].value("type_id", 0) == 1;
+        auto type_id = [&](const Json& piece) { return JsonIntField<int32_t>(piece, "type_id", 0, name + ": pair"); };
+        const bool bert_pair = pair.size() == 5 && pair[3].contains("Sequence") && type_id(pair[3]["Sequence"]) == 1 &&
+                               pair[4].contains("SpecialToken") && type_id(pair[4]["SpecialToken"]) == 1;
         if (!bert_single || !bert_pair) {
           throw Unsupported(name + ": only the BERT template [CLS] $A [SEP] / $B [SEP] is supported");
         }
@@ -230,7 +268,7 @@ std::shared_ptr<const Tokenizer> ParseTokenizerJson(std::string_view content, co
     for (const Json& a : *added_it) {
       AddedToken t;
       try {
-        t.id = a.at("id").get<int32_t>();
+        t.id = JsonInt<int32_t>(a.at("id"), name + ": added token id");
         t.content = a.at("content").get<std::string>();
       } catch (const Json::exception& e) {
         throw FormatError(name + ": malformed added token: " + e.what());
@@ -352,8 +390,8 @@ std::string Tokenizer::ToJson() const {
   model["max_input_chars_per_word"] = config_.model.max_input_chars_per_word;
   OrderedJson vocab = OrderedJson::object();
   for (size_t i = 0; i < vocab_.size(); ++i) {
-    const std::string& t = vocab_.Token(static_cast<int32_t>(i));
-    if (vocab_.Find(t) == static_cast<int32_t>(i)) vocab[t] = i;
+    // Holes (earlier lines of a repeated token) are left out, as HF writes them; see VocabFromIds.
+    if (vocab_.Present(static_cast<int32_t>(i))) vocab[vocab_.Token(static_cast<int32_t>(i))] = i;
   }
   model["vocab"] = std::move(vocab);
   j["model"] = std::move(model);

@@ -1,5 +1,7 @@
 #include "tokenizer/normalizer.h"
 
+#include <algorithm>
+
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -139,17 +141,22 @@ int Normalizer::Lower(char32_t c, char32_t out[2]) const {
 bool AccentStripper::IsMn(char32_t c) { return IsNonspacingMark(c); }
 
 void AccentStripper::Reorder() {
-  // Insertion sort inside each run of non-starters (runs are short); stable, as NFD requires.
+  // Canonical ordering (NFD): a stable sort by combining class inside each run of non-starters.
+  // Runs are usually 1-3 marks, but hostile text can make one run of a million marks: stable_sort
+  // keeps that O(n log n) (an insertion sort was quadratic).
   const size_t n = items_.size();
-  for (size_t i = 1; i < n; ++i) {
-    const Item x = items_[i];
-    if (x.ccc == 0) continue;
-    size_t j = i;
-    while (j > 0 && items_[j - 1].ccc > x.ccc) {
-      items_[j] = items_[j - 1];
-      --j;
+  for (size_t i = 0; i < n;) {
+    if (items_[i].ccc == 0) {
+      ++i;
+      continue;
     }
-    items_[j] = x;
+    size_t end = i + 1;
+    while (end < n && items_[end].ccc != 0) ++end;
+    if (end - i > 1) {
+      std::stable_sort(items_.begin() + static_cast<std::ptrdiff_t>(i), items_.begin() + static_cast<std::ptrdiff_t>(end),
+                       [](const Item& a, const Item& b) { return a.ccc < b.ccc; });
+    }
+    i = end;
   }
 }
 

@@ -49,27 +49,29 @@ Encoding Slice(const Encoding& e, size_t start, size_t stop) {
   return out;
 }
 
-// HF Encoding::merge_with: combines overflow windows of both sides, then appends `pair`.
-void MergeWith(Encoding* self, const Encoding& pair) {
-  std::vector<Encoding> overflowings;
-  for (const Encoding& self_o : self->overflowing) {
-    Encoding n = self_o;
-    MergeWith(&n, pair);
-    overflowings.push_back(std::move(n));
-    for (const Encoding& other_o : pair.overflowing) {
-      Encoding m = self_o;
-      MergeWith(&m, other_o);
-      overflowings.push_back(std::move(m));
-    }
+// `first` followed by `second` (tokens only; no overflow windows).
+Encoding Concat(const Encoding& first, const Encoding& second) {
+  Encoding out;
+  out.Reserve(first.size() + second.size());
+  out.AppendTokens(first);
+  out.AppendTokens(second);
+  return out;
+}
+
+// The result of HF's Encoding::merge_with(a, b) as its bindings return it (one level of overflow):
+// main a+b, then for each window a_i of a: a_i+b, a_i+b_1, ..., a_i+b_m, then a+b_1, ..., a+b_m.
+// Built directly, and only when the windows are returned: HF's recursive merge also builds (and
+// drops) a second level, and builds every pairing even when no window is asked for.
+Encoding MergePair(const Encoding& a, const Encoding& b, bool windows) {
+  Encoding merged = Concat(a, b);
+  if (!windows) return merged;
+  merged.overflowing.reserve(a.overflowing.size() * (1 + b.overflowing.size()) + b.overflowing.size());
+  for (const Encoding& a_i : a.overflowing) {
+    merged.overflowing.push_back(Concat(a_i, b));
+    for (const Encoding& b_j : b.overflowing) merged.overflowing.push_back(Concat(a_i, b_j));
   }
-  for (const Encoding& other_o : pair.overflowing) {
-    Encoding n = *self;
-    n.overflowing.clear();
-    MergeWith(&n, other_o);
-    overflowings.push_back(std::move(n));
-  }
-  self->AppendTokens(pair);
-  self->overflowing = std::move(overflowings);
+  for (const Encoding& b_j : b.overflowing) merged.overflowing.push_back(Concat(a, b_j));
+  return merged;
 }
 
 void SetSequence(Encoding* e, int8_t seq) {
@@ -110,13 +112,13 @@ void PadOne(Encoding* e, size_t target, PaddingSide side, int32_t pad_id, int32_
 
 }  // namespace
 
-void Truncate(Encoding* enc, size_t max_len, size_t stride, TruncationDirection direction) {
+void Truncate(Encoding* enc, size_t max_len, size_t stride, TruncationDirection direction, bool windows) {
   const size_t len = enc->size();
   if (max_len >= len) return;
   if (max_len == 0) {
     Encoding whole = std::move(*enc);
     *enc = Encoding{};
-    enc->overflowing.push_back(std::move(whole));
+    if (windows) enc->overflowing.push_back(std::move(whole));
     return;
   }
   if (stride >= max_len) {
@@ -124,6 +126,10 @@ void Truncate(Encoding* enc, size_t max_len, size_t stride, TruncationDirection 
                           std::to_string(max_len) + " (max_length minus the special tokens)");
   }
   const size_t step = max_len - stride;
+  if (!windows) {  // only the head: the overflow windows are not returned
+    *enc = direction == TruncationDirection::kRight ? Slice(*enc, 0, max_len) : Slice(*enc, len - max_len, len);
+    return;
+  }
   std::vector<std::pair<size_t, size_t>> parts;
   if (direction == TruncationDirection::kRight) {
     for (size_t start = 0; start < len; start += step) {
@@ -159,8 +165,8 @@ Encoding PostProcess(Encoding a, std::optional<Encoding> b, const EncodeOptions&
     const size_t limit = max_length - n_added;
     const size_t total = a.size() + (b ? b->size() : 0);
     if (limit == 0) {
-      Truncate(&a, 0, opt.stride, opt.truncation_direction);
-      if (b) Truncate(&*b, 0, opt.stride, opt.truncation_direction);
+      Truncate(&a, 0, opt.stride, opt.truncation_direction, opt.return_overflowing);
+      if (b) Truncate(&*b, 0, opt.stride, opt.truncation_direction, opt.return_overflowing);
     } else if (total > limit) {
       const size_t to_remove = total - limit;
       if (opt.truncation == TruncationStrategy::kLongestFirst) {
@@ -174,10 +180,10 @@ Encoding PostProcess(Encoding a, std::optional<Encoding> b, const EncodeOptions&
             n2 = n1 + limit % 2;
           }
           if (swap) std::swap(n1, n2);
-          Truncate(&a, n1, opt.stride, opt.truncation_direction);
-          Truncate(&*b, n2, opt.stride, opt.truncation_direction);
+          Truncate(&a, n1, opt.stride, opt.truncation_direction, opt.return_overflowing);
+          Truncate(&*b, n2, opt.stride, opt.truncation_direction, opt.return_overflowing);
         } else {
-          Truncate(&a, total - to_remove, opt.stride, opt.truncation_direction);
+          Truncate(&a, total - to_remove, opt.stride, opt.truncation_direction, opt.return_overflowing);
         }
       } else {
         Encoding* target = nullptr;
@@ -192,9 +198,13 @@ Encoding PostProcess(Encoding a, std::optional<Encoding> b, const EncodeOptions&
           throw InvalidArgument("the sequence to truncate is too short to respect max_length " +
                                 std::to_string(max_length));
         }
-        Truncate(target, target->size() - to_remove, opt.stride, opt.truncation_direction);
+        Truncate(target, target->size() - to_remove, opt.stride, opt.truncation_direction, opt.return_overflowing);
       }
     }
+  }
+  if (!opt.return_overflowing) {  // only the first window is returned: never build the others
+    a.overflowing.clear();
+    if (b) b->overflowing.clear();
   }
   SetSequence(&a, 0);
   if (b) SetSequence(&*b, 1);
@@ -202,12 +212,8 @@ Encoding PostProcess(Encoding a, std::optional<Encoding> b, const EncodeOptions&
     a = Wrap(a, true, config);
     if (b) b = Wrap(*b, false, config);
   }
-  Encoding merged;
-  MergeWith(&merged, a);
-  if (b) MergeWith(&merged, *b);
-  if (!opt.return_overflowing) merged.overflowing.clear();
-  for (Encoding& o : merged.overflowing) o.overflowing.clear();  // callers see one level, as in HF's bindings
-  return merged;
+  if (!b) return a;
+  return MergePair(a, *b, opt.return_overflowing);
 }
 
 void PadBatch(std::vector<Encoding>* batch, PaddingStrategy strategy, size_t length, size_t multiple_of,

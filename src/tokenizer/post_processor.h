@@ -21,8 +21,9 @@ struct PostProcessorConfig {
 };
 
 // Cuts `enc` to `max_len` tokens keeping the rest as overflow windows of `max_len` that overlap by
-// `stride` (HF Encoding::truncate). Throws InvalidArgument when stride >= max_len > 0.
-void Truncate(Encoding* enc, size_t max_len, size_t stride, TruncationDirection direction);
+// `stride` (HF Encoding::truncate). Without `windows` only the kept part is built (same result when
+// the windows are not returned). Throws InvalidArgument when stride >= max_len > 0.
+void Truncate(Encoding* enc, size_t max_len, size_t stride, TruncationDirection direction, bool windows = true);
 
 // Truncation + template + overflow merge for one input (HF TokenizerImpl::post_process without
 // padding). `a` and `b` hold raw tokens (sequence ids, offsets, ids; other fields are filled here).

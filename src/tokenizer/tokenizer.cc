@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/limits.h"
 #include "common/parallel.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/unicode.h"
@@ -32,7 +33,8 @@ Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerConfig config, std
   if (added.empty()) {
     for (const std::string* s : {&config_.pad_token, &config_.model.unk_token, &config_.cls_token, &config_.sep_token,
                                  &config_.mask_token}) {
-      for (size_t i = 0; i < vocab.size(); ++i) {
+      // A repeated line keeps its last id (as HF); earlier lines of it are holes.
+      for (size_t i = vocab.size(); i-- > 0;) {
         if (vocab[i] == *s) {
           AddedToken t;
           t.content = *s;
@@ -67,6 +69,12 @@ Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerConfig config, std
     }
   }
   vocab_ = Vocab(std::move(vocab));
+  for (const AddedToken& t : added) {
+    if (vocab_.Find(t.content) != t.id) {
+      throw FormatError("added token '" + t.content + "' has id " + std::to_string(t.id) + " but also id " +
+                        std::to_string(vocab_.Find(t.content)) + " (a token has one id)");
+    }
+  }
   added_ = std::move(added);
   special_.assign(vocab_.size(), 0);
   std::vector<AddedToken> nonspecial;
@@ -130,6 +138,7 @@ void Tokenizer::EncodeTokens(std::string_view text, bool split_special, bool off
 }
 
 void Tokenizer::EncodeInto(std::string_view text, int8_t seq, bool split_special, Encoding* out) const {
+  CheckTextBytes(text.size(), seq == 1 ? "second text" : "text");
   ValidateUtf8(text, seq == 1 ? "second text" : "text");
   if (text.size() > 0xFFFFFFF0u) throw InvalidArgument("a text longer than 4 GiB cannot be encoded");
   EncodeTokens(text, split_special, true, [&](int32_t id, Offset off) { out->Push(id, off, seq, 0, seq); });
@@ -143,6 +152,7 @@ Encoding Tokenizer::EncodeRaw(std::string_view text, int8_t seq, bool split_spec
 }
 
 void Tokenizer::EncodeIds(std::string_view text, std::vector<int32_t>* ids, bool split_special_tokens) const {
+  CheckTextBytes(text.size(), "text");
   ValidateUtf8(text, "text");
   if (text.size() > 0xFFFFFFF0u) throw InvalidArgument("a text longer than 4 GiB cannot be encoded");
   EncodeTokens(text, split_special_tokens, false, [&](int32_t id, Offset) { ids->push_back(id); });
@@ -216,6 +226,7 @@ EncodingBatch Tokenizer::EncodeBatchFlat(const std::vector<std::string_view>& te
   // inputs: ids and offsets go to thread-local scratch, then into one exactly sized allocation
   // per block, where the constant columns are filled in.
   for (size_t i = 0; i < texts.size(); ++i) {
+    CheckTextBytes(texts[i].size(), "text");
     ValidateUtf8(texts[i], "text");
     if (texts[i].size() > 0xFFFFFFF0u) throw InvalidArgument("a text longer than 4 GiB cannot be encoded");
   }
@@ -285,7 +296,7 @@ std::string Tokenizer::Decode(const int32_t* ids, size_t n, const DecodeOptions&
   tokens.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const int32_t id = ids[i];
-    if (!vocab_.ValidId(id)) continue;
+    if (!vocab_.Present(id)) continue;
     if (options.skip_special_tokens && special_[static_cast<size_t>(id)]) continue;
     tokens.push_back(vocab_.Token(id));
   }
@@ -298,7 +309,7 @@ std::string Tokenizer::Decode(const int32_t* ids, size_t n, const DecodeOptions&
 int32_t Tokenizer::TokenToId(std::string_view token) const { return vocab_.Find(token); }
 
 const std::string* Tokenizer::IdToToken(int32_t id) const {
-  return vocab_.ValidId(id) ? &vocab_.Token(id) : nullptr;
+  return vocab_.Present(id) ? &vocab_.Token(id) : nullptr;
 }
 
 bool Tokenizer::IsSpecial(int32_t id) const { return vocab_.ValidId(id) && special_[static_cast<size_t>(id)]; }

@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/limits.h"
 #include "common/parallel.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/trainer_internal.h"
@@ -29,6 +30,7 @@ void CountLines(const std::vector<std::string_view>& lines, size_t begin, size_t
   WordBuffer word;
   word.track_offsets = false;
   for (size_t i = begin; i < end; ++i) {
+    CheckTextBytes(lines[i].size(), "training line");
     const size_t bad = FindInvalidUtf8(lines[i]);
     if (bad != std::string_view::npos) throw Utf8Error(where(i, bad));
     SplitWords(lines[i], 0, norm, word, [&](const WordBuffer& w) {
@@ -310,11 +312,13 @@ std::shared_ptr<const Tokenizer> Assemble(std::vector<std::string> vocab, const 
 }  // namespace
 
 std::shared_ptr<const Tokenizer> TrainFromFiles(const std::vector<std::string>& files, const TrainerOptions& options) {
+  CheckVocabSize(options.vocab_size, "the requested");
   return Assemble(BuildVocab(CountWordsInFiles(files, options), options), options);
 }
 
 std::shared_ptr<const Tokenizer> TrainFromLines(const std::vector<std::string_view>& lines,
                                                 const TrainerOptions& options) {
+  CheckVocabSize(options.vocab_size, "the requested");
   return Assemble(BuildVocab(CountWordsInLines(lines, options), options), options);
 }
 

@@ -73,15 +73,21 @@ void WordPieceModel::Build() {
     }
   }
   // Children of both roots: token -> (suffix_root, [self]); otherwise no failure link.
+  auto own_pop = [&](Node& n) {
+    n.fail = suffix_root_;
+    n.pops_begin = static_cast<uint32_t>(parts_.size());
+    n.pops_len = 1;
+    parts_.push_back({n.token, n.token_len});
+  };
   for (const uint32_t c : queue) {
-    if (nodes_[c].token >= 0) {
-      nodes_[c].fail = suffix_root_;
-      nodes_[c].pops_begin = static_cast<uint32_t>(pops_.size());
-      nodes_[c].pops_len = 1;
-      pops_.push_back({nodes_[c].token, nodes_[c].token_len});
-    }
+    if (nodes_[c].token >= 0) own_pop(nodes_[c]);
   }
-  std::vector<Pop> scratch;
+  // Failure pops of v (child of u on `byte`) = pops(u), then the pops of each node on u's failure
+  // chain that has no edge on `byte`. Stored by reference (Part::kRef to the node whose pops
+  // follow), never copied: copies made the pops of long tokens quadratic in memory (a 10 KB
+  // vocab.txt used 744 MB). A list of one reference shares that node's range, so every stored list
+  // is either one pop or >= 2 parts, and expanding a node's pops costs O(pops emitted).
+  std::vector<uint32_t> refs;
   while (!queue.empty()) {
     const uint32_t u = queue.front();
     queue.pop_front();
@@ -89,24 +95,25 @@ void WordPieceModel::Build() {
       queue.push_back(v);
       Node& nv = nodes_[v];
       if (nv.token >= 0) {
-        nv.fail = suffix_root_;
-        nv.pops_begin = static_cast<uint32_t>(pops_.size());
-        nv.pops_len = 1;
-        pops_.push_back({nv.token, nv.token_len});
+        own_pop(nv);
         continue;
       }
-      scratch.assign(pops_.begin() + nodes_[u].pops_begin, pops_.begin() + nodes_[u].pops_begin + nodes_[u].pops_len);
+      refs.clear();
+      if (nodes_[u].pops_len > 0) refs.push_back(u);
       uint32_t z = nodes_[u].fail;
       while (z != kNone && Child(z, byte) == kNone) {
-        const Node& nz = nodes_[z];
-        scratch.insert(scratch.end(), pops_.begin() + nz.pops_begin, pops_.begin() + nz.pops_begin + nz.pops_len);
-        z = nz.fail;
+        if (nodes_[z].pops_len > 0) refs.push_back(z);
+        z = nodes_[z].fail;
       }
-      if (z != kNone) {
-        nodes_[v].fail = Child(z, byte);
-        nodes_[v].pops_begin = static_cast<uint32_t>(pops_.size());
-        nodes_[v].pops_len = static_cast<uint32_t>(scratch.size());
-        pops_.insert(pops_.end(), scratch.begin(), scratch.end());
+      if (z == kNone) continue;  // no failure link: the word cannot be split here
+      nodes_[v].fail = Child(z, byte);
+      if (refs.size() == 1) {
+        nodes_[v].pops_begin = nodes_[refs[0]].pops_begin;  // the same list: share it
+        nodes_[v].pops_len = nodes_[refs[0]].pops_len;
+      } else if (refs.size() > 1) {
+        nodes_[v].pops_begin = static_cast<uint32_t>(parts_.size());
+        nodes_[v].pops_len = static_cast<uint32_t>(refs.size());
+        for (const uint32_t r : refs) parts_.push_back({Part::kRef, r});
       }
     }
   }
@@ -139,11 +146,25 @@ void WordPieceModel::Encode(std::string_view word, size_t chars, std::vector<Wor
   }
   const size_t mark = out->size();
   uint32_t pos = 0;  // start of the next piece to be emitted
+  std::vector<uint32_t> stack;  // parts still to expand, last on top (only for nested lists)
   auto emit = [&](const Node& node) {
-    for (uint32_t k = 0; k < node.pops_len; ++k) {
-      const Pop& p = pops_[node.pops_begin + k];
+    if (node.pops_len == 1 && parts_[node.pops_begin].id != Part::kRef) {  // the common case: one pop
+      const Part& p = parts_[node.pops_begin];
       out->push_back({p.id, pos, pos + p.len});
       pos += p.len;
+      return;
+    }
+    for (uint32_t k = node.pops_len; k-- > 0;) stack.push_back(node.pops_begin + k);
+    while (!stack.empty()) {
+      const Part& p = parts_[stack.back()];
+      stack.pop_back();
+      if (p.id == Part::kRef) {
+        const Node& r = nodes_[p.len];
+        for (uint32_t k = r.pops_len; k-- > 0;) stack.push_back(r.pops_begin + k);
+      } else {
+        out->push_back({p.id, pos, pos + p.len});
+        pos += p.len;
+      }
     }
   };
   uint32_t u = root_;

@@ -35,6 +35,9 @@ class Vocab {
   }
   const std::string& Token(int32_t id) const { return tokens_[static_cast<size_t>(id)]; }
   bool ValidId(int32_t id) const { return id >= 0 && static_cast<size_t>(id) < tokens_.size(); }
+  // A valid id whose string maps back to it: not an earlier line of a repeated token (a hole, as in
+  // HF, where such an id has no token: decode skips it).
+  bool Present(int32_t id) const { return ValidId(id) && Find(Token(id)) == id; }
   const std::vector<std::string>& tokens() const { return tokens_; }
 
  private:
@@ -73,7 +76,7 @@ class WordPieceModel {
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
   struct Node {
     uint32_t fail = kNone;     // failure link
-    uint32_t pops_begin = 0;   // failure pops: pops_[pops_begin, pops_begin + pops_len)
+    uint32_t pops_begin = 0;   // failure pops: parts_[pops_begin, pops_begin + pops_len)
     uint32_t pops_len = 0;
     int32_t token = -1;        // id when the path to this node is a vocabulary token
     uint32_t token_len = 0;    // bytes of the word the token consumes
@@ -82,7 +85,10 @@ class WordPieceModel {
     uint32_t dense = kNone;    // after Freeze, nodes with many edges: 256 children at dense_[dense * 256]
   };
   static constexpr uint32_t kDenseMinEdges = 8;
-  struct Pop {
+  // One element of a failure-pops list: a token (id, bytes it consumes), or kRef: all the pops of
+  // node `len`, in order.
+  struct Part {
+    static constexpr int32_t kRef = -1;
     int32_t id;
     uint32_t len;
   };
@@ -114,7 +120,7 @@ class WordPieceModel {
   uint32_t root_ = 0;
   uint32_t suffix_root_ = 1;  // the state after a complete piece: matches continuation pieces
   std::vector<Node> nodes_;
-  std::vector<Pop> pops_;
+  std::vector<Part> parts_;
   uint32_t root_children_[256];
   uint32_t suffix_children_[256];
   absl::flat_hash_map<uint64_t, uint32_t> edges_;  // while building

@@ -188,6 +188,14 @@ static void run_pipeline(void) {
   assert_true(tok_progress.growth_ok);
 #endif
 
+  GUARDED(bert_limits, limits);
+  assert_int_equal(BERT_LIMITS_INIT(limits), BERT_OK);
+  ASSERT_GUARD(bert_limits, limits);
+  assert_int_equal(bert_set_limits(limits), BERT_OK); /* the same values back */
+#ifdef GROWN_HEADER
+  assert_int_equal(limits->growth_test_field, GROWTH_DEFAULT);
+#endif
+
   bert_fill_mask_result_free(res);
   bert_trainer_free(trainer);
   bert_model_free(model);

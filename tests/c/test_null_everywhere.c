@@ -26,10 +26,10 @@ static const char* const kCovered[] = {
     "bert_encoding_special_tokens_mask", "bert_encoding_type_ids", "bert_fill_mask", "bert_fill_mask_batch",
     "bert_fill_mask_params_init", "bert_fill_mask_result_free", "bert_fill_mask_result_get",
     "bert_fill_mask_result_num_masks", "bert_fill_mask_result_num_predictions",
-    "bert_fill_mask_result_num_queries", "bert_last_error", "bert_model_config", "bert_model_create",
+    "bert_fill_mask_result_num_queries", "bert_last_error", "bert_limits_init", "bert_model_config", "bert_model_create",
     "bert_model_free", "bert_model_load", "bert_model_load_from_memory", "bert_model_num_parameters",
     "bert_model_params_init",
-    "bert_model_save", "bert_score_text", "bert_status_str", "bert_string_free", "bert_tokenizer_decode", "bert_tokenizer_decode_batch",
+    "bert_model_save", "bert_score_text", "bert_set_limits", "bert_status_str", "bert_string_free", "bert_tokenizer_decode", "bert_tokenizer_decode_batch",
     "bert_tokenizer_encode", "bert_tokenizer_encode_batch", "bert_tokenizer_free", "bert_tokenizer_id_to_token",
     "bert_tokenizer_load", "bert_tokenizer_load_from_memory", "bert_tokenizer_params_init", "bert_tokenizer_save",
     "bert_tokenizer_save_to_memory",
@@ -83,6 +83,8 @@ static void test_status_and_versions(void** state) {
   expect_invalid(bert_fill_mask_params_init(NULL, sizeof(bert_fill_mask_params)), "bert_fill_mask_params_init");
   expect_invalid(bert_trainer_params_init(NULL, sizeof(bert_trainer_params)), "bert_trainer_params_init");
   expect_invalid(bert_trainer_data_init(NULL, sizeof(bert_trainer_data)), "bert_trainer_data_init");
+  expect_invalid(bert_limits_init(NULL, sizeof(bert_limits)), "bert_limits_init");
+  expect_invalid(bert_set_limits(NULL), "bert_set_limits");
   bert_tokenizer_params tp;
   bert_encode_params ep;
   bert_model_params mp;

@@ -55,6 +55,7 @@ enum class Status : int32_t {
   kCancelled = BERT_ERR_CANCELLED,
   kUnsupported = BERT_ERR_UNSUPPORTED,
   kInternal = BERT_ERR_INTERNAL,
+  kLimit = BERT_ERR_LIMIT,
 };
 
 // A failed call: its status and bertc's message ("function: what went wrong").
@@ -203,6 +204,32 @@ struct CStrings {
 // The loaded library's version ("1.0.0") and the check a program may run at start-up.
 inline const char* version() { return bert_version(); }
 inline Expected<void> check_version() { return detail::VersionCheck(); }
+
+// Process-wide limits on untrusted input (bert_set_limits); beyond one, a call fails with kLimit.
+struct Limits {
+  uint64_t max_text_bytes = 0, max_vocab_size = 0, max_token_bytes = 0, max_model_bytes = 0;
+};
+
+inline Expected<Limits> try_get_limits() {
+  bert_limits l;
+  if (auto e = detail::Check(BERT_LIMITS_INIT(&l)); !e) return e.error();
+  return Limits{l.max_text_bytes, l.max_vocab_size, l.max_token_bytes, l.max_model_bytes};
+}
+
+inline Expected<void> try_set_limits(const Limits& limits) {
+  bert_limits l;
+  if (auto e = detail::Check(BERT_LIMITS_INIT(&l)); !e) return e;
+  l.max_text_bytes = limits.max_text_bytes;
+  l.max_vocab_size = limits.max_vocab_size;
+  l.max_token_bytes = limits.max_token_bytes;
+  l.max_model_bytes = limits.max_model_bytes;
+  return detail::Check(bert_set_limits(&l));
+}
+
+#if BERTC_HPP_EXCEPTIONS
+inline Limits get_limits() { return try_get_limits().value(); }
+inline void set_limits(const Limits& limits) { try_set_limits(limits).value(); }
+#endif
 
 // ---- progress -------------------------------------------------------------------------------------
 

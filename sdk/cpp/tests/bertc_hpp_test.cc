@@ -77,6 +77,21 @@ TEST(Cpp, VersionAndErrors) {
   EXPECT_EQ(empty.vocab_size(), 0u);
 }
 
+TEST(Cpp, Limits) {
+  const bertc::Limits before = bertc::get_limits();
+  EXPECT_EQ(before.max_text_bytes, uint64_t{1} << 30);
+  bertc::Limits tight = before;
+  tight.max_text_bytes = 8;
+  bertc::set_limits(tight);
+  const auto tok = bertc::Tokenizer::load(kTiny);
+  auto r = tok.try_encode("more than eight bytes");
+  bertc::set_limits(before);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().status, bertc::Status::kLimit);
+  EXPECT_NE(r.error().message.find("max_text_bytes"), std::string::npos);
+  EXPECT_TRUE(tok.try_encode("more than eight bytes"));
+}
+
 TEST(Cpp, TokenizerTrainEncodeDecodeSaveLoad) {
   bertc::TokenizerTrainOptions o;
   o.vocab_size = 80;

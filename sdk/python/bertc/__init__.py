@@ -28,7 +28,8 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Uni
 from . import _capi as C
 
 __all__ = ["BertcError", "InvalidArgumentError", "BertcIOError", "FormatError", "InvalidUtf8Error",
-           "BertcMemoryError", "CancelledError", "UnsupportedError", "InternalError", "Encoding", "EncodingBatch",
+           "BertcMemoryError", "CancelledError", "UnsupportedError", "InternalError", "LimitError", "Limits",
+           "get_limits", "set_limits", "Encoding", "EncodingBatch",
            "Event", "Prediction", "Tokenizer", "Model", "ModelConfig", "Trainer", "StepResult", "EvalResult",
            "TrainerInfo", "version", "library_path"]
 
@@ -89,8 +90,12 @@ class InternalError(BertcError):
     """BERT_ERR_INTERNAL: a bug in bertc."""
 
 
+class LimitError(BertcError, ValueError):
+    """BERT_ERR_LIMIT: the input exceeds a limit set with set_limits() (the message names it)."""
+
+
 _ERRORS = {1: InvalidArgumentError, 2: BertcIOError, 3: FormatError, 4: InvalidUtf8Error, 5: BertcMemoryError,
-           6: CancelledError, 7: UnsupportedError, 8: InternalError}
+           6: CancelledError, 7: UnsupportedError, 8: InternalError, 9: LimitError}
 
 
 def _error(status: int) -> BertcError:
@@ -112,6 +117,37 @@ def version() -> str:
 def library_path() -> str:
     """The libbertc file that was loaded."""
     return C.library_path
+
+
+@dataclass
+class Limits:
+    """Process-wide limits on untrusted input (bert_set_limits); beyond one, a call raises LimitError."""
+
+    max_text_bytes: int
+    max_vocab_size: int
+    max_token_bytes: int
+    max_model_bytes: int
+
+
+def get_limits() -> Limits:
+    """The limits now in force."""
+    lim = C.Limits()
+    _check(C.limits_init(ctypes.byref(lim), ctypes.sizeof(C.Limits)))
+    return Limits(lim.max_text_bytes, lim.max_vocab_size, lim.max_token_bytes, lim.max_model_bytes)
+
+
+def set_limits(limits: Optional[Limits] = None, **changes) -> Limits:
+    """Sets the limits for every later call in the process: `limits` (default: the current ones) with
+    keyword changes, e.g. set_limits(max_text_bytes=1 << 20). Returns the limits now in force."""
+    values = limits if limits is not None else get_limits()
+    lim = C.Limits()
+    _check(C.limits_init(ctypes.byref(lim), ctypes.sizeof(C.Limits)))
+    for f in ("max_text_bytes", "max_vocab_size", "max_token_bytes", "max_model_bytes"):
+        setattr(lim, f, _count(changes.pop(f, getattr(values, f)), f))
+    if changes:
+        raise TypeError(f"unknown limits: {sorted(changes)}")
+    _check(C.set_limits(ctypes.byref(lim)))
+    return get_limits()
 
 
 # A library with an incompatible ABI (another major, or an older minor) fails the import.

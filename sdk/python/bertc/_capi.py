@@ -124,6 +124,11 @@ class TrainerInfo(ctypes.Structure):
                 ("cache_hit", ctypes.c_int)]
 
 
+class Limits(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("max_text_bytes", ctypes.c_uint64), ("max_vocab_size", ctypes.c_uint64),
+                ("max_token_bytes", ctypes.c_uint64), ("max_model_bytes", ctypes.c_uint64)]
+
+
 # ---- finding the library --------------------------------------------------------------------------
 
 def _pkg_config_libdir() -> Optional[str]:
@@ -206,6 +211,8 @@ version = _fn("bert_version", _cp)
 version_number = _fn("bert_version_number", ctypes.c_uint)
 check_version = _fn("bert_check_version", _st, ctypes.c_uint)
 string_free = _fn("bert_string_free", None, _vp)
+limits_init = _fn("bert_limits_init", _st, P(Limits), _sz)
+set_limits = _fn("bert_set_limits", _st, P(Limits))
 
 tokenizer_params_init = _fn("bert_tokenizer_params_init", _st, P(TokenizerParams), _sz)
 tokenizer_train = _fn("bert_tokenizer_train", _st, c_char_pp, _sz, P(TokenizerParams), c_void_pp)

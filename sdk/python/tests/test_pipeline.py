@@ -231,3 +231,20 @@ def test_memory_does_not_grow():
         model.fill_mask(tok, "the [MASK] of the house.", threads=1)
     grown = rss_kb() - base
     assert grown < 1024, f"RSS grew by {grown} KiB"
+
+
+def test_limits():
+    before = bertc.get_limits()
+    assert before.max_text_bytes == 1 << 30 and before.max_vocab_size == 1 << 24
+    tok = bertc.Tokenizer.load(TINY)
+    try:
+        assert bertc.set_limits(max_text_bytes=8).max_text_bytes == 8
+        with pytest.raises(bertc.LimitError) as e:
+            tok.encode("more than eight bytes")
+        assert "max_text_bytes" in e.value.message and isinstance(e.value, ValueError)
+        assert tok.encode("short").ids
+    finally:
+        bertc.set_limits(before)
+    assert bertc.get_limits() == before
+    with pytest.raises(TypeError):
+        bertc.set_limits(max_texts=3)
