@@ -1,0 +1,3 @@
+module github.com/bertc/bertc-go
+
+go 1.24

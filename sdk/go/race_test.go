@@ -1,0 +1,5 @@
+//go:build race
+
+package bertc_test
+
+const raceEnabled = true

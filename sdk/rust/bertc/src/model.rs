@@ -1,0 +1,293 @@
+//! [`Model`] (a BertForMaskedLM), [`BorrowedModel`] and [`ModelConfig`].
+use std::ffi::CString;
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::size_of_val;
+use std::ops::Deref;
+use std::path::Path;
+use std::ptr::NonNull;
+
+use bertc_sys as sys;
+
+use crate::error::{check, Result};
+use crate::util::{construct, cstring, path_cstring, string_from_ptr};
+
+/// A BERT configuration (Hugging Face's `BertConfig` fields) plus the initialisation seed:
+/// `bert_model_params`. Used by [`Model::create`] and returned by [`Model::config`].
+///
+/// `Default` takes the library's defaults (bert-base-uncased sizes).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ModelConfig {
+    /// Vocabulary size (rows of the word embeddings).
+    pub vocab_size: usize,
+    /// Hidden size; a multiple of `num_attention_heads`.
+    pub hidden_size: usize,
+    /// Transformer layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Feed-forward size.
+    pub intermediate_size: usize,
+    /// `"gelu"`, `"gelu_new"`, `"gelu_pytorch_tanh"`, `"gelu_fast"`, `"relu"`, `"silu"`/`"swish"`.
+    pub hidden_act: String,
+    /// Dropout on hidden states, in `[0, 1)`.
+    pub hidden_dropout_prob: f64,
+    /// Dropout on attention probabilities, in `[0, 1)`.
+    pub attention_probs_dropout_prob: f64,
+    /// The longest input the model accepts.
+    pub max_position_embeddings: usize,
+    /// Number of token types (segments).
+    pub type_vocab_size: usize,
+    /// LayerNorm epsilon.
+    pub layer_norm_eps: f64,
+    /// Standard deviation of the normal weight initialisation.
+    pub initializer_range: f64,
+    /// Padding token id (its word-embedding row starts at zero).
+    pub pad_token_id: i32,
+    /// `"absolute"` (the only one supported).
+    pub position_embedding_type: String,
+    /// Seed of the weight initialisation (0 for a loaded model: config.json records none).
+    pub seed: u64,
+}
+
+setters!(ModelConfig {
+    vocab_size: usize,
+    hidden_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    intermediate_size: usize,
+    hidden_dropout_prob: f64,
+    attention_probs_dropout_prob: f64,
+    max_position_embeddings: usize,
+    type_vocab_size: usize,
+    layer_norm_eps: f64,
+    initializer_range: f64,
+    pad_token_id: i32,
+    seed: u64,
+} into {
+    hidden_act: String,
+    position_embedding_type: String,
+});
+
+impl ModelConfig {
+    fn raw_defaults() -> sys::bert_model_params {
+        let mut p = sys::bert_model_params::default();
+        // SAFETY: p is a bert_model_params of the size passed.
+        let code = unsafe { sys::bert_model_params_init(&mut p, size_of_val(&p)) };
+        assert_eq!(code, sys::BERT_OK, "bert_model_params_init failed");
+        p
+    }
+
+    /// Copies a filled `bert_model_params` (strings included).
+    ///
+    /// # Safety
+    /// The strings of `p` must be NULL or valid.
+    unsafe fn from_raw(p: &sys::bert_model_params) -> ModelConfig {
+        ModelConfig {
+            vocab_size: p.vocab_size,
+            hidden_size: p.hidden_size,
+            num_hidden_layers: p.num_hidden_layers,
+            num_attention_heads: p.num_attention_heads,
+            intermediate_size: p.intermediate_size,
+            hidden_act: string_from_ptr(p.hidden_act),
+            hidden_dropout_prob: p.hidden_dropout_prob,
+            attention_probs_dropout_prob: p.attention_probs_dropout_prob,
+            max_position_embeddings: p.max_position_embeddings,
+            type_vocab_size: p.type_vocab_size,
+            layer_norm_eps: p.layer_norm_eps,
+            initializer_range: p.initializer_range,
+            pad_token_id: p.pad_token_id,
+            position_embedding_type: string_from_ptr(p.position_embedding_type),
+            seed: p.seed,
+        }
+    }
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        let p = ModelConfig::raw_defaults();
+        // SAFETY: the defaults' strings are static.
+        unsafe { ModelConfig::from_raw(&p) }
+    }
+}
+
+/// A BertForMaskedLM with its configuration (Hugging Face compatible config.json +
+/// model.safetensors).
+///
+/// `Send + Sync`: fill-mask, scoring, saving and reading the configuration may run on any number
+/// of threads at once. Training needs `&mut Model` (see [`Trainer`](crate::Trainer)).
+pub struct Model {
+    raw: NonNull<sys::bert_model>,
+}
+
+// SAFETY: bert_fill_mask, bert_fill_mask_batch, bert_score_text, bert_model_save, bert_model_config
+// and bert_model_num_parameters are thread-safe on one model (bertc.h), and they are the only
+// functions reachable through `&Model`; the calls that change the model (trainer creation and
+// the trainer's calls) need `&mut Model`, and free happens in Drop (exclusive).
+unsafe impl Send for Model {}
+// SAFETY: as above.
+unsafe impl Sync for Model {}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        // SAFETY: owned handle; no trainer can hold it (it would borrow `self`).
+        unsafe { sys::bert_model_free(self.raw.as_ptr()) }
+    }
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Model");
+        if let Ok(config) = self.config() {
+            d.field("hidden_size", &config.hidden_size)
+                .field("num_hidden_layers", &config.num_hidden_layers)
+                .field("vocab_size", &config.vocab_size);
+        }
+        d.finish_non_exhaustive()
+    }
+}
+
+impl Model {
+    /// Creates a randomly initialised model (Hugging Face's initialisation, seeded by
+    /// `config.seed`: the same config gives the same weights).
+    pub fn create(config: &ModelConfig) -> Result<Model> {
+        let hidden_act = cstring(&config.hidden_act, "hidden_act")?;
+        let position: CString =
+            cstring(&config.position_embedding_type, "position_embedding_type")?;
+        let mut p = ModelConfig::raw_defaults();
+        p.vocab_size = config.vocab_size;
+        p.hidden_size = config.hidden_size;
+        p.num_hidden_layers = config.num_hidden_layers;
+        p.num_attention_heads = config.num_attention_heads;
+        p.intermediate_size = config.intermediate_size;
+        p.hidden_act = hidden_act.as_ptr();
+        p.hidden_dropout_prob = config.hidden_dropout_prob;
+        p.attention_probs_dropout_prob = config.attention_probs_dropout_prob;
+        p.max_position_embeddings = config.max_position_embeddings;
+        p.type_vocab_size = config.type_vocab_size;
+        p.layer_norm_eps = config.layer_norm_eps;
+        p.initializer_range = config.initializer_range;
+        p.pad_token_id = config.pad_token_id;
+        p.position_embedding_type = position.as_ptr();
+        p.seed = config.seed;
+        // SAFETY: p and its strings are valid for the call.
+        construct(|out| unsafe { sys::bert_model_create(&p, out) }).map(|raw| Model { raw })
+    }
+
+    /// Loads `dir/config.json` and `dir/model.safetensors` (as saved by Hugging Face or
+    /// [`save`](Self::save)). A checkpoint without an MLM head loads with a new head and a
+    /// warning ([`last_warning`](crate::last_warning)).
+    pub fn load(dir: impl AsRef<Path>) -> Result<Model> {
+        let dir = path_cstring(dir.as_ref())?;
+        // SAFETY: NUL-terminated path.
+        construct(|out| unsafe { sys::bert_model_load(dir.as_ptr(), out) }).map(|raw| Model { raw })
+    }
+
+    /// Loads a model from the contents of a config.json and a model.safetensors, copying them.
+    pub fn load_from_memory(config_json: &[u8], weights: &[u8]) -> Result<Model> {
+        Model::from_memory(config_json, weights, 0)
+    }
+
+    /// Loads a model that uses the `weights` buffer in place (zero-copy for 4-byte aligned
+    /// float32 tensors, e.g. a memory-mapped file): `BERT_MODEL_LOAD_BORROW`. The returned
+    /// [`BorrowedModel`] cannot outlive the buffer, which stays borrowed (unchanged) meanwhile.
+    pub fn load_borrowed<'a>(config_json: &[u8], weights: &'a [u8]) -> Result<BorrowedModel<'a>> {
+        Model::from_memory(config_json, weights, sys::BERT_MODEL_LOAD_BORROW).map(|model| {
+            BorrowedModel {
+                model,
+                _weights: PhantomData,
+            }
+        })
+    }
+
+    fn from_memory(config_json: &[u8], weights: &[u8], flags: u32) -> Result<Model> {
+        // SAFETY: both buffers are valid for their lengths during the call (and, with the borrow
+        // flag, for the lifetime the caller's BorrowedModel ties to `weights`).
+        construct(|out| unsafe {
+            sys::bert_model_load_from_memory(
+                config_json.as_ptr().cast(),
+                config_json.len(),
+                weights.as_ptr().cast(),
+                weights.len(),
+                flags,
+                out,
+            )
+        })
+        .map(|raw| Model { raw })
+    }
+
+    /// Saves config.json and model.safetensors into `dir` (created if needed), atomically,
+    /// loadable by transformers' `BertForMaskedLM.from_pretrained(dir)`.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = path_cstring(dir.as_ref())?;
+        // SAFETY: valid handle and path.
+        check(unsafe { sys::bert_model_save(self.raw.as_ptr(), dir.as_ptr()) })
+    }
+
+    /// The model's configuration.
+    pub fn config(&self) -> Result<ModelConfig> {
+        let mut p = ModelConfig::raw_defaults();
+        // SAFETY: valid handle; p initialised with its struct_size.
+        check(unsafe { sys::bert_model_config(self.raw.as_ptr(), &mut p) })?;
+        // SAFETY: the strings point into the model, alive during the copy.
+        Ok(unsafe { ModelConfig::from_raw(&p) })
+    }
+
+    /// Number of distinct parameters (the tied decoder weight counted once), as transformers'
+    /// `model.num_parameters()`.
+    pub fn num_parameters(&self) -> Result<u64> {
+        let mut n = 0u64;
+        // SAFETY: valid handle and out-pointer.
+        check(unsafe { sys::bert_model_num_parameters(self.raw.as_ptr(), &mut n) })?;
+        Ok(n)
+    }
+
+    /// The C handle, for use with [`bertc_sys`](crate::sys) (owned by `self`: do not free it).
+    pub fn as_ptr(&self) -> *const sys::bert_model {
+        self.raw.as_ptr()
+    }
+
+    pub(crate) fn raw_mut(&self) -> *mut sys::bert_model {
+        self.raw.as_ptr()
+    }
+}
+
+/// A model loaded with [`Model::load_borrowed`]: it uses the caller's weights buffer in place and
+/// cannot outlive it.
+///
+/// Derefs to [`Model`] for everything that reads the model (fill-mask, scoring, save, config).
+/// Training it ([`BorrowedModel::trainer`]) first copies the trained weights inside the library;
+/// the buffer is never written.
+pub struct BorrowedModel<'a> {
+    model: Model,
+    _weights: PhantomData<&'a [u8]>,
+}
+
+impl Deref for BorrowedModel<'_> {
+    type Target = Model;
+
+    fn deref(&self) -> &Model {
+        &self.model
+    }
+}
+
+impl fmt::Debug for BorrowedModel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("BorrowedModel").field(&self.model).finish()
+    }
+}
+
+impl BorrowedModel<'_> {
+    /// Creates a [`Trainer`](crate::Trainer) on this model (see
+    /// [`Trainer::new`](crate::Trainer::new)).
+    pub fn trainer<'m>(
+        &'m mut self,
+        tokenizer: &crate::Tokenizer,
+        train: Option<&crate::TrainData>,
+        eval: Option<&crate::TrainData>,
+        options: &crate::TrainerOptions,
+    ) -> Result<crate::Trainer<'m>> {
+        crate::Trainer::create(&self.model, tokenizer, train, eval, options)
+    }
+}
