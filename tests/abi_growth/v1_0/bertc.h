@@ -350,7 +350,12 @@ BERT_API bert_status bert_tokenizer_train_from_lines(const char* const* lines, c
 
 /** Loads a tokenizer from a directory (tokenizer.json, else vocab.txt, with tokenizer_config.json
  * or the seed's config.json for do_lower_case/model_max_length), a tokenizer.json file (HF schema)
- * or a vocab.txt file (`path` NUL-terminated). *out is freed with bert_tokenizer_free(). Thread-safe.
+ * or a vocab.txt file (`path` NUL-terminated). *out is freed with bert_tokenizer_free(). A vocab.txt
+ * that repeats a line, or an added token that repeats a vocabulary entry under another id, is resolved
+ * as Hugging Face does: the token keeps its last id and the earlier id becomes a hole (no token there:
+ * bert_tokenizer_id_to_token refuses it, decoding skips it); tokenizer.json leaves holes out of
+ * model.vocab, as HF writes it. Whatever bert_tokenizer_save() writes loads back to the same tokenizer
+ * (the same id for every token and every text). Thread-safe.
  * Returns: BERT_OK; BERT_ERR_INVALID_ARGUMENT (NULL path/out); BERT_ERR_IO (missing/unreadable);
  * BERT_ERR_FORMAT (corrupt vocab or JSON, missing [UNK]/[CLS]/[SEP]); BERT_ERR_UNSUPPORTED (a
  * tokenizer.json whose pipeline is not BERT WordPiece); BERT_ERR_OUT_OF_MEMORY. */
