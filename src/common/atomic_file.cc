@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -35,13 +36,17 @@ std::string ParentDir(const std::string& path) {
 
 }  // namespace
 
-void WriteFileAtomic(const std::string& path, const std::function<void(std::FILE*)>& write) {
+AtomicFileSet::~AtomicFileSet() {
+  for (const auto& [tmp, path] : files_) std::remove(tmp.c_str());
+}
+
+void AtomicFileSet::Add(const std::string& path, const std::function<void(std::FILE*)>& write) {
   const std::string tmp = TempName(path);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) throw IoError(OsError("cannot create", tmp));
   try {
     write(f);
-    if (std::fflush(f) != 0 || std::ferror(f)) throw IoError(OsError("cannot write", path));
+    if (std::fflush(f) != 0 || std::ferror(f)) throw IoError(OsError("cannot write", path) + " (disk full?)");
     if (fsync(fileno(f)) != 0) throw IoError(OsError("cannot sync", path));
   } catch (...) {
     std::fclose(f);
@@ -52,20 +57,43 @@ void WriteFileAtomic(const std::string& path, const std::function<void(std::FILE
     std::remove(tmp.c_str());
     throw IoError(OsError("cannot close", path));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string msg = OsError("cannot rename into place", path);
-    std::remove(tmp.c_str());
-    throw IoError(msg);
+  files_.emplace_back(tmp, path);
+}
+
+void AtomicFileSet::Add(const std::string& path, std::string_view data) {
+  Add(path, [&](std::FILE* f) {
+    if (!data.empty() && std::fwrite(data.data(), 1, data.size(), f) != data.size()) {
+      throw IoError(OsError("cannot write", path) + " (disk full?)");
+    }
+  });
+}
+
+void AtomicFileSet::Commit() {
+  std::vector<std::string> dirs;
+  for (size_t i = 0; i < files_.size(); ++i) {
+    const auto& [tmp, path] = files_[i];
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      const std::string msg = OsError("cannot rename into place", path);
+      files_.erase(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(i));  // those are in place
+      throw IoError(msg);
+    }
+    const std::string dir = ParentDir(path);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
   }
-  SyncDir(ParentDir(path));
+  files_.clear();
+  for (const std::string& dir : dirs) SyncDir(dir);
+}
+
+void WriteFileAtomic(const std::string& path, const std::function<void(std::FILE*)>& write) {
+  AtomicFileSet set;
+  set.Add(path, write);
+  set.Commit();
 }
 
 void WriteFileAtomic(const std::string& path, std::string_view data) {
-  WriteFileAtomic(path, [&](std::FILE* f) {
-    if (!data.empty() && std::fwrite(data.data(), 1, data.size(), f) != data.size()) {
-      throw IoError(OsError("cannot write", path));
-    }
-  });
+  AtomicFileSet set;
+  set.Add(path, data);
+  set.Commit();
 }
 
 std::string ReadFile(const std::string& path) {
@@ -99,6 +127,16 @@ void ReplaceDirAtomic(const std::string& tmp, const std::string& dst) {
   namespace fs = std::filesystem;
   std::error_code ec;
   std::string old;
+#ifdef RENAME_EXCHANGE
+  // One atomic step: dst is at every moment either the old or the new directory, so a crash (kill -9,
+  // power loss) in the middle never leaves it missing. The old content ends up under `tmp`.
+  if (fs::exists(dst, ec) && renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dst.c_str(), RENAME_EXCHANGE) == 0) {
+    SyncDir(ParentDir(dst));
+    fs::remove_all(tmp, ec);
+    return;
+  }
+  // Not supported by this filesystem (EINVAL): two renames, with a moment where dst is missing.
+#endif
   if (fs::exists(dst, ec)) {
     old = TempName(dst) + ".old";
     if (std::rename(dst.c_str(), old.c_str()) != 0) throw IoError(OsError("cannot move aside", dst));

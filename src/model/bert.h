@@ -148,13 +148,6 @@ BertForMaskedLM LoadBertForMaskedLM(const std::string& dir, LoadReport* report =
 BertForMaskedLM LoadBertForMaskedLMFromMemory(std::string_view config_json, std::string_view weights, bool borrow,
                                               LoadReport* report = nullptr);
 
-// The parameters (HF names, shapes) a BertForMaskedLM of `config` has, without allocating it.
-std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedParameterShapes(const BertConfig& config);
-
-// Throws FormatError unless `file` holds every encoder tensor `config` implies, with its shape (the MLM
-// head may be absent). Run before the model is allocated: its memory is then bounded by the file's.
-void CheckWeightsFitConfig(const BertConfig& config, const SafetensorsFile& file);
-
 // Gives every parameter its own memory (after a borrowing load, before the weights may change).
 void OwnParameters(BertForMaskedLMImpl& model);
 

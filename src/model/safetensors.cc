@@ -283,6 +283,13 @@ std::vector<float> SafetensorsFile::ToFloat32(const TensorInfo& t) const {
 
 void WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                       const std::map<std::string, std::string>& metadata) {
+  AtomicFileSet set;
+  WriteSafetensors(&set, path, tensors, metadata);
+  set.Commit();
+}
+
+void WriteSafetensors(AtomicFileSet* set, const std::string& path, const std::vector<TensorToWrite>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
   std::vector<const TensorToWrite*> order;
   order.reserve(tensors.size());
   for (const auto& t : tensors) order.push_back(&t);
@@ -309,7 +316,7 @@ void WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>&
   std::string head = header.dump();
   head.append((8 - head.size() % 8) % 8, ' ');
   const uint64_t head_len = head.size();
-  WriteFileAtomic(path, [&](std::FILE* f) {
+  set->Add(path, [&](std::FILE* f) {
     char len[8];
     std::memcpy(len, &head_len, 8);
     auto put = [&](const void* p, size_t n) {

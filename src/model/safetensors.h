@@ -15,6 +15,10 @@
 #include <string_view>
 #include <vector>
 
+namespace bertc {
+class AtomicFileSet;  // common/atomic_file.h
+}  // namespace bertc
+
 namespace bertc::model {
 
 enum class Dtype { kBool, kU8, kI8, kI16, kU16, kF16, kBF16, kI32, kU32, kF32, kF64, kI64, kU64 };
@@ -81,6 +85,9 @@ struct TensorToWrite {
 // a multiple of 8 bytes. Throws Error(kInvalidArgument) for a size/shape mismatch or duplicate
 // names, Error(kIo) on write failure.
 void WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
+                      const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+// Same, as one file of a set written together (committed by the caller).
+void WriteSafetensors(AtomicFileSet* set, const std::string& path, const std::vector<TensorToWrite>& tensors,
                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
 
 // Float conversions used by the reader (exposed for tests).

@@ -474,10 +474,12 @@ void Tokenizer::Save(const std::string& dir) const {
   const std::string json = ToJson();
   const std::string tcfg = TokenizerConfigJson(*this);
   const std::string smap = SpecialTokensMapJson(*this);
-  SaveVocab(JoinPath(dir, "vocab.txt"));
-  WriteFileAtomic(JoinPath(dir, "tokenizer.json"), json);
-  WriteFileAtomic(JoinPath(dir, "tokenizer_config.json"), tcfg);
-  WriteFileAtomic(JoinPath(dir, "special_tokens_map.json"), smap);
+  // Every file is written completely before any is renamed into place (a full disk changes nothing);
+  // tokenizer.json, which loading reads first, goes last.
+  AtomicFileSet files;
+  files.Add(JoinPath(dir, "vocab.txt"), VocabText());
+  files.Add(JoinPath(dir, "tokenizer_config.json"), tcfg);
+  files.Add(JoinPath(dir, "special_tokens_map.json"), smap);
   const std::string cfg = JoinPath(dir, "config.json");
   bool write_cfg = !PathExists(cfg);
   if (!write_cfg) {
@@ -485,7 +487,9 @@ void Tokenizer::Save(const std::string& dir) const {
     // Never clobber a model's config.json; refresh one that is ours (or unreadable).
     write_cfg = !existing.is_object() || !(existing.contains("model_type") || existing.contains("architectures"));
   }
-  if (write_cfg) WriteFileAtomic(cfg, SeedConfigJson(*this));
+  if (write_cfg) files.Add(cfg, SeedConfigJson(*this));
+  files.Add(JoinPath(dir, "tokenizer.json"), json);
+  files.Commit();
 }
 
 }  // namespace bertc::tok

@@ -20,6 +20,7 @@
 #include "model/intra_op_threads.h"
 #include "train/block_cache.h"
 #include "train/checkpoint_dir.h"
+#include "train/checkpoint_state.h"
 
 namespace bertc::train {
 namespace fs = std::filesystem;
@@ -628,45 +629,45 @@ void Trainer::Resume(const std::string& checkpoint) {
   if (cfg != s.model->config()) {
     throw InvalidArgument("checkpoint '" + dir + "' was written for a different model config than this trainer's");
   }
-  json state;
-  try {
-    state = json::parse(ReadFile(state_path));
-  } catch (const json::exception& e) {
-    throw FormatError("'" + state_path + "' is not valid JSON: " + e.what());
-  }
+  const CheckpointState state = ParseTrainerState(ReadFile(state_path), state_path);
   const json want = TrajectoryArgs(s.opt, s.train_fingerprint);
-  const json& have = state.at("args");
+  const json& have = state.args;
   for (auto it = want.begin(); it != want.end(); ++it) {
     if (!have.contains(it.key()) || have.at(it.key()) != it.value()) {
       throw InvalidArgument("cannot resume from '" + dir + "': " + it.key() + " was " +
                             (have.contains(it.key()) ? have.at(it.key()).dump() : "unset") + ", now " + it.value().dump());
     }
   }
-  if (state.value("threads", s.threads) != s.threads) {
+  const std::string sched_path = (fs::path(dir) / kSchedulerFile).string();
+  if (PathExists(sched_path)) {
+    const SchedulerState sched = ParseSchedulerState(ReadFile(sched_path), sched_path);
+    if (sched.last_step != state.global_step) {
+      throw FormatError("'" + dir + "': scheduler.json is at step " + std::to_string(sched.last_step) +
+                        " but trainer_state.json at step " + std::to_string(state.global_step));
+    }
+  }
+  if (state.threads >= 0 && state.threads != s.threads) {
     s.warnings.push_back("resuming with " + std::to_string(s.threads) + " threads instead of " +
-                         std::to_string(state.value("threads", 0)) + ": losses may differ in the last bits");
+                         std::to_string(state.threads) + ": losses may differ in the last bits");
   }
   // Everything validated: now load (model first; a failure below leaves the trainer unusable but
   // reports the error).
   model::LoadWeights(*s.model, (fs::path(dir) / "model.safetensors").string());
-  const int64_t opt_step = state.at("optimizer_step").get<int64_t>();
-  s.optimizer->LoadState(model::LoadTensors((fs::path(dir) / kOptimizerFile).string()), opt_step);
+  s.optimizer->LoadState(model::LoadTensors((fs::path(dir) / kOptimizerFile).string()), state.optimizer_step);
   for (auto& [name, t] : model::LoadTensors((fs::path(dir) / kRngFile).string())) {
     if (name == "torch_cpu_generator") s.generator_state = t.to(torch::kUInt8).contiguous().clone();
   }
-  const json& pos = state.at("data_position");
-  s.global_step = state.at("global_step").get<int64_t>();
-  s.data_epoch = pos.at("epoch").get<uint64_t>();
-  s.batch_in_epoch = pos.at("batch_in_epoch").get<uint64_t>();
-  s.micro_batches = pos.at("micro_batches").get<uint64_t>();
+  s.global_step = state.global_step;
+  s.data_epoch = state.data_epoch;
+  s.batch_in_epoch = state.batch_in_epoch;
+  s.micro_batches = state.micro_batches;
   s.plan_epoch = std::numeric_limits<uint64_t>::max();
-  s.log_history = state.at("log_history");
-  s.best_metric = state.at("best_metric").is_null() ? std::numeric_limits<double>::quiet_NaN()
-                                                    : state.at("best_metric").get<double>();
-  s.best_checkpoint = state.value("best_model_checkpoint", std::string());
+  s.log_history = state.log_history;
+  s.best_metric = state.best_metric;
+  s.best_checkpoint = state.best_checkpoint;
   s.last_eval_step = -1;
-  s.log_loss_sum = pos.value("log_loss_sum", 0.0);
-  s.log_loss_count = pos.value("log_loss_count", int64_t{0});
+  s.log_loss_sum = state.log_loss_sum;
+  s.log_loss_count = state.log_loss_count;
   s.log_tokens = 0;
   s.log_start = Now();
   s.model->train();

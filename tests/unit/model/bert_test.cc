@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/atomic_file.h"
+#include "model/weights_layout.h"
 #include "common/error.h"
 #include "model/safetensors.h"
 
@@ -389,6 +390,30 @@ TEST(BertIo, SaveAndLoadNamedTensors) {
   EXPECT_EQ(back[1].second.scalar_type(), at::kLong);
   EXPECT_EQ(back[1].second.item<int64_t>(), 42);
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bertc::model
+
+namespace bertc::model {
+namespace {
+
+// The torch-free layout the loader checks files against must be exactly the model's parameters.
+TEST(WeightsLayout, ExpectedShapesAreTheModelsParameters) {
+  BertConfig c;
+  c.vocab_size = 37;
+  c.hidden_size = 12;
+  c.num_hidden_layers = 3;
+  c.num_attention_heads = 2;
+  c.intermediate_size = 20;
+  c.max_position_embeddings = 9;
+  c.type_vocab_size = 3;
+  BertForMaskedLM m(c, 1);
+  std::map<std::string, std::vector<int64_t>> actual;
+  for (const auto& p : m->named_parameters()) actual[p.key()] = p.value().sizes().vec();
+  std::map<std::string, std::vector<int64_t>> expected;
+  for (const auto& [name, shape] : ExpectedParameterShapes(c)) expected[name] = shape;
+  EXPECT_EQ(actual, expected);
 }
 
 }  // namespace
