@@ -1,7 +1,7 @@
 /* The whole bertc pipeline from C, in memory: train a WordPiece tokenizer on a few sentences, encode
  * them, create a small BERT, pre-train it with masked-language modelling, and ask fill-mask queries.
  *
- *   cc pipeline.c $(pkg-config --cflags --libs bertc) -o pipeline && ./pipeline [OUT_DIR]
+ *   cc pipeline.c $(pkg-config --cflags --libs bertc) -o pipeline && ./pipeline [OUT_DIR [STEPS]]
  *
  * Every call returns a bert_status; on failure bert_last_error() says why. */
 #include <bertc.h>
@@ -24,6 +24,7 @@ static const char* const kObjects[] = {"the mat", "the house", "a tree", "the ri
 
 int main(int argc, char** argv) {
   const char* out_dir = argc > 1 ? argv[1] : NULL;
+  const int steps = argc > 2 ? atoi(argv[2]) : 150;
   CHECK(bert_check_version(BERTC_VERSION_NUMBER));
 
   /* 1. A small corpus in memory. */
@@ -94,7 +95,7 @@ int main(int argc, char** argv) {
   trp.max_length = 16;
   trp.batch_size = 16;
   trp.learning_rate = 3e-3;
-  trp.max_steps = 150;
+  trp.max_steps = steps > 0 ? (uint64_t)steps : 150;
   trp.eval_split = 0.1;
   trp.seed = 1;
   bert_trainer* trainer = NULL;
@@ -120,7 +121,7 @@ int main(int argc, char** argv) {
     printf("  %zu. %-10s %.3f  %s\n", k + 1, p.token, p.score, p.sequence);
   }
 
-  int ok = after.loss < before.loss;
+  int ok = after.loss < before.loss || steps < 50; /* a short run (valgrind) need not learn */
   bert_fill_mask_result_free(res);
   bert_trainer_free(trainer);
   bert_model_free(model);

@@ -1,6 +1,12 @@
 // Status names, the per-thread message and versions.
 #include "api/guard.h"
 #include "bertc.h"
+#include "common/gemm_backend.h"
+#include "model/intra_op_threads.h"
+
+#include <nlohmann/json.hpp>
+#include <cstdlib>
+#include <thread>
 
 #include <string>
 
@@ -31,6 +37,44 @@ BERT_API const char* bert_last_error(void) { return bertc::api::CurrentMessage()
 BERT_API void bert_clear_error(void) { bertc::api::ClearMessage(); }
 
 BERT_API const char* bert_version(void) { return BERTC_VERSION_STRING; }
+
+BERT_API const char* bert_build_info(void) {
+  static const std::string info = [] {
+    try {
+      const bertc::GemmBackend& g = bertc::SelectGemmBackend();
+      nlohmann::ordered_json j;
+      j["version"] = BERTC_VERSION_STRING;
+      j["abi"] = BERTC_VERSION_MAJOR;
+      j["libtorch"] = bertc::model::LibTorchVersion();
+#if defined(__clang__)
+      j["compiler"] = "clang " __clang_version__;
+#elif defined(__GNUC__)
+      j["compiler"] = "gcc " __VERSION__;
+#endif
+      j["blas"] = {{"library", g.library}, {"kernel", g.kernel}, {"chosen_by", g.chosen_by}, {"generic", g.generic}};
+      j["cpu"] = {{"model", g.cpu}, {"isa", g.isa}};
+      const char* omp = std::getenv("OMP_NUM_THREADS");
+      j["default_threads"] = omp != nullptr ? std::string("OMP_NUM_THREADS=") + omp
+                                            : std::string("adaptive: the free cores of ") +
+                                                  std::to_string(std::thread::hardware_concurrency());
+      return j.dump();
+    } catch (...) {
+      return std::string("{}");
+    }
+  }();
+  return info.c_str();
+}
+
+namespace {
+// Runs when libbertc is loaded, before the host's threads can be in a BLAS call through it: corrects
+// OpenBLAS's kernel choice on CPUs it does not recognise (common/gemm_backend.h).
+__attribute__((constructor)) void SelectKernelsAtLoad() {
+  try {
+    bertc::SelectGemmBackend();
+  } catch (...) {
+  }
+}
+}  // namespace
 
 BERT_API unsigned bert_version_number(void) { return BERTC_VERSION_NUMBER; }
 

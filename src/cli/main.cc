@@ -5,6 +5,8 @@
 #include <iterator>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "bertc.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -61,7 +63,7 @@ const char kUsage[] =
     "  eval                loss, perplexity and masked-token accuracy of a model on a text file\n"
     "  fill-mask           top-k predictions for each [MASK] in a text\n"
     "  plot                render a run's loss curves to PNG (gnuplot) or SVG\n"
-    "  version             print the library version\n"
+    "  version [--verbose] print the library version (--verbose: build, BLAS and GEMM kernel in use)\n"
     "\n"
     "Run 'bertc <command> --help' for a command's options.\n"
     "Exit status: 0 ok, 1 failure, 2 bad usage, 130 interrupted (a checkpoint is written first).\n";
@@ -75,6 +77,22 @@ int Dispatch(int argc, char** argv) {
   const std::string cmd = argv[1];
   if (cmd == "version" || cmd == "--version") {
     std::printf("bertc %s\n", bert_version());
+    if (argc > 2 && (std::strcmp(argv[2], "--verbose") == 0 || std::strcmp(argv[2], "-v") == 0)) {
+      // Build, BLAS library and the GEMM kernels it runs on this CPU (bert_build_info), one per line.
+      const nlohmann::json info = nlohmann::json::parse(bert_build_info(), nullptr, false);
+      if (info.is_object()) {
+        for (auto it = info.begin(); it != info.end(); ++it) {
+          if (it->is_object()) {
+            for (auto in = it->begin(); in != it->end(); ++in) {
+              std::printf("%s.%s: %s\n", it.key().c_str(), in.key().c_str(),
+                          in->is_string() ? in->get<std::string>().c_str() : in->dump().c_str());
+            }
+          } else {
+            std::printf("%s: %s\n", it.key().c_str(), it->is_string() ? it->get<std::string>().c_str() : it->dump().c_str());
+          }
+        }
+      }
+    }
     return 0;
   }
   if (bert_check_version(BERTC_VERSION_NUMBER) != BERT_OK) {

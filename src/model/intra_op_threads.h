@@ -12,7 +12,8 @@
 namespace bertc::model {
 
 // The count a `threads` value of 0 means: OMP_NUM_THREADS when the environment sets it (its first
-// number), otherwise every core the process may run on.
+// number); otherwise the cores of the process's affinity set that other processes leave free (all of
+// them on an idle machine), re-measured every 0.25 s from /proc/stat; BERTC_THREADS=all: every core.
 int DefaultIntraOpThreads();
 
 // `requested` > 0 as is, 0 (or negative) as DefaultIntraOpThreads().
@@ -20,6 +21,9 @@ int ResolveIntraOpThreads(int requested);
 
 // The calling thread's current intra-op thread count.
 int CurrentIntraOpThreads();
+
+// The LibTorch version this library runs with, e.g. "1.13.1".
+const char* LibTorchVersion();
 
 class ScopedIntraOpThreads {
  public:

@@ -274,7 +274,7 @@ Trainer::Trainer(model::BertForMaskedLM model, TokenizerInfo tokenizer, std::sha
   } else if (o.device != "cpu") {
     throw InvalidArgument("unknown device '" + o.device + "' (expected cpu or cuda[:N])");
   }
-  s.threads = model::ResolveIntraOpThreads(o.threads);
+  s.threads = o.threads;  // 0: adaptive, resolved at each call (model/intra_op_threads.h)
   if (!o.output_dir.empty()) {
     EnsureWritableDir(o.output_dir);
     RemoveStaleTemps(o.output_dir);

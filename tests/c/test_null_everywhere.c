@@ -20,7 +20,7 @@
 #define INVALID BERT_ERR_INVALID_ARGUMENT
 
 static const char* const kCovered[] = {
-    "bert_check_version", "bert_clear_error", "bert_encode_params_init", "bert_encoding_attention_mask",
+    "bert_build_info", "bert_check_version", "bert_clear_error", "bert_encode_params_init", "bert_encoding_attention_mask",
     "bert_encoding_count", "bert_encoding_free", "bert_encoding_ids", "bert_encoding_input_index",
     "bert_encoding_is_overflow", "bert_encoding_length", "bert_encoding_offsets", "bert_encoding_sequence_ids",
     "bert_encoding_special_tokens_mask", "bert_encoding_type_ids", "bert_fill_mask", "bert_fill_mask_batch",
@@ -74,6 +74,7 @@ static void test_status_and_versions(void** state) {
   assert_non_null(bert_last_error());
   bert_clear_error();
   assert_non_null(bert_version());
+  assert_non_null(bert_build_info());
   assert_int_equal(bert_version_number(), BERTC_VERSION_NUMBER);
   assert_int_equal(bert_check_version(0), BERTC_VERSION_MAJOR == 0 ? BERT_OK : BERT_ERR_UNSUPPORTED);
   /* Every *_init with NULL: invalid argument; with the right size: struct_size set. */

@@ -166,6 +166,15 @@ BERT_API const char* bert_version(void);
  * BERTC_VERSION_NUMBER to detect a header/library mismatch. Thread-safe. */
 BERT_API unsigned bert_version_number(void);
 
+/** Describes this build and how it runs on this machine, as one JSON object: {"version", "abi",
+ * "libtorch", "compiler", "blas": {"library", "kernel", "chosen_by", "generic"}, "cpu": {"model",
+ * "isa"}, "default_threads"}. "kernel" is the GEMM kernel set LibTorch's BLAS runs; when OpenBLAS
+ * picked kernels below the CPU's instruction set (a CPU newer than the OpenBLAS release), bertc
+ * selects the right ones when the library loads and "chosen_by" says so; "generic": true means slow
+ * kernels are still in use (e.g. OPENBLAS_CORETYPE forced them). Static string, never NULL.
+ * Thread-safe. */
+BERT_API const char* bert_build_info(void);
+
 /** Checks that the loaded library can serve a caller compiled against header version `expected`
  * (pass BERTC_VERSION_NUMBER). Returns BERT_OK when the major versions match and the library's
  * minor version is at least the header's; otherwise BERT_ERR_UNSUPPORTED with a message naming
