@@ -14,7 +14,8 @@
 #include <cmath>
 #include <vector>
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)  // sanitizers instrument the ifunc resolver, which runs before their runtime
 #define BERTC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define BERTC_CLONES
