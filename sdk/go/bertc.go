@@ -31,6 +31,7 @@ package bertc
 import "C"
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"unsafe"
@@ -61,6 +62,39 @@ func checkVersion(expected uint) error {
 
 // Version returns the version of the loaded libbertc, e.g. "1.0.0".
 func Version() string { return C.GoString(C.bert_version()) }
+
+// BuildInfo describes how the loaded libbertc was built and how it runs on this machine
+// (bert_build_info).
+type BuildInfo struct {
+	Version  string `json:"version"`
+	ABI      int    `json:"abi"`
+	LibTorch string `json:"libtorch"`
+	Compiler string `json:"compiler"`
+	BLAS     struct {
+		Library  string `json:"library"`
+		Kernel   string `json:"kernel"`    // GEMM kernel set in use, e.g. "Haswell", "SkylakeX"
+		ChosenBy string `json:"chosen_by"` // who chose it: "OpenBLAS", "bertc (...)", "OPENBLAS_CORETYPE=..."
+		Generic  bool   `json:"generic"`   // slow generic kernels in use
+	} `json:"blas"`
+	CPU struct {
+		Model string `json:"model"`
+		ISA   string `json:"isa"`
+	} `json:"cpu"`
+	DefaultThreads string `json:"default_threads"`
+	// JSON is the library's text, for fields this package does not know yet.
+	JSON string `json:"-"`
+}
+
+// GetBuildInfo returns the loaded library's BuildInfo.
+func GetBuildInfo() (BuildInfo, error) {
+	text := C.GoString(C.bert_build_info())
+	var b BuildInfo
+	if err := json.Unmarshal([]byte(text), &b); err != nil {
+		return BuildInfo{}, fmt.Errorf("bertc: bert_build_info: %w", err)
+	}
+	b.JSON = text
+	return b, nil
+}
 
 // CheckVersion reports whether the loaded libbertc can serve this package: nil, or an *Error with
 // status StatusUnsupported (errors.Is(err, ErrUnsupported)) whose message names both versions. The

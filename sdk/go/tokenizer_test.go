@@ -29,6 +29,14 @@ func TestVersion(t *testing.T) {
 	if bertc.Version() == "" || !strings.HasPrefix(bertc.Version(), strings.SplitN(bertc.HeaderVersion, ".", 2)[0]+".") {
 		t.Fatalf("library %q, header %q", bertc.Version(), bertc.HeaderVersion)
 	}
+	info, err := bertc.GetBuildInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Version != bertc.Version() || info.ABI != 1 || info.BLAS.Kernel == "" || info.CPU.ISA == "" ||
+		info.DefaultThreads == "" || !strings.Contains(info.JSON, `"blas"`) {
+		t.Fatalf("build info %+v", info)
+	}
 }
 
 func trainSmall(t *testing.T, lines []string, opts *bertc.TokenizerOptions) *bertc.Tokenizer {

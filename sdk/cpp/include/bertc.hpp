@@ -203,6 +203,9 @@ struct CStrings {
 
 // The loaded library's version ("1.0.0") and the check a program may run at start-up.
 inline const char* version() { return bert_version(); }
+// How the loaded library was built and runs here, as a JSON object (bert_build_info): version, abi,
+// libtorch, compiler, blas {library, kernel, chosen_by, generic}, cpu {model, isa}, default_threads.
+inline const char* build_info() { return bert_build_info(); }
 inline Expected<void> check_version() { return detail::VersionCheck(); }
 
 // Process-wide limits on untrusted input (bert_set_limits); beyond one, a call fails with kLimit.

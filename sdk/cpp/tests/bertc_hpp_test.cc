@@ -57,6 +57,9 @@ std::vector<std::string_view> Lines() {
 TEST(Cpp, VersionAndErrors) {
   EXPECT_TRUE(bertc::check_version());
   EXPECT_STREQ(bertc::version(), BERTC_VERSION_STRING);
+  const std::string info = bertc::build_info();
+  EXPECT_NE(info.find(std::string("\"version\":\"") + BERTC_VERSION_STRING + "\""), std::string::npos) << info;
+  EXPECT_NE(info.find("\"kernel\""), std::string::npos) << info;
   // Missing file: an exception carrying the status and bertc's message...
   try {
     bertc::Tokenizer::load("/nonexistent/dir");

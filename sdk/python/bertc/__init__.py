@@ -114,6 +114,14 @@ def version() -> str:
     return C.version().decode()
 
 
+def build_info() -> dict:
+    """How the loaded library was built and runs here (bert_build_info): version, abi, libtorch,
+    compiler, blas {library, kernel, chosen_by, generic}, cpu {model, isa}, default_threads."""
+    import json
+
+    return json.loads(C.build_info().decode())
+
+
 def library_path() -> str:
     """The libbertc file that was loaded."""
     return C.library_path

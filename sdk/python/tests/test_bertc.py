@@ -30,6 +30,10 @@ def test_version_matches_header():
     header = (ROOT / "include" / "bertc.h").read_text()
     parts = [re.search(rf"#define BERTC_VERSION_{k} (\d+)", header).group(1) for k in ("MAJOR", "MINOR", "PATCH")]
     assert bertc.version() == ".".join(parts)
+    info = bertc.build_info()
+    assert info["version"] == bertc.version() and info["abi"] == 1
+    assert info["blas"]["kernel"] and isinstance(info["blas"]["generic"], bool)
+    assert info["cpu"]["isa"] and info["default_threads"]
 
 
 def test_encode_matches_hf_ids(tok):

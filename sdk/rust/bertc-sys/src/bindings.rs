@@ -53,6 +53,10 @@ unsafe extern "C" {
     pub fn bert_version_number() -> ::core::ffi::c_uint;
 }
 unsafe extern "C" {
+    #[doc = "Describes this build and how it runs on this machine, as one JSON object: {\"version\", \"abi\",\n\"libtorch\", \"compiler\", \"blas\": {\"library\", \"kernel\", \"chosen_by\", \"generic\"}, \"cpu\": {\"model\",\n\"isa\"}, \"default_threads\"}. \"kernel\" is the GEMM kernel set LibTorch's BLAS runs; when OpenBLAS\npicked kernels below the CPU's instruction set (a CPU newer than the OpenBLAS release), bertc\nselects the right ones when the library loads and \"chosen_by\" says so; \"generic\": true means slow\nkernels are still in use (e.g. OPENBLAS_CORETYPE forced them). Static string, never NULL.\nThread-safe."]
+    pub fn bert_build_info() -> *const ::core::ffi::c_char;
+}
+unsafe extern "C" {
     #[doc = "Checks that the loaded library can serve a caller compiled against header version `expected`\n(pass BERTC_VERSION_NUMBER). Returns BERT_OK when the major versions match and the library's\nminor version is at least the header's; otherwise BERT_ERR_UNSUPPORTED with a message naming\nboth versions. Bindings call this once at load time. Thread-safe."]
     pub fn bert_check_version(expected: ::core::ffi::c_uint) -> bert_status;
 }

@@ -206,6 +206,16 @@ pub fn version() -> &'static str {
         .unwrap_or("?")
 }
 
+/// How the loaded library was built and runs on this machine, as one JSON object
+/// (`bert_build_info`): `version`, `abi`, `libtorch`, `compiler`, `blas` {`library`, `kernel`,
+/// `chosen_by`, `generic`}, `cpu` {`model`, `isa`}, `default_threads`.
+pub fn build_info() -> &'static str {
+    // SAFETY: a static NUL-terminated string, never NULL.
+    unsafe { CStr::from_ptr(sys::bert_build_info()) }
+        .to_str()
+        .unwrap_or("{}")
+}
+
 /// The version of the loaded library as `MAJOR*10000 + MINOR*100 + PATCH`.
 pub fn version_number() -> u32 {
     // SAFETY: no arguments.

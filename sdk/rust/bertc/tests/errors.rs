@@ -73,6 +73,10 @@ fn version_check_passes_and_is_exposed() {
         v.split('.').next().unwrap().parse::<u32>().unwrap(),
         number / 10000
     );
+    let info = bertc::build_info();
+    assert!(info.starts_with('{') && info.ends_with('}'), "{info}");
+    assert!(info.contains(&format!("\"version\":\"{v}\"")), "{info}");
+    assert!(info.contains("\"kernel\""), "{info}");
 }
 
 #[test]
