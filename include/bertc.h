@@ -2,7 +2,8 @@
  * @file bertc.h
  * @brief bertc — the public C API (ABI 1).
  *
- * bertc — BERT WordPiece tokenizer, masked-language-model pre-training and fill-mask, behind one C ABI.
+ * bertc — BERT WordPiece tokenizer, masked-language-model pre-training, fill-mask, and fine-tuning for
+ * sequence and token classification, behind one C ABI.
  *
  * This header is the whole public surface (C11; usable from C++ too). It is a contract meant to last:
  * the rules below hold for every function unless its comment says otherwise, and they are what lets
@@ -12,6 +13,7 @@
  *  - The shared library is `libbertc.so.1` (SONAME = ABI major 1). Within ABI 1 nothing is ever
  *    removed, renumbered or changed in type; new functions, new enum values and new struct fields are
  *    only appended. BERTC_VERSION_MINOR counts those additions. A break would be ABI 2 / libbertc.so.2.
+ *    What each minor version added is marked "(1.1)" etc. at the declaration; unmarked is 1.0.
  *  - Call bert_check_version(BERTC_VERSION_NUMBER) once at start-up: it refuses a library older than
  *    the header (functions the header declares may be missing) or of another major version.
  *  - Every params struct (input options) starts with `size_t struct_size` and is initialised by its
@@ -94,7 +96,7 @@
 /** Major version of this header: the ABI (SONAME libbertc.so.MAJOR). */
 #define BERTC_VERSION_MAJOR 1
 /** Minor version of this header: functions, enum values and struct fields added compatibly. */
-#define BERTC_VERSION_MINOR 0
+#define BERTC_VERSION_MINOR 1
 /** Patch version of this header: fixes only. */
 #define BERTC_VERSION_PATCH 0
 /** Header version as one number, MAJOR*10000 + MINOR*100 + PATCH (compare bert_version_number()). */
@@ -226,7 +228,7 @@ enum bert_event_kind_value {
   BERT_EVENT_TOKENIZER_MERGE = 2, /**< vocabulary building: current/total = vocabulary size */
   BERT_EVENT_ENCODE = 3,          /**< reserved for dataset-encoding progress (not sent by ABI 1.0 calls) */
   BERT_EVENT_TRAIN_STEP = 4,      /**< a logged optimizer step (loss, learning_rate, grad_norm, ...) */
-  BERT_EVENT_EVAL = 5,            /**< an evaluation finished (eval_loss, perplexity, accuracy) */
+  BERT_EVENT_EVAL = 5,            /**< an evaluation finished (eval_loss, perplexity, accuracy, f1) */
   BERT_EVENT_CHECKPOINT = 6       /**< a checkpoint was written to `path` */
 };
 
@@ -249,6 +251,7 @@ typedef struct bert_event {
   double epoch;             /**< TRAIN_STEP/EVAL: fractional epoch */
   const char* path;         /**< CHECKPOINT: the directory written */
   const char* message;      /**< optional human-readable text */
+  double eval_f1;           /**< (1.1) EVAL of a classifier: macro-F1 over the labels; NaN for MLM */
 } bert_event;
 
 /** Progress callback: called on the thread that made the long-running call (never concurrently for
@@ -267,9 +270,11 @@ typedef int (*bert_progress_fn)(void* user_data, const bert_event* event);
 
 typedef struct bert_tokenizer bert_tokenizer;               /**< a WordPiece tokenizer (vocab + normalization) */
 typedef struct bert_encoding bert_encoding;                 /**< the result of encoding one or more inputs */
-typedef struct bert_model bert_model;                       /**< a BertForMaskedLM with its config */
+typedef struct bert_model bert_model;                       /**< a BERT model with its head (::bert_task) */
 typedef struct bert_fill_mask_result bert_fill_mask_result; /**< fill-mask predictions */
-typedef struct bert_trainer bert_trainer;                   /**< an MLM pre-training run */
+typedef struct bert_trainer bert_trainer;                   /**< a pre-training or fine-tuning run */
+typedef struct bert_classify_result bert_classify_result;   /**< (1.1) sequence classification results */
+typedef struct bert_tag_result bert_tag_result;             /**< (1.1) token classification results */
 
 /** Releases a string or buffer the library handed over (bert_tokenizer_decode,
  * bert_tokenizer_decode_batch, bert_tokenizer_save_to_memory). NULL is a no-op. Thread-safe. */
@@ -575,12 +580,25 @@ BERT_API bert_status bert_tokenizer_special_token_id(const bert_tokenizer* token
 /* BERTC-SECTION: model (begin) */
 
 /* ================================================================================================
- * Model: BertForMaskedLM (Hugging Face compatible config.json + model.safetensors)
+ * Model: BERT with a masked-LM, sequence-classification or token-classification head
+ * (Hugging Face compatible config.json + model.safetensors)
  * ============================================================================================== */
 
+/** (1.1) The head on the encoder, as Hugging Face's architectures: one of ::bert_task_value. */
+typedef int32_t bert_task;
+
+/** (1.1) Values of ::bert_task. */
+enum bert_task_value {
+  BERT_TASK_MASKED_LM = 0,               /**< BertForMaskedLM: pre-training, fill-mask, scoring */
+  BERT_TASK_SEQUENCE_CLASSIFICATION = 1, /**< BertForSequenceClassification: pooler (dense + tanh on
+                                            [CLS]), dropout, classifier; one label per text */
+  BERT_TASK_TOKEN_CLASSIFICATION = 2     /**< BertForTokenClassification: dropout, classifier on every
+                                            token; one label (tag) per word */
+};
+
 /** BertConfig fields (same names and defaults as Hugging Face's BertConfig, i.e. bert-base-uncased)
- * plus the initialisation seed. Used by bert_model_create() and filled by bert_model_config().
- * Initialise with BERT_MODEL_PARAMS_INIT(&p). */
+ * plus the initialisation seed and (1.1) the head. Used by bert_model_create() and filled by
+ * bert_model_config(). Initialise with BERT_MODEL_PARAMS_INIT(&p). */
 typedef struct bert_model_params {
   size_t struct_size;                  /**< set by bert_model_params_init() */
   size_t vocab_size;                   /**< 30522 */
@@ -600,6 +618,14 @@ typedef struct bert_model_params {
   const char* position_embedding_type; /**< "absolute" (the only one supported). Copied. */
   uint64_t seed;                       /**< 42: weights are initialised from a generator with this
                                           seed, so the same params give the same model */
+  bert_task task;                      /**< (1.1) BERT_TASK_MASKED_LM */
+  const char* const* labels;           /**< (1.1) classifiers: the label names, id i = labels[i]
+                                          (config.json id2label); distinct and non-empty. NULL with
+                                          num_labels > 0: LABEL_0, LABEL_1, ... Copied. */
+  const size_t* label_lengths;         /**< (1.1) byte length of each label; NULL = NUL-terminated */
+  size_t num_labels;                   /**< (1.1) 0; classifiers need >= 1 */
+  double classifier_dropout;           /**< (1.1) -1 = unset (null in config.json): hidden_dropout_prob
+                                          is used before the classifier; else in [0, 1) */
 } bert_model_params;
 
 /** Writes the defaults above into *params (see bert_tokenizer_params_init() for the statuses). */
@@ -607,22 +633,27 @@ BERT_API bert_status bert_model_params_init(bert_model_params* params, size_t st
 /** bert_model_params_init() with the caller's sizeof. */
 #define BERT_MODEL_PARAMS_INIT(params) bert_model_params_init((params), sizeof *(params))
 
-/** Creates a randomly initialised BertForMaskedLM (Hugging Face's init: weights ~ N(0,
- * initializer_range), biases 0, LayerNorm 1/0). `params` NULL means defaults (a BERT-base-sized
- * model). On success *out_model owns the model; release it with bert_model_free().
+/** Creates a randomly initialised model with the head params->task (Hugging Face's init: weights ~
+ * N(0, initializer_range), biases 0, LayerNorm 1/0). `params` NULL means defaults (a BERT-base-sized
+ * masked LM). On success *out_model owns the model; release it with bert_model_free().
  * Returns BERT_ERR_INVALID_ARGUMENT (out_model NULL; a size of 0 or absurdly large; hidden_size not
  * a multiple of num_attention_heads; dropout outside [0, 1); layer_norm_eps <= 0; pad_token_id
- * outside [0, vocab_size); unknown hidden_act; NULL string fields), BERT_ERR_UNSUPPORTED
+ * outside [0, vocab_size); unknown hidden_act; NULL string fields; unknown task; a classifier
+ * without labels, with an empty or duplicate label; labels for a masked LM), BERT_ERR_INVALID_UTF8 (a
+ * label), BERT_ERR_UNSUPPORTED
  * (position_embedding_type other than "absolute"; struct_size from a newer header),
  * BERT_ERR_OUT_OF_MEMORY. Thread-safe. */
 BERT_API bert_status bert_model_create(const bert_model_params* params, bert_model** out_model);
 
-/** Loads DIR/config.json and DIR/model.safetensors as saved by Hugging Face
- * (BertForMaskedLM.save_pretrained, safe_serialization) or by bert_model_save(). Tensors stored as
- * F32, F16, BF16 or F64 are converted to float32. A BertModel-only checkpoint (no MLM head, keys with
- * or without the "bert." prefix; e.g. sentence-transformers models) is accepted: the MLM head is newly
- * initialised and the call returns BERT_OK with a warning in bert_last_error(). On success
- * *out_model owns the model (release with bert_model_free()).
+/** Loads DIR/config.json and DIR/model.safetensors as saved by Hugging Face (save_pretrained with
+ * safe_serialization of BertForMaskedLM, BertForSequenceClassification or BertForTokenClassification)
+ * or by bert_model_save(). The head is config.json's "architectures" (anything else, e.g. BertModel
+ * or BertForPreTraining, loads as a masked LM); classifiers take their labels from id2label. Tensors
+ * stored as F32, F16, BF16 or F64 are converted to float32. A checkpoint without the head's tensors
+ * (e.g. a BertModel-only checkpoint such as sentence-transformers models; keys with or without the
+ * "bert." prefix) is accepted: the head is newly initialised and the call returns BERT_OK with a
+ * warning in bert_last_error(). To put a new head on a checkpoint, use bert_model_load_for_task().
+ * On success *out_model owns the model (release with bert_model_free()).
  * Returns BERT_ERR_INVALID_ARGUMENT (NULL argument), BERT_ERR_IO (directory, config.json or
  * model.safetensors missing or unreadable), BERT_ERR_FORMAT (invalid JSON or config values;
  * corrupt/truncated safetensors: header length past the end of the file, offsets out of bounds,
@@ -630,6 +661,39 @@ BERT_API bert_status bert_model_create(const bert_model_params* params, bert_mod
  * BERT_ERR_UNSUPPORTED (only pytorch_model.bin present; non-absolute position embeddings),
  * BERT_ERR_OUT_OF_MEMORY. Thread-safe. */
 BERT_API bert_status bert_model_load(const char* dir, bert_model** out_model);
+
+/** (1.1) The head bert_model_load_for_task() puts on a checkpoint. Initialise with
+ * BERT_TASK_PARAMS_INIT(&p). */
+typedef struct bert_task_params {
+  size_t struct_size;           /**< set by bert_task_params_init() */
+  bert_task task;               /**< BERT_TASK_SEQUENCE_CLASSIFICATION */
+  const char* const* labels;    /**< the label names (id i = labels[i]); NULL: keep the checkpoint's
+                                   label map (only for a checkpoint that already has this head). Copied. */
+  const size_t* label_lengths;  /**< byte length of each label; NULL = NUL-terminated */
+  size_t num_labels;            /**< entries in labels; must be > 0 when labels is not NULL */
+  double classifier_dropout;    /**< -1: the checkpoint's (or hidden_dropout_prob); else in [0, 1) */
+  uint64_t seed;                /**< 42: initialisation of a new head */
+} bert_task_params;
+
+/** (1.1) Writes the defaults above into *params (see bert_tokenizer_params_init() for the statuses). */
+BERT_API bert_status bert_task_params_init(bert_task_params* params, size_t struct_size);
+/** (1.1) bert_task_params_init() with the caller's sizeof. */
+#define BERT_TASK_PARAMS_INIT(params) bert_task_params_init((params), sizeof *(params))
+
+/** (1.1) Loads DIR (like bert_model_load()) as a model with the head params->task — the first step of
+ * fine-tuning, like transformers' AutoModelForSequenceClassification.from_pretrained(DIR,
+ * num_labels=..., id2label=...). When the checkpoint already has that head (a fine-tuned classifier),
+ * it is kept: params->labels, if given, must then equal the checkpoint's label map. Otherwise (a masked
+ * LM from pre-training, a BertModel, a classifier of the other task) the encoder is kept, and the
+ * pooler where the checkpoint has one; the new head (and a missing pooler) is initialised from
+ * params->seed, and the call returns BERT_OK with Hugging Face's warning in bert_last_error() ("Some
+ * weights of BertForSequenceClassification were not initialized from the model checkpoint at ... and
+ * are newly initialized: [...]. You should probably TRAIN this model ..."). On success *out_model
+ * owns the model (bert_model_free()). Returns BERT_ERR_INVALID_ARGUMENT (NULL dir/out_model; unknown
+ * task; labels NULL for a checkpoint without this head; labels given but different from the
+ * checkpoint's — the message lists both; empty or duplicate labels), BERT_ERR_INVALID_UTF8 (a label),
+ * and the statuses of bert_model_load(). Thread-safe. */
+BERT_API bert_status bert_model_load_for_task(const char* dir, const bert_task_params* params, bert_model** out_model);
 
 /** Flags of bert_model_load_from_memory (OR them together). */
 #define BERT_MODEL_LOAD_BORROW 1u /**< use the weights buffer in place where possible (see below) */
@@ -646,9 +710,10 @@ BERT_API bert_status bert_model_load_from_memory(const char* config_json, size_t
                                                  size_t weights_size, unsigned flags, bert_model** out_model);
 
 /** Saves the model into `dir` (created with missing parents) as config.json (architectures
- * ["BertForMaskedLM"], model_type "bert") and model.safetensors (float32, Hugging Face key names; the
- * decoder weight is tied to the word embeddings and stored once, as HF saves it), loadable by
- * transformers' BertForMaskedLM.from_pretrained(dir). Atomic: the files are written into a temporary
+ * ["BertForMaskedLM"], ["BertForSequenceClassification"] or ["BertForTokenClassification"], model_type
+ * "bert", classifiers with id2label/label2id) and model.safetensors (float32, Hugging Face key names;
+ * the MLM decoder weight is tied to the word embeddings and stored once, as HF saves it), loadable by
+ * transformers' AutoModelFor*.from_pretrained(dir). Atomic: the files are written into a temporary
  * sibling directory that is then renamed over `dir`; other regular files already in `dir` (e.g.
  * tokenizer files) are carried over. If `dir` contains subdirectories (e.g. checkpoints), each of the
  * two files is replaced atomically instead (weights first). A failed save never destroys an existing
@@ -658,8 +723,9 @@ BERT_API bert_status bert_model_load_from_memory(const char* config_json, size_t
 BERT_API bert_status bert_model_save(const bert_model* model, const char* dir);
 
 /** Writes the model's configuration into *out_params (only the first out_params->struct_size bytes;
- * initialise it with BERT_MODEL_PARAMS_INIT first). The strings point into the model and stay valid
- * until bert_model_free(model). `seed` is the seed a bert_model_create() model was initialised with;
+ * initialise it with BERT_MODEL_PARAMS_INIT first), (1.1) its task, labels (NUL-terminated, with
+ * label_lengths) and classifier_dropout included. The strings and arrays point into the model and
+ * stay valid until bert_model_free(model). `seed` is the seed a bert_model_create() model was initialised with;
  * config.json does not record one, so it is 0 for a loaded model. Returns BERT_ERR_INVALID_ARGUMENT
  * (NULL argument, struct_size too small), BERT_ERR_UNSUPPORTED (struct_size from a newer header).
  * Thread-safe. */
@@ -715,7 +781,7 @@ BERT_API bert_status bert_fill_mask_params_init(bert_fill_mask_params* params, s
  * Returns BERT_ERR_INVALID_ARGUMENT (NULL argument; no [MASK] in the text; too many tokens; top_k
  * outside [1, vocab_size]; targets given but none usable; targets NULL with num_targets > 0 or non-NULL
  * with num_targets 0; the tokenizer's vocabulary size differs from the model's; a tokenizer without a
- * mask token), BERT_ERR_INVALID_UTF8, BERT_ERR_UNSUPPORTED (params from a newer header),
+ * mask token; (1.1) a classification model, which has no MLM head), BERT_ERR_INVALID_UTF8, BERT_ERR_UNSUPPORTED (params from a newer header),
  * BERT_ERR_OUT_OF_MEMORY. Thread-safe: one model and tokenizer may serve any number of concurrent
  * calls (inference only, no dropout, no state changes). */
 BERT_API bert_status bert_fill_mask(const bert_model* model, const bert_tokenizer* tokenizer, const char* text,
@@ -772,7 +838,7 @@ BERT_API void bert_fill_mask_result_free(bert_fill_mask_result* result);
  * text scores 0 over 0 tokens. Only params->threads is used (NULL params: defaults). Returns
  * BERT_ERR_INVALID_ARGUMENT (NULL argument other than lengths/out_num_tokens, too many tokens,
  * vocabulary mismatch), BERT_ERR_INVALID_UTF8, BERT_ERR_UNSUPPORTED, BERT_ERR_OUT_OF_MEMORY; outputs
- * are untouched on failure. Thread-safe. */
+ * are untouched on failure; (1.1) a classification model gives BERT_ERR_INVALID_ARGUMENT. Thread-safe. */
 BERT_API bert_status bert_score_text(const bert_model* model, const bert_tokenizer* tokenizer,
                                      const char* const* texts, const size_t* lengths, size_t num_texts,
                                      const bert_fill_mask_params* params, double* out_scores,
@@ -780,10 +846,149 @@ BERT_API bert_status bert_score_text(const bert_model* model, const bert_tokeniz
 
 /* BERTC-SECTION: fill-mask (end) */
 
+/* BERTC-SECTION: classify (begin) */
+
+/* ================================================================================================
+ * (1.1) Classification: text classification and tagging with a fine-tuned model (Hugging Face
+ * pipeline("text-classification", top_k=None) and pipeline("token-classification",
+ * aggregation_strategy="first") semantics)
+ * ============================================================================================== */
+
+/** (1.1) Options of bert_classify(), bert_tag() and bert_tag_words(). Initialise with
+ * BERT_CLASSIFY_PARAMS_INIT(&p). */
+typedef struct bert_classify_params {
+  size_t struct_size; /**< set by bert_classify_params_init() */
+  size_t batch_size;  /**< 32: texts per forward pass (sorted by length, padded to the longest) */
+  size_t max_length;  /**< 0 = the model's max_position_embeddings: tokens per text incl. [CLS]/[SEP] */
+  int truncation;     /**< flag, 0: a text longer than max_length is an error (as HF's pipeline);
+                         1: it is cut to max_length (bert_tag*: the words beyond are not tagged) */
+  size_t threads;     /**< intra-op threads for this call; 0 = library default */
+} bert_classify_params;
+
+/** (1.1) Writes the defaults above into *params (see bert_tokenizer_params_init() for the statuses). */
+BERT_API bert_status bert_classify_params_init(bert_classify_params* params, size_t struct_size);
+/** (1.1) bert_classify_params_init() with the caller's sizeof. */
+#define BERT_CLASSIFY_PARAMS_INIT(params) bert_classify_params_init((params), sizeof *(params))
+
+/** (1.1) Classifies `num_texts` texts (`lengths` NULL = NUL-terminated) with a sequence-classification
+ * model: each text is tokenized with [CLS]/[SEP], and the softmax of the classifier's logits gives a
+ * probability per label. On success *out_result owns the results (read them with
+ * bert_classify_result_*; release with bert_classify_result_free()). num_texts may be 0.
+ * Returns BERT_ERR_INVALID_ARGUMENT (NULL argument other than lengths/params; the model is not a
+ * sequence classifier — e.g. a token classifier or a masked LM, named in the message; vocabulary size
+ * mismatch; a text longer than max_length without truncation; max_length above the model's limit or
+ * 1..2; batch_size 0), BERT_ERR_INVALID_UTF8 (naming the text), BERT_ERR_LIMIT,
+ * BERT_ERR_UNSUPPORTED (params from a newer header), BERT_ERR_OUT_OF_MEMORY. Thread-safe: a model
+ * and tokenizer may serve any number of concurrent calls (no dropout, no state changes). */
+BERT_API bert_status bert_classify(const bert_model* model, const bert_tokenizer* tokenizer, const char* const* texts,
+                                   const size_t* lengths, size_t num_texts, const bert_classify_params* params,
+                                   bert_classify_result** out_result);
+
+/** (1.1) One text's classification (a result struct: set struct_size). Strings and arrays are owned by
+ * the result and valid until it is freed. */
+typedef struct bert_classification {
+  size_t struct_size;     /**< set by the caller to sizeof(bert_classification) */
+  size_t label;           /**< id of the most probable label (the lowest id on ties) */
+  const char* label_name; /**< its name (config.json id2label) */
+  double score;           /**< its probability */
+  const double* scores;   /**< the probability of every label, by id (num_labels entries) */
+  const double* logits;   /**< the classifier's raw logits, by id (num_labels entries) */
+  size_t num_labels;      /**< entries in scores and logits */
+} bert_classification;
+
+/** (1.1) Number of texts in a result; 0 for NULL. Thread-safe. */
+BERT_API size_t bert_classify_result_num_texts(const bert_classify_result* result);
+
+/** (1.1) Copies text `text`'s classification into *out (only out->struct_size bytes). Returns
+ * BERT_ERR_INVALID_ARGUMENT (NULL argument, index out of range, struct_size too small),
+ * BERT_ERR_UNSUPPORTED (struct_size from a newer header). Thread-safe. */
+BERT_API bert_status bert_classify_result_get(const bert_classify_result* result, size_t text,
+                                              bert_classification* out);
+
+/** (1.1) Releases a result; NULL does nothing. */
+BERT_API void bert_classify_result_free(bert_classify_result* result);
+
+/** (1.1) Tags the words of `num_texts` texts (`lengths` NULL = NUL-terminated) with a
+ * token-classification model, as HF's token-classification pipeline with aggregation_strategy
+ * "first": a word is a token plus the "##" tokens after it (a token is a continuation when its string
+ * is not as long as the text it covers; [UNK] never is); the word takes the label of its first token
+ * and that label's probability as its score. Adjacent words then form groups (HF's entities): the
+ * same tag with B-/I- prefixes stripped, a "B-" tag starting a new group, a group's score the mean of
+ * its words'; groups labelled "O" are left out (HF's ignore_labels), the words are all listed. On
+ * success *out_result owns the results (bert_tag_result_*; bert_tag_result_free()).
+ * Returns like bert_classify() (the model must be a token classifier). Thread-safe. */
+BERT_API bert_status bert_tag(const bert_model* model, const bert_tokenizer* tokenizer, const char* const* texts,
+                              const size_t* lengths, size_t num_texts, const bert_classify_params* params,
+                              bert_tag_result** out_result);
+
+/** (1.1) Like bert_tag() for texts given as words (HF is_split_into_words, as in training data): text
+ * i is words_per_text[i] consecutive entries of `words` (`word_lengths` NULL = NUL-terminated). Each
+ * word is tokenized on its own and labelled by its first piece; offsets refer to the text's words
+ * joined by single spaces. Words that tokenize to nothing (or, with truncation, lie beyond max_length)
+ * are not listed: a listed word's word_index says which input word it is. Returns like bert_tag()
+ * (also BERT_ERR_INVALID_ARGUMENT for words_per_text NULL with num_texts > 0, or counts that overflow).
+ * Thread-safe. */
+BERT_API bert_status bert_tag_words(const bert_model* model, const bert_tokenizer* tokenizer,
+                                    const char* const* words, const size_t* word_lengths,
+                                    const size_t* words_per_text, size_t num_texts,
+                                    const bert_classify_params* params, bert_tag_result** out_result);
+
+/** (1.1) One tagged word (a result struct: set struct_size). Strings are owned by the result. */
+typedef struct bert_tagged_word {
+  size_t struct_size;     /**< set by the caller to sizeof(bert_tagged_word) */
+  size_t start;           /**< byte offset of the word in the text (bert_tag_words: in the words
+                             joined by single spaces) */
+  size_t end;             /**< one past its last byte */
+  size_t word_index;      /**< bert_tag: index among the text's words; bert_tag_words: the input word */
+  size_t label;           /**< id of its label */
+  const char* label_name; /**< the label's name (with any B-/I- prefix) */
+  double score;           /**< the label's probability at the word's first token */
+  const char* word;       /**< the word's text (bytes start..end), NUL-terminated */
+} bert_tagged_word;
+
+/** (1.1) A group of adjacent words with one tag (a result struct: set struct_size). */
+typedef struct bert_tag_group {
+  size_t struct_size;     /**< set by the caller to sizeof(bert_tag_group) */
+  size_t start;           /**< byte offset of the first word */
+  size_t end;             /**< one past the last byte of the last word */
+  size_t first_word;      /**< index of its first word in the text's word list */
+  size_t num_words;       /**< words in the group */
+  const char* label_name; /**< the tag without its B-/I- prefix (HF "entity_group") */
+  double score;           /**< mean of the words' scores */
+  const char* text;       /**< the text of bytes start..end (HF "word" decodes the tokens instead;
+                             same words, original casing kept), NUL-terminated */
+} bert_tag_group;
+
+/** (1.1) Number of texts in a result; 0 for NULL. Thread-safe. */
+BERT_API size_t bert_tag_result_num_texts(const bert_tag_result* result);
+/** (1.1) Number of tagged words of text `text`; 0 for NULL or out of range. Thread-safe. */
+BERT_API size_t bert_tag_result_num_words(const bert_tag_result* result, size_t text);
+/** (1.1) Copies word `word` of text `text` into *out (only out->struct_size bytes). Returns like
+ * bert_classify_result_get(). Thread-safe. */
+BERT_API bert_status bert_tag_result_get_word(const bert_tag_result* result, size_t text, size_t word,
+                                              bert_tagged_word* out);
+/** (1.1) Number of groups of text `text`; 0 for NULL or out of range. Thread-safe. */
+BERT_API size_t bert_tag_result_num_groups(const bert_tag_result* result, size_t text);
+/** (1.1) Copies group `group` of text `text` into *out. Returns like bert_classify_result_get(). */
+BERT_API bert_status bert_tag_result_get_group(const bert_tag_result* result, size_t text, size_t group,
+                                               bert_tag_group* out);
+/** (1.1) Releases a result; NULL does nothing. */
+BERT_API void bert_tag_result_free(bert_tag_result* result);
+
+/* BERTC-SECTION: classify (end) */
+
 /* BERTC-SECTION: trainer (begin) */
 
 /* ================================================================================================
- * Pre-training: MLM trainer (Hugging Face DataCollatorForLanguageModeling + Trainer)
+ * Training: MLM pre-training (Hugging Face DataCollatorForLanguageModeling + Trainer) and (1.1)
+ * fine-tuning of classifiers (DataCollatorWithPadding / DataCollatorForTokenClassification + Trainer)
+ *
+ * The model's task decides what a trainer does: a masked-LM model is pre-trained on plain text (or a
+ * JSONL text field) with masking; a sequence- or token-classification model (bert_model_create() with
+ * a task, or bert_model_load_for_task()) is fine-tuned on labelled JSONL (bert_trainer_data's
+ * label_field / words_field + tags_field) or labelled ids in memory, padded per batch, and evaluated
+ * by loss, accuracy and macro-F1. Everything else (optimizer, schedule, cadence, checkpoints, resume)
+ * is the same.
  * ============================================================================================== */
 
 /** How examples are formed from corpus lines: one of ::bert_grouping_value. */
@@ -847,8 +1052,8 @@ typedef struct bert_trainer_params {
   uint64_t eval_steps;         /**< 0 */
   uint64_t save_steps;         /**< 0 */
   size_t save_total_limit;     /**< 0 = keep all; never deletes the best or the newest checkpoint */
-  int load_best_model_at_end;  /**< flag, 0: reload the checkpoint with the lowest eval loss at the end
-                                  (needs eval_steps > 0 and save_steps a multiple of it) */
+  int load_best_model_at_end;  /**< flag, 0: reload the checkpoint with the best metric_for_best_model
+                                  at the end (needs eval_steps > 0 and save_steps a multiple of it) */
   int save_final_model;        /**< flag, 1: bert_trainer_train() saves the final model into output_dir */
   /* Environment. */
   uint64_t seed;               /**< 42: data order, masks, dropout, eval split */
@@ -856,6 +1061,9 @@ typedef struct bert_trainer_params {
                                   on the calling thread; see "Handles and threads") */
   const char* device;          /**< "cpu"; "cuda"/"cuda:N" only with a CUDA LibTorch build */
   const char* log_file;        /**< NULL: OUTPUT_DIR/train_log.jsonl */
+  const char* metric_for_best_model; /**< (1.1) NULL = "loss": the eval metric that picks the best
+                                  checkpoint (best_metric, load_best_model_at_end): "loss" (lower is
+                                  better), "accuracy" or, for classifiers, "f1" (higher is better) */
 } bert_trainer_params;
 
 /** Writes the defaults above into *params (see bert_tokenizer_params_init() for the statuses). */
@@ -869,6 +1077,13 @@ BERT_API bert_status bert_trainer_params_init(bert_trainer_params* params, size_
  * Blank lines are skipped. The files are tokenized once (in parallel) and cached.
  * Memory: num_sequences sequences of word-piece ids WITHOUT [CLS]/[SEP]; sequence i is
  * token_ids[offsets[i] .. offsets[i+1]) (offsets has num_sequences + 1 entries, offsets[0] == 0).
+ * (1.1) Fine-tuning a classifier: files are JSON Lines. Sequence classification reads the text from
+ * jsonl_field (NULL: "text") and the label from label_field (NULL: "label"), a label name of the
+ * model's label map or an integer id. Token classification reads an array of words from words_field
+ * (NULL: "words") and one tag per word from tags_field (NULL: "tags"); each word is tokenized on its
+ * own and its tag goes on its first word piece (-100 on the others, as HF's word_ids() alignment).
+ * Examples longer than max_length are truncated. In memory: `labels` holds one label id per sequence
+ * (sequence task) or one per token id (token task; -100 = no label).
  * Everything is copied by bert_trainer_create(); the caller keeps ownership. */
 typedef struct bert_trainer_data {
   size_t struct_size;       /**< set by bert_trainer_data_init() */
@@ -878,6 +1093,10 @@ typedef struct bert_trainer_data {
   const int32_t* token_ids; /**< in-memory word-piece ids of all sequences, back to back */
   const size_t* offsets;    /**< num_sequences + 1 boundaries into token_ids */
   size_t num_sequences;     /**< number of in-memory sequences */
+  const char* label_field;  /**< (1.1) sequence classification JSONL: the label field (NULL: "label") */
+  const char* words_field;  /**< (1.1) token classification JSONL: the words field (NULL: "words") */
+  const char* tags_field;   /**< (1.1) token classification JSONL: the tags field (NULL: "tags") */
+  const int32_t* labels;    /**< (1.1) in-memory labels of a classifier's data (see above) */
 } bert_trainer_data;
 
 /** Empties *data (see bert_tokenizer_params_init() for the statuses). */
@@ -885,27 +1104,44 @@ BERT_API bert_status bert_trainer_data_init(bert_trainer_data* data, size_t stru
 /** bert_trainer_data_init() with the caller's sizeof. */
 #define BERT_TRAINER_DATA_INIT(data) bert_trainer_data_init((data), sizeof *(data))
 
+/** (1.1) The distinct labels of classification training data, sorted (as HF's run_glue / run_ner build
+ * their label lists): the label field (task BERT_TASK_SEQUENCE_CLASSIFICATION) or every tag
+ * (BERT_TASK_TOKEN_CLASSIFICATION) of data->files, read as bert_trainer_create() reads them (integer
+ * labels as their decimal text). Use it to give a new head its labels (bert_task_params.labels). On
+ * success *out_labels is an array of *out_count NUL-terminated strings, released with
+ * bert_labels_free(). Returns BERT_ERR_INVALID_ARGUMENT (NULL argument; no files; task not a
+ * classifier), BERT_ERR_IO, BERT_ERR_FORMAT (bad JSON, missing field), BERT_ERR_INVALID_UTF8,
+ * BERT_ERR_LIMIT, BERT_ERR_OUT_OF_MEMORY. Thread-safe. */
+BERT_API bert_status bert_trainer_data_labels(const bert_trainer_data* data, bert_task task, char*** out_labels,
+                                              size_t* out_count);
+/** (1.1) Releases bert_trainer_data_labels()'s array; NULL does nothing. */
+BERT_API void bert_labels_free(char** labels, size_t count);
+
 /** One optimizer step's outcome (a result struct: set struct_size). */
 typedef struct bert_trainer_step_result {
   size_t struct_size;          /**< set by the caller to sizeof(bert_trainer_step_result) */
   uint64_t step;               /**< global step after the update (1-based) */
   uint64_t total_steps;        /**< steps the run will take in all */
-  double loss;                 /**< mean MLM loss of the step's micro-batches */
+  double loss;                 /**< mean loss (MLM or classification) of the step's micro-batches */
   double learning_rate;        /**< the rate used by this update */
   double grad_norm;            /**< total L2 norm before clipping */
   double epoch;                /**< fractional epoch after the step */
   uint64_t tokens;             /**< non-padding tokens processed */
-  uint64_t masked_tokens;      /**< predicted positions */
+  uint64_t masked_tokens;      /**< predicted positions (classifiers: labels) */
 } bert_trainer_step_result;
 
 /** Result of bert_trainer_evaluate() (a result struct: set struct_size). */
 typedef struct bert_trainer_eval_result {
   size_t struct_size;          /**< set by the caller to sizeof(bert_trainer_eval_result) */
-  double loss;                 /**< mean cross-entropy over all masked eval tokens */
-  double perplexity;           /**< exp(loss) */
-  double accuracy;             /**< share of masked tokens whose argmax prediction is right */
-  uint64_t masked_tokens;      /**< masked tokens scored */
+  double loss;                 /**< mean cross-entropy over all masked eval tokens (classifiers: labels) */
+  double perplexity;           /**< exp(loss); NaN for classifiers */
+  double accuracy;             /**< share of masked tokens (classifiers: examples / tagged words) whose
+                                  argmax prediction is right */
+  uint64_t masked_tokens;      /**< masked tokens (classifiers: labels) scored */
   size_t examples;             /**< eval examples */
+  double f1;                   /**< (1.1) classifiers: macro-F1, the unweighted mean of each label's F1
+                                  over the labels that occur as gold or prediction (scikit-learn's
+                                  f1_score(average="macro"); for tags: per tag, entity-free); NaN for MLM */
 } bert_trainer_eval_result;
 
 /** State of a trainer, from bert_trainer_get_info() (a result struct: set struct_size). */
@@ -918,7 +1154,7 @@ typedef struct bert_trainer_info {
   size_t eval_examples;        /**< evaluation examples after grouping */
   uint64_t train_tokens;       /**< real tokens in the training examples, incl. [CLS]/[SEP] */
   double train_padding_share;  /**< share of padding tokens in one epoch of training batches */
-  double best_metric;          /**< lowest eval loss at a checkpoint, NaN when none */
+  double best_metric;          /**< best metric_for_best_model at a checkpoint, NaN when none */
   const char* best_checkpoint; /**< "" when none; valid until the next call on this trainer */
   int cache_hit;               /**< 1 when the training data came from the encoded-dataset cache */
 } bert_trainer_info;
@@ -934,9 +1170,13 @@ typedef struct bert_trainer_info {
  * Returns BERT_ERR_INVALID_ARGUMENT (NULL model/tokenizer/out; both or neither of files/token ids;
  * token id outside the vocabulary; empty dataset after filtering; batch_size larger than the
  * training set; mlm_probability outside (0, 1); max_length > max_position_embeddings or < 3; other
- * out-of-range option or unknown enum value; vocab size mismatch; eval_steps without eval data),
+ * out-of-range option or unknown enum value; vocab size mismatch; eval_steps without eval data;
+ * (1.1) for a classifier: a label the model's label map lacks or an id outside it, a line whose words
+ * and tags differ in length, in-memory data without labels, grouping concat_chunk or packed,
+ * metric_for_best_model unknown — each message names the file and line),
  * BERT_ERR_IO (a data file missing or unreadable; output_dir cannot be created or written),
- * BERT_ERR_FORMAT (bad JSONL line), BERT_ERR_INVALID_UTF8 (a data line is not UTF-8),
+ * BERT_ERR_FORMAT (bad JSONL line; a field missing or of the wrong type), BERT_ERR_INVALID_UTF8 (a data
+ * line is not UTF-8),
  * BERT_ERR_UNSUPPORTED (device "cuda" in a build without CUDA; struct_size from a newer header),
  * BERT_ERR_OUT_OF_MEMORY. Thread-safe (different trainers). */
 BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer* tokenizer,
@@ -958,8 +1198,9 @@ BERT_API bert_status bert_trainer_step(bert_trainer* trainer, bert_progress_fn p
 /** One optimizer step on a batch from memory: rows x cols row-major token ids that already contain
  * [CLS]/[SEP] and padding ([PAD] id). attention_mask NULL means "not [PAD]". labels NULL means the
  * trainer masks the batch with its MLM collator; otherwise labels hold the target id at predicted
- * positions and -100 elsewhere (input_ids then already carry [MASK] where wanted). No accumulation,
- * no logging cadence. `out` may be NULL. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer/input_ids,
+ * positions and -100 elsewhere (input_ids then already carry [MASK] where wanted). (1.1) For a
+ * classifier labels are required: `rows` label ids (sequence classification) or rows x cols (token
+ * classification; -100 where none). No accumulation, no logging cadence. `out` may be NULL. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer/input_ids,
  * rows or cols 0, cols > max_length, id or label outside the vocabulary), BERT_ERR_UNSUPPORTED,
  * BERT_ERR_OUT_OF_MEMORY. Not thread-safe for one trainer. */
 BERT_API bert_status bert_trainer_step_batch(bert_trainer* trainer, const int32_t* input_ids,

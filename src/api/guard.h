@@ -68,8 +68,8 @@ inline void RequireNonNull(const void* ptr, const char* name) {
 
 // ---- struct_size versioning (the rules are in bertc.h, "Versions and growth") ----------------------
 
-// AbiSince1<T>::kMinSize is the end of the last field T had in ABI 1.0: the smallest struct_size any
-// caller can have. Fields appended later must grow sizeof(T) on every platform (a field that fits in
+// AbiSince1<T>::kMinSize is the end of the last field T had in the first ABI 1.x version that had T
+// (1.0 for most; 1.1 for the fine-tuning structs): the smallest struct_size any caller can have. Fields appended later must grow sizeof(T) on every platform (a field that fits in
 // the old tail padding would be read from a caller's padding bytes).
 template <class T>
 struct AbiSince1;
@@ -89,6 +89,12 @@ BERTC_ABI1_LAST_FIELD(bert_trainer_step_result, masked_tokens);
 BERTC_ABI1_LAST_FIELD(bert_trainer_eval_result, examples);
 BERTC_ABI1_LAST_FIELD(bert_trainer_info, cache_hit);
 BERTC_ABI1_LAST_FIELD(bert_limits, max_model_bytes);
+// New in 1.1.
+BERTC_ABI1_LAST_FIELD(bert_task_params, seed);
+BERTC_ABI1_LAST_FIELD(bert_classify_params, threads);
+BERTC_ABI1_LAST_FIELD(bert_classification, num_labels);
+BERTC_ABI1_LAST_FIELD(bert_tagged_word, word);
+BERTC_ABI1_LAST_FIELD(bert_tag_group, text);
 #undef BERTC_ABI1_LAST_FIELD
 
 // The ABI growth test (tests/abi_growth) builds the ABI layer against a header whose structs each

@@ -21,17 +21,21 @@ struct bert_tokenizer {
 };
 
 namespace bertc::model {
-class BertForMaskedLMImpl;  // model/bert.h (LibTorch); forward-declared so this header stays torch-free
+class BertImpl;  // model/bert.h (LibTorch); forward-declared so this header stays torch-free
 }  // namespace bertc::model
 
-// A BertForMaskedLM with its config. Readers (fill-mask, score_text, save, config) take `mu` shared;
+// A BERT model (with its task head) and config. Readers (fill-mask, classify, save, config) take `mu` shared;
 // anything that changes the weights in place (a trainer step) takes it exclusively. Take it only
 // through ModelReadLock / ModelWriteLock below.
 struct bert_model {
-  std::shared_ptr<bertc::model::BertForMaskedLMImpl> impl;
+  std::shared_ptr<bertc::model::BertImpl> impl;
   mutable std::shared_mutex mu;
   uint64_t seed = 0;      // bert_model_create's seed; 0 for a loaded model
   bool borrowed = false;  // some parameters alias a caller's buffer (BERT_MODEL_LOAD_BORROW)
+  // bert_model_config's label arrays (pointing into the config's id2label, which never changes).
+  mutable std::mutex labels_mu;
+  mutable std::vector<const char*> label_ptrs;
+  mutable std::vector<size_t> label_lengths;
 };
 
 namespace bertc::api {

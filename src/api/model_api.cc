@@ -1,4 +1,5 @@
-// bert_model_*: create / load / save / inspect a BertForMaskedLM.
+// bert_model_*: create / load / save / inspect a BERT model with its head.
+#include <cmath>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -9,12 +10,40 @@
 #include "api/handles.h"
 #include "bertc.h"
 #include "model/bert.h"
+#include "tokenizer/unicode.h"
 
 namespace {
 
 using bertc::model::BertConfig;
 
 using bertc::api::CheckedInt;
+
+bertc::model::Task TaskFrom(bert_task task) {
+  switch (task) {
+    case BERT_TASK_MASKED_LM: return bertc::model::Task::kMaskedLM;
+    case BERT_TASK_SEQUENCE_CLASSIFICATION: return bertc::model::Task::kSequenceClassification;
+    case BERT_TASK_TOKEN_CLASSIFICATION: return bertc::model::Task::kTokenClassification;
+    default: throw bertc::InvalidArgument("task " + std::to_string(task) + " is not a bert_task value");
+  }
+}
+
+// Label names from a (labels, label_lengths, num_labels) triple; LABEL_i when labels is NULL.
+std::vector<std::string> LabelsFrom(const char* const* labels, const size_t* lengths, size_t n, const char* name) {
+  if (n > (size_t{1} << 20)) throw bertc::InvalidArgument(std::string(name) + ": too many labels");
+  std::vector<std::string> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (labels == nullptr) {
+      out.push_back("LABEL_" + std::to_string(i));
+      continue;
+    }
+    bertc::api::RequireNonNull(labels[i], (std::string(name) + "[i]").c_str());
+    std::string l = lengths != nullptr ? std::string(labels[i], lengths[i]) : std::string(labels[i]);
+    bertc::tok::ValidateUtf8(l, std::string(name) + "[" + std::to_string(i) + "]");
+    out.push_back(std::move(l));
+  }
+  return out;
+}
 
 BertConfig ConfigFromParams(const bert_model_params& p) {
   bertc::api::RequireNonNull(p.hidden_act, "params.hidden_act");
@@ -34,10 +63,17 @@ BertConfig ConfigFromParams(const bert_model_params& p) {
   c.initializer_range = p.initializer_range;
   c.pad_token_id = p.pad_token_id;
   c.position_embedding_type = p.position_embedding_type;
+  c.task = TaskFrom(p.task);
+  if (bertc::model::IsClassifier(c.task)) {
+    c.id2label = LabelsFrom(p.labels, p.label_lengths, p.num_labels, "params.labels");
+  } else if (p.num_labels > 0 || p.labels != nullptr) {
+    throw bertc::InvalidArgument("params.labels / num_labels are for classification tasks, not a masked LM");
+  }
+  c.classifier_dropout = p.classifier_dropout < 0 ? -1 : p.classifier_dropout;
   return c;
 }
 
-bert_model* NewHandle(bertc::model::BertForMaskedLM model) {
+bert_model* NewHandle(bertc::model::Bert model) {
   auto* h = new bert_model;
   h->impl = model.ptr();
   return h;
@@ -63,6 +99,24 @@ bert_model_params ModelDefaults() {
   p.pad_token_id = static_cast<int32_t>(d.pad_token_id);
   p.position_embedding_type = "absolute";
   p.seed = 42;
+  p.task = BERT_TASK_MASKED_LM;
+  p.labels = nullptr;
+  p.label_lengths = nullptr;
+  p.num_labels = 0;
+  p.classifier_dropout = -1;
+  return p;
+}
+
+bert_task_params TaskDefaults() {
+  bert_task_params p;
+  std::memset(&p, 0, sizeof p);
+  p.struct_size = sizeof p;
+  p.task = BERT_TASK_SEQUENCE_CLASSIFICATION;
+  p.labels = nullptr;
+  p.label_lengths = nullptr;
+  p.num_labels = 0;
+  p.classifier_dropout = -1;
+  p.seed = 42;
   return p;
 }
 
@@ -86,7 +140,7 @@ BERT_API bert_status bert_model_create(const bert_model_params* params, bert_mod
   return bertc::api::Guard(__func__, [&] {
     bertc::api::RequireNonNull(out_model, "out_model");
     const bert_model_params p = bertc::api::CopyParams(params, ModelDefaults(), "params");
-    bertc::model::BertForMaskedLM model(ConfigFromParams(p), p.seed);
+    bertc::model::Bert model(ConfigFromParams(p), p.seed);
     model->eval();  // inference-ready; a trainer switches to train() itself
     bert_model* h = NewHandle(std::move(model));
     h->seed = p.seed;
@@ -99,7 +153,40 @@ BERT_API bert_status bert_model_load(const char* dir, bert_model** out_model) {
     bertc::api::RequireNonNull(dir, "dir");
     bertc::api::RequireNonNull(out_model, "out_model");
     bertc::model::LoadReport report;
-    bertc::model::BertForMaskedLM model = bertc::model::LoadBertForMaskedLM(dir, &report);
+    bertc::model::Bert model = bertc::model::LoadBert(dir, &report);
+    WarnAbout(report);
+    *out_model = NewHandle(std::move(model));
+  });
+}
+
+BERT_API bert_status bert_task_params_init(bert_task_params* params, size_t struct_size) {
+  return bertc::api::InitStruct(__func__, params, struct_size, TaskDefaults());
+}
+
+BERT_API bert_status bert_model_load_for_task(const char* dir, const bert_task_params* params, bert_model** out_model) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(dir, "dir");
+    bertc::api::RequireNonNull(out_model, "out_model");
+    const bert_task_params p = bertc::api::CopyParams(params, TaskDefaults(), "params");
+    bertc::model::HeadSpec head;
+    head.task = TaskFrom(p.task);
+    if (p.labels == nullptr && p.num_labels > 0) {
+      throw bertc::InvalidArgument("params.labels is NULL but num_labels is " + std::to_string(p.num_labels));
+    }
+    if (p.labels != nullptr && p.num_labels == 0) throw bertc::InvalidArgument("params.labels given with num_labels 0");
+    if (p.labels != nullptr) {
+      if (!bertc::model::IsClassifier(head.task)) {
+        throw bertc::InvalidArgument("params.labels are for classification tasks, not a masked LM");
+      }
+      head.labels = LabelsFrom(p.labels, p.label_lengths, p.num_labels, "params.labels");
+    }
+    if (!(p.classifier_dropout < 1.0) || std::isnan(p.classifier_dropout)) {
+      throw bertc::InvalidArgument("params.classifier_dropout must be in [0, 1) or -1");
+    }
+    head.classifier_dropout = p.classifier_dropout;
+    head.seed = p.seed;
+    bertc::model::LoadReport report;
+    bertc::model::Bert model = bertc::model::LoadBertForTask(dir, head, &report);
     WarnAbout(report);
     *out_model = NewHandle(std::move(model));
   });
@@ -116,7 +203,7 @@ BERT_API bert_status bert_model_load_from_memory(const char* config_json, size_t
     }
     const bool borrow = (flags & BERT_MODEL_LOAD_BORROW) != 0;
     bertc::model::LoadReport report;
-    bertc::model::BertForMaskedLM model = bertc::model::LoadBertForMaskedLMFromMemory(
+    bertc::model::Bert model = bertc::model::LoadBertFromMemory(
         std::string_view(config_json == nullptr ? "" : config_json, config_size),
         std::string_view(static_cast<const char*>(weights == nullptr ? "" : weights), weights_size), borrow, &report);
     WarnAbout(report);
@@ -132,7 +219,7 @@ BERT_API bert_status bert_model_save(const bert_model* model, const char* dir) {
     bertc::api::RequireNonNull(dir, "dir");
     if (*dir == '\0') throw bertc::InvalidArgument("dir must not be empty");
     const bertc::api::ModelReadLock lock(*model);
-    bertc::model::SaveBertForMaskedLM(*model->impl, dir);
+    bertc::model::SaveBert(*model->impl, dir);
   });
 }
 
@@ -158,6 +245,22 @@ BERT_API bert_status bert_model_config(const bert_model* model, bert_model_param
     p.pad_token_id = static_cast<int32_t>(c.pad_token_id);
     p.position_embedding_type = c.position_embedding_type.c_str();
     p.seed = model->seed;
+    p.task = static_cast<bert_task>(c.task);
+    {
+      std::lock_guard<std::mutex> g(model->labels_mu);
+      if (model->label_ptrs.size() != c.id2label.size()) {
+        model->label_ptrs.clear();
+        model->label_lengths.clear();
+        for (const auto& l : c.id2label) {
+          model->label_ptrs.push_back(l.c_str());
+          model->label_lengths.push_back(l.size());
+        }
+      }
+    }
+    p.labels = c.id2label.empty() ? nullptr : model->label_ptrs.data();
+    p.label_lengths = c.id2label.empty() ? nullptr : model->label_lengths.data();
+    p.num_labels = c.id2label.size();
+    p.classifier_dropout = c.classifier_dropout < 0 ? -1 : c.classifier_dropout;
     // Only as many bytes as the caller's struct has; its struct_size stays as it was.
     bertc::api::CopyResult(p, out_params, "out_params");
   });

@@ -1,6 +1,7 @@
-// bert_trainer_*: MLM pre-training through the C ABI.
+// bert_trainer_*: MLM pre-training and classifier fine-tuning through the C ABI.
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -14,6 +15,8 @@
 #include "data/corpus.h"
 #include "data/encoded_dataset.h"
 #include "data/grouping.h"
+#include "data/labeled.h"
+#include "data/mlm_collator.h"
 #include "data/tokenizer_bridge.h"
 #include "model/bert.h"
 #include "train/trainer.h"
@@ -71,6 +74,7 @@ bert_trainer_params TrainerDefaults() {
   p.threads = 0;
   p.device = "cpu";
   p.log_file = nullptr;
+  p.metric_for_best_model = nullptr;
   return p;
 }
 
@@ -137,6 +141,95 @@ LoadedData LoadData(const bert_trainer_data* user, const char* name, const data:
   return out;
 }
 
+// The file paths of `d` (InvalidArgument when none / NULL entries).
+std::vector<std::string> FilesOf(const bert_trainer_data& d, const char* name) {
+  bertc::api::RequireNonNull(d.files, (std::string(name) + ".files").c_str());
+  if (d.num_files == 0) throw InvalidArgument(std::string(name) + ".num_files is 0");
+  std::vector<std::string> files;
+  for (size_t i = 0; i < d.num_files; ++i) {
+    bertc::api::RequireNonNull(d.files[i], (std::string(name) + ".files[i]").c_str());
+    files.emplace_back(d.files[i]);
+  }
+  return files;
+}
+
+data::LabeledReadOptions LabeledOptions(const bert_trainer_data& d, bertc::model::Task task, const data::SpecialIds& ids,
+                                        int max_length, int threads) {
+  data::LabeledReadOptions o;
+  o.task = task == bertc::model::Task::kTokenClassification ? data::LabelTask::kToken : data::LabelTask::kSequence;
+  if (d.jsonl_field != nullptr && *d.jsonl_field != '\0') o.fields.text = d.jsonl_field;
+  if (d.label_field != nullptr) o.fields.label = d.label_field;
+  if (d.words_field != nullptr) o.fields.words = d.words_field;
+  if (d.tags_field != nullptr) o.fields.tags = d.tags_field;
+  o.max_length = max_length;
+  o.ids = ids;
+  o.threads = threads;
+  return o;
+}
+
+// A classifier's examples from JSONL files or labelled ids in memory.
+data::ExampleSet LoadLabeled(const bert_trainer_data* user, const char* name, const data::TokenizerHooks& hooks,
+                             const bertc::model::BertConfig& cfg, const bert_trainer_params& p) {
+  const bert_trainer_data d = bertc::api::CopyParams(user, DataDefaults(), name);
+  const bool has_files = d.num_files > 0 || d.files != nullptr;
+  const bool has_ids = d.num_sequences > 0 || d.offsets != nullptr || d.token_ids != nullptr;
+  if (has_files == has_ids) {
+    throw InvalidArgument(std::string(name) + ": set exactly one of files/num_files or token_ids/offsets/num_sequences");
+  }
+  const data::LabeledReadOptions o =
+      LabeledOptions(d, cfg.task, hooks.ids, static_cast<int>(p.max_length), static_cast<int>(p.threads));
+  data::ExampleSet out;
+  if (has_files) {
+    try {
+      out = data::ReadLabeledJsonl(FilesOf(d, name), hooks.encode, cfg.id2label, o);
+    } catch (const bertc::Error& e) {
+      throw bertc::Error(e.code(), std::string(name) + ": " + e.what());
+    }
+  } else {
+    bertc::api::RequireNonNull(d.offsets, (std::string(name) + ".offsets").c_str());
+    const size_t n = d.num_sequences;
+    if (n >= static_cast<size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(size_t)) {
+      throw InvalidArgument(std::string(name) + ".num_sequences " + std::to_string(n) + " is too large");
+    }
+    if (d.offsets[0] != 0) throw InvalidArgument(std::string(name) + ".offsets[0] must be 0");
+    for (size_t i = 0; i < n; ++i) {
+      if (d.offsets[i + 1] < d.offsets[i]) throw InvalidArgument(std::string(name) + ".offsets must be non-decreasing");
+    }
+    if (d.offsets[n] > 0) bertc::api::RequireNonNull(d.token_ids, (std::string(name) + ".token_ids").c_str());
+    for (size_t k = 0; k < d.offsets[n]; ++k) {
+      if (d.token_ids[k] < 0 || d.token_ids[k] >= hooks.vocab_size) {
+        throw InvalidArgument(std::string(name) + ": token id " + std::to_string(d.token_ids[k]) +
+                              " is outside the vocabulary");
+      }
+    }
+    if (d.labels == nullptr) {
+      throw InvalidArgument(std::string(name) + ".labels is NULL: a " + bertc::model::ArchitectureName(cfg.task) +
+                            " is fine-tuned on labelled data");
+    }
+    try {
+      out = data::LabeledFromMemory(d.token_ids, d.offsets, n, d.labels, static_cast<int>(cfg.num_labels()), o);
+    } catch (const bertc::Error& e) {
+      throw bertc::Error(e.code(), std::string(name) + ": " + e.what());
+    }
+  }
+  if (out.empty()) throw InvalidArgument(std::string(name) + " is empty after filtering (blank lines are skipped)");
+  return out;
+}
+
+// The examples of `set` at `indices`, labels included.
+data::ExampleSet Subset(const data::ExampleSet& set, const std::vector<uint32_t>& indices) {
+  data::ExampleSet out;
+  for (uint32_t i : indices) {
+    const data::TokenSpan s = set[i];
+    if (set.labels() == data::ExampleSet::Labels::kPerExample) {
+      out.AddWithLabel(s.data, s.data + s.size, set.example_label(i));
+    } else {
+      out.AddWithTokenLabels(s.data, s.data + s.size, set.token_labels(i));
+    }
+  }
+  return out;
+}
+
 train::TrainerOptions OptionsFrom(const bert_trainer_params& p) {
   train::TrainerOptions o;
   if (p.output_dir != nullptr) o.output_dir = p.output_dir;
@@ -179,6 +272,7 @@ train::TrainerOptions OptionsFrom(const bert_trainer_params& p) {
   o.threads = bertc::api::CheckThreads(p.threads, "params.threads");
   o.device = p.device != nullptr ? p.device : "cpu";
   if (p.log_file != nullptr) o.log_file = p.log_file;
+  if (p.metric_for_best_model != nullptr) o.metric_for_best_model = p.metric_for_best_model;
   return o;
 }
 
@@ -200,6 +294,7 @@ struct Callback {
     ev.eval_loss = e.eval_loss;
     ev.eval_perplexity = e.eval_perplexity;
     ev.eval_accuracy = e.eval_accuracy;
+    ev.eval_f1 = e.eval_f1;
     ev.epoch = e.epoch;
     ev.path = e.path.empty() ? nullptr : e.path.c_str();
     bertc::api::StampGrowthField(ev, bertc::api::kGrowthEvent);
@@ -261,13 +356,29 @@ BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer
                             std::to_string(model->impl->config().max_position_embeddings));
     }
     train::TrainerOptions o = OptionsFrom(p);
-    const data::TokenizerHooks hooks = data::HooksFor(tokenizer->impl);
-    bertc::model::CheckVocabMatches(model->impl->config(), hooks.vocab_size);
+    const bertc::model::BertConfig& cfg = model->impl->config();
+    const bool classifier = bertc::model::IsClassifier(cfg.task);
+    const data::TokenizerHooks hooks = data::HooksFor(tokenizer->impl, /*need_mask=*/!classifier);
+    bertc::model::CheckVocabMatches(cfg, hooks.vocab_size);
 
     auto handle = std::make_unique<bert_trainer>();
     std::string warning;
     std::shared_ptr<data::ExampleSet> train_set, eval_set;
-    if (train_data != nullptr) {
+    if (classifier) {
+      if (train_data != nullptr) {
+        data::ExampleSet all = LoadLabeled(train_data, "train", hooks, cfg, p);
+        if (eval_data == nullptr && p.eval_split > 0) {
+          const data::Split split = data::SplitIndices(all.size(), p.eval_split, p.seed);
+          train_set = std::make_shared<data::ExampleSet>(Subset(all, split.train));
+          if (!split.test.empty()) eval_set = std::make_shared<data::ExampleSet>(Subset(all, split.test));
+        } else {
+          train_set = std::make_shared<data::ExampleSet>(std::move(all));
+        }
+      }
+      if (eval_data != nullptr) {
+        eval_set = std::make_shared<data::ExampleSet>(LoadLabeled(eval_data, "eval", hooks, cfg, p));
+      }
+    } else if (train_data != nullptr) {
       LoadedData tr = LoadData(train_data, "train", hooks, p);
       handle->cache_hit = tr.cache_hit;
       warning = tr.warning;
@@ -284,7 +395,7 @@ BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer
             data::BuildExamples(tr.dataset, nullptr, o.grouping, o.max_length, hooks.ids));
       }
     }
-    if (eval_data != nullptr) {
+    if (!classifier && eval_data != nullptr) {
       LoadedData ev = LoadData(eval_data, "eval", hooks, p);
       eval_set = std::make_shared<data::ExampleSet>(
           data::BuildExamples(ev.dataset, nullptr, o.grouping, o.max_length, hooks.ids));
@@ -316,7 +427,7 @@ BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer
         bertc::model::OwnParameters(*model->impl);
         model->borrowed = false;
       }
-      handle->impl = std::make_shared<train::Trainer>(bertc::model::BertForMaskedLM(model->impl), std::move(info),
+      handle->impl = std::make_shared<train::Trainer>(bertc::model::Bert(model->impl), std::move(info),
                                                       train_set, eval_set, o);
     }
     handle->model = model;
@@ -349,6 +460,23 @@ BERT_API bert_status bert_trainer_step_batch(bert_trainer* trainer, const int32_
     }
     bertc::api::CheckResultSize(out, "out");
     const size_t n = rows * cols;
+    const bertc::model::Task task = trainer->model->impl->task();
+    if (bertc::model::IsClassifier(task)) {
+      if (labels == nullptr) {
+        throw InvalidArgument(std::string("labels is NULL: a ") + bertc::model::ArchitectureName(task) +
+                              " needs labels for every batch");
+      }
+      data::LabeledBatch b;
+      b.rows = static_cast<int64_t>(rows);
+      b.cols = static_cast<int64_t>(cols);
+      b.input_ids.assign(input_ids, input_ids + n);
+      if (attention_mask != nullptr) b.attention_mask.assign(attention_mask, attention_mask + n);
+      b.labels.assign(labels, labels + (task == bertc::model::Task::kTokenClassification ? n : rows));
+      const bertc::api::ModelWriteLock lock(*trainer->model);
+      const train::StepResult r = trainer->impl->StepOnLabeledBatch(std::move(b));
+      FillStep(r, trainer->impl->total_steps(), out);
+      return;
+    }
     data::MlmBatch b;
     b.rows = static_cast<int64_t>(rows);
     b.cols = static_cast<int64_t>(cols);
@@ -384,6 +512,7 @@ BERT_API bert_status bert_trainer_evaluate(bert_trainer* trainer, bert_trainer_e
     v.accuracy = e.accuracy;
     v.masked_tokens = e.masked_tokens;
     v.examples = e.examples;
+    v.f1 = e.f1;
     bertc::api::CopyResult(v, out, "out");
   });
 }
@@ -431,5 +560,40 @@ BERT_API bert_status bert_trainer_get_info(bert_trainer* trainer, bert_trainer_i
 }
 
 BERT_API void bert_trainer_free(bert_trainer* trainer) { delete trainer; }
+
+BERT_API bert_status bert_trainer_data_labels(const bert_trainer_data* data, bert_task task, char*** out_labels,
+                                              size_t* out_count) {
+  return bertc::api::Guard(__func__, [&] {
+    bertc::api::RequireNonNull(data, "data");
+    bertc::api::RequireNonNull(out_labels, "out_labels");
+    bertc::api::RequireNonNull(out_count, "out_count");
+    if (task != BERT_TASK_SEQUENCE_CLASSIFICATION && task != BERT_TASK_TOKEN_CLASSIFICATION) {
+      throw InvalidArgument("task " + std::to_string(task) + " is not a classification task");
+    }
+    const bert_trainer_data d = bertc::api::CopyParams(data, DataDefaults(), "data");
+    const auto t = task == BERT_TASK_TOKEN_CLASSIFICATION ? bertc::model::Task::kTokenClassification
+                                                          : bertc::model::Task::kSequenceClassification;
+    const std::vector<std::string> labels =
+        data::CollectLabels(FilesOf(d, "data"), LabeledOptions(d, t, data::SpecialIds{}, 128, 1));
+    // One block: the pointer array, then the strings.
+    size_t bytes = labels.size() * sizeof(char*);
+    for (const auto& l : labels) bytes += l.size() + 1;
+    char** array = static_cast<char**>(std::malloc(bytes == 0 ? 1 : bytes));
+    if (array == nullptr) throw std::bad_alloc();
+    char* text = reinterpret_cast<char*>(array + labels.size());
+    for (size_t i = 0; i < labels.size(); ++i) {
+      array[i] = text;
+      std::memcpy(text, labels[i].c_str(), labels[i].size() + 1);
+      text += labels[i].size() + 1;
+    }
+    *out_labels = array;
+    *out_count = labels.size();
+  });
+}
+
+BERT_API void bert_labels_free(char** labels, size_t count) {
+  (void)count;
+  std::free(labels);
+}
 
 }  // extern "C"

@@ -221,11 +221,11 @@ int PretrainCommand(int argc, char** argv) {
   Check(bert_trainer_create(model.get(), tok.get(), &train.data, eval.empty() ? nullptr : &eval.data, &tp, &t),
         "cannot set up training");
   TrainerPtr trainer(t);
-  if (*bert_last_error()) std::fprintf(stderr, "bertc: warning: %s\n", bert_last_error());
+  PrintLibraryWarning();
   if (!args.str("resume").empty()) {
     const std::string& r = args.str("resume");
     Check(bert_trainer_resume(trainer.get(), r == "latest" ? nullptr : r.c_str()), "cannot resume");
-    if (*bert_last_error()) std::fprintf(stderr, "bertc: warning: %s\n", bert_last_error());
+    PrintLibraryWarning();
   }
   bert_trainer_info info;
   info.struct_size = sizeof info;

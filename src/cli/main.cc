@@ -42,6 +42,14 @@ std::string JsonString(const std::string& s) {
   return out + "\"";
 }
 
+void PrintLibraryWarning() {
+  const char* msg = bert_last_error();
+  if (msg == nullptr || *msg == '\0') return;
+  const char* prefix = "warning: ";
+  if (std::strncmp(msg, prefix, std::strlen(prefix)) == 0) msg += std::strlen(prefix);
+  std::fprintf(stderr, "bertc: warning: %s\n", msg);
+}
+
 std::string ReadStdin() {
   return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 }
@@ -51,9 +59,9 @@ namespace {
 const char kUsage[] =
     "Usage: bertc <command> [options]\n"
     "\n"
-    "Train a WordPiece tokenizer, pre-train BERT with masked-language modelling, evaluate it and\n"
-    "answer fill-mask queries. Files are Hugging Face compatible (vocab.txt, tokenizer.json,\n"
-    "config.json, model.safetensors).\n"
+    "Train a WordPiece tokenizer, pre-train BERT with masked-language modelling, evaluate it,\n"
+    "answer fill-mask queries, and fine-tune it to classify texts or tag words. Files are Hugging Face\n"
+    "compatible (vocab.txt, tokenizer.json, config.json, model.safetensors).\n"
     "\n"
     "Commands:\n"
     "  tokenizer train     train a WordPiece vocabulary on text files\n"
@@ -62,6 +70,9 @@ const char kUsage[] =
     "  pretrain            masked-language-model pre-training with eval and checkpoints\n"
     "  eval                loss, perplexity and masked-token accuracy of a model on a text file\n"
     "  fill-mask           top-k predictions for each [MASK] in a text\n"
+    "  finetune            fine-tune for sequence classification or token classification (JSONL)\n"
+    "  classify            label texts with a sequence classifier (--data: evaluate it)\n"
+    "  tag                 tag words with a token classifier (--data: evaluate it)\n"
     "  plot                render a run's loss curves to PNG (gnuplot) or SVG\n"
     "  version [--verbose] print the library version (--verbose: build, BLAS and GEMM kernel in use)\n"
     "\n"
@@ -104,6 +115,9 @@ int Dispatch(int argc, char** argv) {
   if (cmd == "eval") return EvalCommand(argc - 2, argv + 2);
   if (cmd == "fill-mask") return FillMaskCommand(argc - 2, argv + 2);
   if (cmd == "plot") return PlotCommand(argc - 2, argv + 2);
+  if (cmd == "finetune") return FinetuneCommand(argc - 2, argv + 2);
+  if (cmd == "classify") return ClassifyCommand(argc - 2, argv + 2);
+  if (cmd == "tag") return TagCommand(argc - 2, argv + 2);
   throw UsageError("unknown command '" + cmd + "' (see 'bertc --help')");
 }
 

@@ -34,7 +34,7 @@ inline TokenizerPtr LoadTokenizer(const std::string& path) {
 inline ModelPtr LoadModel(const std::string& path) {
   bert_model* m = nullptr;
   Check(bert_model_load(path.c_str(), &m), "cannot load model '" + path + "'");
-  if (*bert_last_error()) std::fprintf(stderr, "bertc: warning: %s\n", bert_last_error());
+  PrintLibraryWarning();
   return ModelPtr(m);
 }
 

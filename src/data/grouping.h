@@ -34,9 +34,12 @@ struct SpecialIds {
   int32_t unk = 100;
 };
 
-// Model-ready examples stored flat. Each example begins with [CLS] and ends with [SEP].
+// Model-ready examples stored flat. Each example begins with [CLS] and ends with [SEP]. Fine-tuning
+// sets also carry labels: one per example (sequence classification) or one per token (token
+// classification; -100 where a token carries none).
 class ExampleSet {
  public:
+  enum class Labels { kNone, kPerExample, kPerToken };
   size_t size() const { return offsets_.size() - 1; }
   bool empty() const { return size() == 0; }
   TokenSpan operator[](size_t i) const {
@@ -48,10 +51,28 @@ class ExampleSet {
     tokens_.insert(tokens_.end(), begin, end);
     offsets_.push_back(tokens_.size());
   }
+  // Labelled examples; a set holds one kind of labels only.
+  void AddWithLabel(const int32_t* begin, const int32_t* end, int32_t label) {
+    Add(begin, end);
+    example_labels_.push_back(label);
+  }
+  void AddWithTokenLabels(const int32_t* begin, const int32_t* end, const int32_t* labels) {
+    token_labels_.insert(token_labels_.end(), labels, labels + (end - begin));
+    Add(begin, end);
+  }
+  Labels labels() const {
+    if (!example_labels_.empty()) return Labels::kPerExample;
+    if (!token_labels_.empty()) return Labels::kPerToken;
+    return Labels::kNone;
+  }
+  int32_t example_label(size_t i) const { return example_labels_[i]; }
+  const int32_t* token_labels(size_t i) const { return token_labels_.data() + offsets_[i]; }
 
  private:
   std::vector<int32_t> tokens_;
   std::vector<uint64_t> offsets_{0};
+  std::vector<int32_t> example_labels_;  // kPerExample: size()
+  std::vector<int32_t> token_labels_;    // kPerToken: num_tokens()
 };
 
 // Builds examples from the lines `indices` of `ds` (all lines when `indices` is null), in that order.

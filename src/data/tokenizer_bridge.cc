@@ -6,10 +6,10 @@
 
 namespace bertc::data {
 
-TokenizerHooks HooksFor(std::shared_ptr<const tok::Tokenizer> tokenizer) {
+TokenizerHooks HooksFor(std::shared_ptr<const tok::Tokenizer> tokenizer, bool need_mask) {
   if (!tokenizer) throw InvalidArgument("tokenizer must not be null");
   if (tokenizer->pad_id() < 0) throw InvalidArgument("the tokenizer has no [PAD] token, needed for batching");
-  if (tokenizer->mask_id() < 0) throw InvalidArgument("the tokenizer has no [MASK] token, needed for MLM");
+  if (need_mask && tokenizer->mask_id() < 0) throw InvalidArgument("the tokenizer has no [MASK] token, needed for MLM");
   TokenizerHooks h;
   h.ids.cls = tokenizer->cls_id();
   h.ids.sep = tokenizer->sep_id();

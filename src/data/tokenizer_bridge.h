@@ -22,8 +22,8 @@ struct TokenizerHooks {
   std::string fingerprint;               // hash of the tokenizer.json image
 };
 
-// Throws InvalidArgument when the tokenizer lacks [PAD] or [MASK] (needed for MLM).
-TokenizerHooks HooksFor(std::shared_ptr<const tok::Tokenizer> tokenizer);
+// Throws InvalidArgument when the tokenizer lacks [PAD], or [MASK] when `need_mask` (MLM).
+TokenizerHooks HooksFor(std::shared_ptr<const tok::Tokenizer> tokenizer, bool need_mask = true);
 
 }  // namespace bertc::data
 

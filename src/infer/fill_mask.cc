@@ -19,12 +19,12 @@
 namespace bertc::infer {
 namespace {
 
-using model::BertForMaskedLMImpl;
+using model::BertImpl;
 
 using model::ScopedIntraOpThreads;
 
 struct Context {
-  const BertForMaskedLMImpl& model;
+  const BertImpl& model;
   const tok::Tokenizer& tok;
   int32_t mask_id;
   int32_t pad_id;
@@ -32,7 +32,7 @@ struct Context {
   int64_t max_len;
 };
 
-Context MakeContext(const BertForMaskedLMImpl& model, const tok::Tokenizer& tok) {
+Context MakeContext(const BertImpl& model, const tok::Tokenizer& tok) {
   const auto& cfg = model.config();
   model::CheckVocabMatches(cfg, static_cast<int64_t>(tok.vocab_size()));
   const int32_t mask_id = tok.mask_id();
@@ -269,7 +269,7 @@ FillMaskResult Predict(const Context& ctx, const Query& q, const at::Tensor& mas
 
 }  // namespace
 
-std::vector<FillMaskResult> FillMaskBatch(const BertForMaskedLMImpl& model, const tok::Tokenizer& tokenizer,
+std::vector<FillMaskResult> FillMaskBatch(const BertImpl& model, const tok::Tokenizer& tokenizer,
                                           const std::vector<std::string_view>& texts, const FillMaskOptions& options) {
   ScopedIntraOpThreads threads(options.threads);
   c10::InferenceMode inference;
@@ -294,12 +294,12 @@ std::vector<FillMaskResult> FillMaskBatch(const BertForMaskedLMImpl& model, cons
   return out;
 }
 
-FillMaskResult FillMask(const BertForMaskedLMImpl& model, const tok::Tokenizer& tokenizer, std::string_view text,
+FillMaskResult FillMask(const BertImpl& model, const tok::Tokenizer& tokenizer, std::string_view text,
                         const FillMaskOptions& options) {
   return std::move(FillMaskBatch(model, tokenizer, {text}, options).front());
 }
 
-std::vector<TextScore> ScoreTexts(const BertForMaskedLMImpl& model, const tok::Tokenizer& tokenizer,
+std::vector<TextScore> ScoreTexts(const BertImpl& model, const tok::Tokenizer& tokenizer,
                                   const std::vector<std::string_view>& texts, int threads, int batch_rows) {
   ScopedIntraOpThreads scoped(threads);
   c10::InferenceMode inference;

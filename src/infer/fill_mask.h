@@ -16,7 +16,7 @@ namespace bertc::tok {
 class Tokenizer;
 }
 namespace bertc::model {
-class BertForMaskedLMImpl;
+class BertImpl;
 }
 
 namespace bertc::infer {
@@ -53,11 +53,11 @@ struct FillMaskResult {
 // max_position_embeddings (HF fails as well; nothing is truncated), top_k outside [1, vocab], no
 // usable target, tokenizer/model vocabulary size mismatch, a tokenizer without [MASK].
 // Error(kInvalidUtf8) for invalid text.
-FillMaskResult FillMask(const model::BertForMaskedLMImpl& model, const tok::Tokenizer& tokenizer, std::string_view text,
+FillMaskResult FillMask(const model::BertImpl& model, const tok::Tokenizer& tokenizer, std::string_view text,
                         const FillMaskOptions& options);
 
 // Several queries, run as padded batches. Results are in input order; any bad query fails the call.
-std::vector<FillMaskResult> FillMaskBatch(const model::BertForMaskedLMImpl& model, const tok::Tokenizer& tokenizer,
+std::vector<FillMaskResult> FillMaskBatch(const model::BertImpl& model, const tok::Tokenizer& tokenizer,
                                           const std::vector<std::string_view>& texts, const FillMaskOptions& options);
 
 struct TextScore {
@@ -68,7 +68,7 @@ struct TextScore {
 // Pseudo-log-likelihood (Salazar et al. 2020) of each text: every token is masked in turn and its
 // log-probability summed; all masked copies run in batches of `batch_rows`. An empty text scores 0
 // over 0 tokens. Same errors as FillMask (except the [MASK] requirement).
-std::vector<TextScore> ScoreTexts(const model::BertForMaskedLMImpl& model, const tok::Tokenizer& tokenizer,
+std::vector<TextScore> ScoreTexts(const model::BertImpl& model, const tok::Tokenizer& tokenizer,
                                   const std::vector<std::string_view>& texts, int threads = 0, int batch_rows = 64);
 
 }  // namespace bertc::infer

@@ -253,13 +253,22 @@ class BertEncoderImpl : public nn::Module {
 };
 TORCH_MODULE(BertEncoder);
 
-// ---- bert (BertModel without pooler, as BertForMaskedLM builds it) -------------------------------
+// ---- bert.pooler (BertPooler: dense + tanh on the first token) -------------------------------------
+class BertPoolerImpl : public nn::Module {
+ public:
+  explicit BertPoolerImpl(const BertConfig& c) : dense(c.hidden_size, c.hidden_size) { register_module("dense", dense); }
+  at::Tensor forward(const at::Tensor& first_token) { return at::tanh(dense(first_token)); }
+  nn::Linear dense;
+};
+
+// ---- bert (BertModel; with the pooler only where HF builds one: sequence classification) ---------
 class BertModelImpl : public nn::Module {
  public:
   explicit BertModelImpl(const BertConfig& c)
       : embeddings(c), encoder(c), max_positions(c.max_position_embeddings), heads(c.num_attention_heads) {
     register_module("embeddings", embeddings);
     register_module("encoder", encoder);
+    if (c.task == Task::kSequenceClassification) pooler = register_module("pooler", std::make_shared<BertPoolerImpl>(c));
   }
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids, const at::Tensor& attention_mask,
                      bool dropout) {
@@ -305,6 +314,7 @@ class BertModelImpl : public nn::Module {
   }
   BertEmbeddings embeddings;
   BertEncoder encoder;
+  std::shared_ptr<BertPoolerImpl> pooler;  // null unless sequence classification
   int64_t max_positions;
   int64_t heads;
 };
@@ -550,18 +560,31 @@ at::Tensor InferHead(const BertLMPredictionHeadImpl& p, const at::Tensor& hidden
 }  // namespace
 
 // ---- BertForMaskedLM -----------------------------------------------------------------------------
-BertForMaskedLMImpl::BertForMaskedLMImpl(const BertConfig& config, std::optional<uint64_t> seed) : config_(config) {
+BertImpl::BertImpl(const BertConfig& config, std::optional<uint64_t> seed) : config_(config) {
   Validate(config_);
   // Counted in double (no overflow) before anything is allocated.
   const double v = static_cast<double>(config_.vocab_size), h = static_cast<double>(config_.hidden_size);
   const double i = static_cast<double>(config_.intermediate_size);
   const double per_layer = 4 * (h * h + h) + 2 * (h * i) + i + h + 4 * h;
+  const double labels = static_cast<double>(config_.num_labels());
+  const double head = config_.task == Task::kMaskedLM ? v + h * h + 3 * h : (h + 1) * labels + h * h + h;
   const double params = (v + static_cast<double>(config_.max_position_embeddings + config_.type_vocab_size)) * h +
-                        2 * h + static_cast<double>(config_.num_hidden_layers) * per_layer + v + h * h + 3 * h;
+                        2 * h + static_cast<double>(config_.num_hidden_layers) * per_layer + head;
   CheckModelBytes(4 * params, "the model's");
   bert = register_module("bert", std::make_shared<BertModelImpl>(config_));
-  cls = register_module("cls", std::make_shared<BertOnlyMLMHeadImpl>(config_));
+  if (config_.task == Task::kMaskedLM) {
+    cls = register_module("cls", std::make_shared<BertOnlyMLMHeadImpl>(config_));
+  } else {
+    classifier = register_module("classifier", nn::Linear(config_.hidden_size, config_.num_labels()).ptr());
+  }
   InitWeights(seed);
+}
+
+std::string HeadGroup(const std::string& name) {
+  if (name.rfind("cls.", 0) == 0) return "cls";
+  if (name.rfind("classifier.", 0) == 0) return "classifier";
+  if (name.rfind("bert.pooler.", 0) == 0) return "pooler";
+  return "";
 }
 
 namespace {
@@ -589,28 +612,95 @@ void InitParameter(const std::string& name, at::Tensor& p, const BertConfig& c, 
 
 }  // namespace
 
-void BertForMaskedLMImpl::InitWeights(std::optional<uint64_t> seed) {
+void BertImpl::InitWeights(std::optional<uint64_t> seed) {
   at::NoGradGuard no_grad;
   c10::optional<at::Generator> gen;
   if (seed) gen = at::detail::createCPUGenerator(*seed);
   for (auto& item : named_parameters()) InitParameter(item.key(), item.value(), config_, gen);
 }
 
-void BertForMaskedLMImpl::InitHead(std::optional<uint64_t> seed) {
+void BertImpl::InitParameters(const std::vector<std::string>& names, std::optional<uint64_t> seed) {
   at::NoGradGuard no_grad;
   c10::optional<at::Generator> gen;
   if (seed) gen = at::detail::createCPUGenerator(*seed);
   for (auto& item : named_parameters()) {
-    if (item.key().rfind("cls.", 0) == 0) InitParameter(item.key(), item.value(), config_, gen);
+    if (std::find(names.begin(), names.end(), item.key()) != names.end()) {
+      InitParameter(item.key(), item.value(), config_, gen);
+    }
   }
 }
 
-at::Tensor BertForMaskedLMImpl::Encode(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+void BertImpl::RequireMlm(const char* what) const {
+  if (config_.task != Task::kMaskedLM) {
+    throw InvalidArgument(std::string(what) + " needs a masked-LM model, but this model is a " +
+                          ArchitectureName(config_.task) + " (it has no MLM head)");
+  }
+}
+
+void BertImpl::RequireClassifier(const char* what) const {
+  if (!IsClassifier(config_.task)) {
+    throw InvalidArgument(std::string(what) +
+                          " needs a sequence or token classification model, but this model is a BertForMaskedLM");
+  }
+}
+
+at::Tensor BertImpl::ClassifierLogits(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+                                      const at::Tensor& attention_mask, bool dropout) const {
+  RequireClassifier("classification");
+  nn::LinearImpl& linear = *classifier;
+  const double p = config_.ClassifierDropout();
+  const at::Tensor h = Encode(input_ids, token_type_ids, attention_mask, dropout);  // [B, T, H]
+  if (config_.task == Task::kSequenceClassification) {
+    return linear.forward(Dropout(bert->pooler->forward(h.select(1, 0)), p, dropout));
+  }
+  return linear.forward(Dropout(h, p, dropout));
+}
+
+at::Tensor BertImpl::PredictClasses(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+                                    const at::Tensor& attention_mask) const {
+  RequireClassifier("classification");
+  const nn::LinearImpl& linear = *classifier;
+  AttentionInputs in;
+  at::Tensor h = bert->Embed(input_ids, token_type_ids, attention_mask, false, &in);
+  const bool sequence = config_.task == Task::kSequenceClassification;
+  // Sequence classification reads only [CLS]: the last layer computes just those rows.
+  const at::Tensor cls_rows = sequence ? at::arange(in.batch, at::kLong).mul_(in.seq) : at::Tensor();
+  const auto& layers = bert->encoder->layers;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    h = InferLayer(*layers[i], h, in, i + 1 == layers.size() ? cls_rows : at::Tensor());
+  }
+  if (sequence) {
+    if (layers.empty()) h = h.index_select(0, cls_rows);
+    const at::Tensor pooled = at::tanh(InferDense(h, bert->pooler->dense));
+    return at::addmm(linear.bias, pooled, linear.weight.t());
+  }
+  return at::addmm(linear.bias, h, linear.weight.t()).view({in.batch, in.seq, -1});
+}
+
+ClassifierOutput BertImpl::ForwardClassifier(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+                                             const at::Tensor& attention_mask, const at::Tensor& labels) {
+  RequireClassifier("classification training");
+  const bool sequence = config_.task == Task::kSequenceClassification;
+  if (!labels.defined() || labels.scalar_type() != at::kLong ||
+      (sequence ? (labels.dim() != 1 || labels.size(0) != input_ids.size(0)) : labels.sizes() != input_ids.sizes())) {
+    throw InvalidArgument(sequence ? "labels must be an int64 [batch] tensor"
+                                   : "labels must be an int64 tensor shaped like input_ids");
+  }
+  ClassifierOutput out;
+  out.logits = ClassifierLogits(input_ids, token_type_ids, attention_mask, is_training());
+  const int64_t n = config_.num_labels();
+  out.loss = at::cross_entropy_loss(out.logits.reshape({-1, n}), labels.reshape({-1}), {}, at::Reduction::Mean,
+                                    kIgnoreIndex);
+  return out;
+}
+
+at::Tensor BertImpl::Encode(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
                                        const at::Tensor& attention_mask, bool dropout) const {
   return bert->forward(input_ids, token_type_ids, attention_mask, dropout);
 }
 
-at::Tensor BertForMaskedLMImpl::Head(const at::Tensor& hidden) const {
+at::Tensor BertImpl::Head(const at::Tensor& hidden) const {
+  RequireMlm("the MLM head");
   const int64_t h = hidden.size(-1);
   std::vector<int64_t> shape = hidden.sizes().vec();
   at::Tensor logits = cls->predictions->forward(hidden.reshape({-1, h}), bert->embeddings->word_embeddings->weight);
@@ -618,7 +708,7 @@ at::Tensor BertForMaskedLMImpl::Head(const at::Tensor& hidden) const {
   return logits.view(shape);
 }
 
-at::Tensor BertForMaskedLMImpl::LogitsAt(const at::Tensor& hidden, const at::Tensor& masked_positions) const {
+at::Tensor BertImpl::LogitsAt(const at::Tensor& hidden, const at::Tensor& masked_positions) const {
   if (!masked_positions.defined()) return Head(hidden);
   if (masked_positions.scalar_type() != at::kBool || masked_positions.dim() != 2 ||
       masked_positions.size(0) != hidden.size(0) || masked_positions.size(1) != hidden.size(1)) {
@@ -629,13 +719,14 @@ at::Tensor BertForMaskedLMImpl::LogitsAt(const at::Tensor& hidden, const at::Ten
   return Head(hidden.reshape({-1, hidden.size(-1)}).index_select(0, rows));
 }
 
-at::Tensor BertForMaskedLMImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+at::Tensor BertImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
                                         const at::Tensor& attention_mask, const at::Tensor& masked_positions) {
   return LogitsAt(Encode(input_ids, token_type_ids, attention_mask, is_training()), masked_positions);
 }
 
-at::Tensor BertForMaskedLMImpl::Predict(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+at::Tensor BertImpl::Predict(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
                                         const at::Tensor& attention_mask, const at::Tensor& masked_positions) const {
+  RequireMlm("fill-mask");
   if (!masked_positions.defined()) return LogitsAt(Encode(input_ids, token_type_ids, attention_mask, false), {});
   AttentionInputs in;
   at::Tensor h = bert->Embed(input_ids, token_type_ids, attention_mask, false, &in);
@@ -652,9 +743,10 @@ at::Tensor BertForMaskedLMImpl::Predict(const at::Tensor& input_ids, const at::T
   return InferHead(*cls->predictions, h, bert->embeddings->word_embeddings->weight);
 }
 
-MlmOutput BertForMaskedLMImpl::ForwardWithLoss(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+MlmOutput BertImpl::ForwardWithLoss(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
                                                const at::Tensor& attention_mask, const at::Tensor& labels,
                                                bool masked_only) {
+  RequireMlm("masked-LM training");
   if (!labels.defined() || labels.sizes() != input_ids.sizes() || labels.scalar_type() != at::kLong) {
     throw InvalidArgument("labels must be an int64 tensor shaped like input_ids");
   }
@@ -677,7 +769,7 @@ MlmOutput BertForMaskedLMImpl::ForwardWithLoss(const at::Tensor& input_ids, cons
   return out;
 }
 
-ParameterGroups BertForMaskedLMImpl::parameter_groups() const {
+ParameterGroups BertImpl::parameter_groups() const {
   ParameterGroups g;
   for (const auto& item : named_parameters()) {
     if (IsNoDecay(item.key())) {
@@ -691,7 +783,7 @@ ParameterGroups BertForMaskedLMImpl::parameter_groups() const {
   return g;
 }
 
-int64_t BertForMaskedLMImpl::num_parameters() const {
+int64_t BertImpl::num_parameters() const {
   int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();
   return n;

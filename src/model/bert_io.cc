@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <set>
 
@@ -28,8 +29,9 @@ std::string ShapeString(at::IntArrayRef s) {
   return out + "]";
 }
 
-// Checkpoint keys HF itself ignores when loading a BertForMaskedLM.
-bool IsKnownExtra(const std::string& k) {
+// Checkpoint keys HF itself ignores when loading a model of `task`.
+bool IsKnownExtra(const std::string& k, Task task) {
+  if (task == Task::kSequenceClassification && k.rfind("bert.pooler.", 0) == 0) return false;
   auto ends_with = [&](const char* suffix) {
     const size_t n = std::strlen(suffix);
     return k.size() >= n && k.compare(k.size() - n, n, suffix) == 0;
@@ -82,11 +84,12 @@ std::string TempSibling(const std::string& dir) {
 
 }  // namespace
 
-void LoadWeights(BertForMaskedLMImpl& model, const std::string& safetensors_path, LoadReport* report) {
+void LoadWeights(BertImpl& model, const std::string& safetensors_path, LoadReport* report) {
   LoadWeights(model, SafetensorsFile::Open(safetensors_path), /*borrow=*/false, report);
 }
 
-void LoadWeights(BertForMaskedLMImpl& model, const SafetensorsFile& file, bool borrow, LoadReport* report) {
+void LoadWeights(BertImpl& model, const SafetensorsFile& file, bool borrow, LoadReport* report,
+                 std::optional<uint64_t> head_seed, const std::vector<std::string>& fresh_groups) {
   const std::string& safetensors_path = file.source();
   LoadReport local;
   LoadReport& rep = report ? *report : local;
@@ -94,19 +97,34 @@ void LoadWeights(BertForMaskedLMImpl& model, const SafetensorsFile& file, bool b
   std::vector<std::pair<at::Tensor, at::Tensor>> assignments;  // (parameter, loaded value)
   std::vector<size_t> borrowed;  // assignments whose value aliases the file's bytes
   std::vector<std::string> missing_bert, missing_head;
+  std::map<std::string, std::pair<size_t, size_t>> head_groups;  // group -> (missing, total)
   for (auto& item : model.named_parameters()) {
     const std::string& name = item.key();
+    const std::string group = HeadGroup(name);
+    if (!group.empty()) ++head_groups[group].second;
     const TensorInfo* info = nullptr;
+    const bool fresh = !group.empty() && std::find(fresh_groups.begin(), fresh_groups.end(), group) != fresh_groups.end();
     for (const auto& cand : Candidates(name)) {
+      if (fresh) break;
       if ((info = file.Find(cand)) != nullptr) break;
     }
     if (info == nullptr) {
-      (name.rfind("cls.", 0) == 0 ? missing_head : missing_bert).push_back(name);
+      if (group.empty()) {
+        missing_bert.push_back(name);
+      } else {
+        missing_head.push_back(name);
+        ++head_groups[group].first;
+      }
       continue;
     }
     used.insert(info->name);
     const at::Tensor& param = item.value();
     if (at::IntArrayRef(info->shape) != param.sizes()) {
+      if (name.rfind("classifier.", 0) == 0) {
+        throw InvalidArgument(safetensors_path + ": the checkpoint's classifier has shape " + ShapeString(info->shape) +
+                              " but this model has " + std::to_string(model.config().num_labels()) +
+                              " labels: its label map disagrees with the checkpoint's");
+      }
       throw FormatError(safetensors_path + ": tensor '" + info->name + "' has shape " + ShapeString(info->shape) +
                         " but the model (config.json) expects " + ShapeString(param.sizes()));
     }
@@ -132,18 +150,18 @@ void LoadWeights(BertForMaskedLMImpl& model, const SafetensorsFile& file, bool b
     if (missing_bert.size() > 5) list += ", ... (" + std::to_string(missing_bert.size()) + " in all)";
     throw FormatError(safetensors_path + ": missing tensors: " + list);
   }
-  const size_t head_params = missing_head.size();
-  bool init_head = false;
-  if (head_params > 0) {
-    // Either the whole head is absent (a BertModel checkpoint: initialise it, as HF does with a
-    // warning) or the file is damaged.
-    size_t total_head = 0;
-    for (const auto& item : model.named_parameters()) total_head += item.key().rfind("cls.", 0) == 0;
-    if (head_params != total_head) {
-      throw FormatError(safetensors_path + ": missing tensor '" + missing_head.front() + "' of the MLM head");
+  // Each head group (MLM head, pooler, classifier) is either wholly absent (a checkpoint of another
+  // architecture: initialise it, as HF does with a warning) or the file is damaged.
+  for (const auto& [group, counts] : head_groups) {
+    if (counts.first > 0 && counts.first != counts.second) {
+      for (const auto& name : missing_head) {
+        if (HeadGroup(name) == group) {
+          throw FormatError(safetensors_path + ": missing tensor '" + name + "' (the rest of its head is present)");
+        }
+      }
     }
-    init_head = true;
   }
+  const bool init_head = !missing_head.empty();
   {
     at::NoGradGuard no_grad;
     size_t next_borrowed = 0;
@@ -158,20 +176,41 @@ void LoadWeights(BertForMaskedLMImpl& model, const SafetensorsFile& file, bool b
     }
   }
   if (init_head) {
-    model.InitHead();
+    model.InitParameters(missing_head, head_seed);
     rep.head_initialized = true;
-    rep.warnings.push_back("'" + safetensors_path +
-                           "' has no MLM head (a BertModel checkpoint): cls.predictions.* were newly initialized; "
-                           "fill-mask output is meaningless until the model is trained");
+    rep.initialized_keys = missing_head;
+    const Task task = model.config().task;
+    if (task == Task::kMaskedLM) {
+      rep.warnings.push_back("'" + safetensors_path +
+                             "' has no MLM head (a BertModel checkpoint): cls.predictions.* were newly initialized; "
+                             "fill-mask output is meaningless until the model is trained");
+    } else {
+      std::string list;
+      for (size_t i = 0; i < missing_head.size(); ++i) list += (i ? "', '" : "'") + missing_head[i];
+      rep.warnings.push_back(std::string("Some weights of ") + ArchitectureName(task) +
+                             " were not initialized from the model checkpoint at '" + safetensors_path +
+                             "' and are newly initialized: [" + list +
+                             "']. You should probably TRAIN this model on a down-stream task to be able to use it "
+                             "for predictions and inference.");
+    }
   }
+  std::vector<std::string> unexpected;
   for (const auto& t : file.tensors()) {
     if (used.count(t.name)) continue;
     rep.unused_keys.push_back(t.name);
-    if (!IsKnownExtra(t.name)) rep.warnings.push_back("unused tensor '" + t.name + "' in " + safetensors_path);
+    if (!IsKnownExtra(t.name, model.config().task)) unexpected.push_back(t.name);
+  }
+  if (!unexpected.empty()) {
+    std::string list;
+    for (size_t i = 0; i < unexpected.size() && i < 8; ++i) list += (i ? "', '" : "'") + unexpected[i];
+    if (unexpected.size() > 8) list += "', ... (" + std::to_string(unexpected.size()) + " in all)";
+    else list += "'";
+    rep.warnings.push_back("Some weights of the model checkpoint at '" + safetensors_path + "' were not used when "
+                           "initializing " + ArchitectureName(model.config().task) + ": [" + list + "]");
   }
 }
 
-BertForMaskedLM LoadBertForMaskedLM(const std::string& dir, LoadReport* report) {
+Bert LoadBert(const std::string& dir, LoadReport* report) {
   if (!IsDirectory(dir)) throw IoError("model directory '" + dir + "' does not exist");
   const std::string weights = dir + "/" + kWeightsFile;
   if (!PathExists(weights)) {
@@ -184,30 +223,78 @@ BertForMaskedLM LoadBertForMaskedLM(const std::string& dir, LoadReport* report) 
   const SafetensorsFile file = SafetensorsFile::Open(weights);
   CheckWeightsFitConfig(config, file);
   // Random init is overwritten by the checkpoint; a fixed seed keeps a re-initialised head reproducible.
-  BertForMaskedLM model(config, /*seed=*/0);
+  Bert model(config, /*seed=*/0);
   LoadWeights(*model, file, /*borrow=*/false, report);
   model->eval();
   return model;
 }
 
-BertForMaskedLM LoadBertForMaskedLMFromMemory(std::string_view config_json, std::string_view weights, bool borrow,
+Bert LoadBertForTask(const std::string& dir, const HeadSpec& head, LoadReport* report) {
+  if (!IsDirectory(dir)) throw IoError("model directory '" + dir + "' does not exist");
+  const std::string weights = dir + "/" + kWeightsFile;
+  if (!PathExists(weights)) {
+    if (PathExists(dir + "/pytorch_model.bin")) {
+      throw Unsupported("'" + dir + "' holds pytorch_model.bin (pickle); only model.safetensors is supported");
+    }
+    throw IoError("'" + weights + "' does not exist");
+  }
+  const BertConfig stored = ReadConfig(dir);
+  BertConfig config = stored;
+  auto label_list = [](const std::vector<std::string>& l) {
+    std::string s = "[";
+    for (size_t i = 0; i < l.size() && i < 12; ++i) s += (i ? ", " : "") + l[i];
+    return s + (l.size() > 12 ? ", ... (" + std::to_string(l.size()) + ")]" : "]");
+  };
+  if (stored.task == head.task) {
+    if (!head.labels.empty() && IsClassifier(head.task) && head.labels != stored.id2label) {
+      throw InvalidArgument("the label map " + label_list(head.labels) + " disagrees with the checkpoint's " +
+                            label_list(stored.id2label) + " in '" + dir + "'");
+    }
+  } else {
+    if (IsClassifier(head.task) && head.labels.empty()) {
+      throw InvalidArgument("'" + dir + "' is a " + ArchitectureName(stored.task) + " checkpoint: a new " +
+                            ArchitectureName(head.task) + " head needs its labels");
+    }
+    config.task = head.task;
+    config.id2label = IsClassifier(head.task) ? head.labels : std::vector<std::string>();
+  }
+  if (head.classifier_dropout >= 0) config.classifier_dropout = head.classifier_dropout;
+  try {
+    Validate(config);
+  } catch (const Error& e) {
+    throw InvalidArgument(std::string("cannot build the requested head: ") + e.what());
+  }
+  const SafetensorsFile file = SafetensorsFile::Open(weights);
+  const bool new_head = stored.task != head.task;
+  CheckWeightsFitConfig(config, file, /*encoder_only=*/new_head);
+  Bert model(config, /*seed=*/0);
+  // A new head never takes the old head's tensors (an MLM head, or another task's classifier); the
+  // pooler is kept where the checkpoint has one (HF BertModel / BertForPreTraining saves).
+  const std::vector<std::string> fresh =
+      new_head ? std::vector<std::string>{"cls", "classifier"} : std::vector<std::string>{};
+  LoadWeights(*model, file, /*borrow=*/false, report, head.seed, fresh);
+  model->eval();
+  return model;
+}
+
+Bert LoadBertFromMemory(std::string_view config_json, std::string_view weights, bool borrow,
                                               LoadReport* report) {
   BertConfig config = ConfigFromJson(std::string(config_json), "config.json (memory)");
   SafetensorsFile file = borrow ? SafetensorsFile::Borrow(weights, "model.safetensors (memory)")
                                 : SafetensorsFile::Parse(std::string(weights), "model.safetensors (memory)");
   CheckWeightsFitConfig(config, file);
-  BertForMaskedLM model(config, /*seed=*/0);
+  Bert model(config, /*seed=*/0);
   LoadWeights(*model, file, borrow, report);
   model->eval();
   return model;
 }
 
-void OwnParameters(BertForMaskedLMImpl& model) {
+void OwnParameters(BertImpl& model) {
   at::NoGradGuard no_grad;
   for (auto& p : model.parameters()) p.set_data(p.detach().clone());
 }
 
-void SaveBertForMaskedLM(const BertForMaskedLMImpl& model, const std::string& dir) {
+void SaveBert(const BertImpl& model, const std::string& dir) {
   if (dir.empty()) throw InvalidArgument("model directory must not be empty");
   std::vector<at::Tensor> keep;  // contiguous float32 copies, alive while writing
   std::vector<TensorToWrite> out;

@@ -1,5 +1,6 @@
 #include "model/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,31 @@ void ReadField(const json& j, const char* key, T& out, const std::string& source
 
 }  // namespace
 
+const char* TaskName(Task task) {
+  switch (task) {
+    case Task::kMaskedLM: return "masked_lm";
+    case Task::kSequenceClassification: return "sequence_classification";
+    case Task::kTokenClassification: return "token_classification";
+  }
+  return "unknown";
+}
+
+const char* ArchitectureName(Task task) {
+  switch (task) {
+    case Task::kMaskedLM: return "BertForMaskedLM";
+    case Task::kSequenceClassification: return "BertForSequenceClassification";
+    case Task::kTokenClassification: return "BertForTokenClassification";
+  }
+  return "BertForMaskedLM";
+}
+
+int64_t BertConfig::LabelId(std::string_view name) const {
+  for (size_t i = 0; i < id2label.size(); ++i) {
+    if (id2label[i] == name) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
 bool BertConfig::operator==(const BertConfig& o) const {
   return vocab_size == o.vocab_size && hidden_size == o.hidden_size && num_hidden_layers == o.num_hidden_layers &&
          num_attention_heads == o.num_attention_heads && intermediate_size == o.intermediate_size &&
@@ -51,7 +77,8 @@ bool BertConfig::operator==(const BertConfig& o) const {
          attention_probs_dropout_prob == o.attention_probs_dropout_prob &&
          max_position_embeddings == o.max_position_embeddings && type_vocab_size == o.type_vocab_size &&
          layer_norm_eps == o.layer_norm_eps && initializer_range == o.initializer_range &&
-         pad_token_id == o.pad_token_id && position_embedding_type == o.position_embedding_type;
+         pad_token_id == o.pad_token_id && position_embedding_type == o.position_embedding_type && task == o.task &&
+         id2label == o.id2label && ClassifierDropout() == o.ClassifierDropout();
 }
 
 void Validate(const BertConfig& c) {
@@ -101,6 +128,23 @@ void Validate(const BertConfig& c) {
   if (c.position_embedding_type != "absolute") {
     throw Unsupported("position_embedding_type '" + c.position_embedding_type + "' is not supported (only absolute)");
   }
+  if (IsClassifier(c.task)) {
+    if (c.id2label.empty()) throw InvalidArgument(std::string(ArchitectureName(c.task)) + " needs at least one label");
+    if (c.id2label.size() > (size_t{1} << 20)) {
+      throw InvalidArgument("too many labels (" + std::to_string(c.id2label.size()) + ")");
+    }
+    std::vector<std::string_view> sorted(c.id2label.begin(), c.id2label.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      if (sorted[i].empty()) throw InvalidArgument("label names must not be empty");
+      if (i > 0 && sorted[i] == sorted[i - 1]) {
+        throw InvalidArgument("label '" + std::string(sorted[i]) + "' appears twice in the label map");
+      }
+    }
+    if (!(c.classifier_dropout < 1.0) || std::isnan(c.classifier_dropout)) {
+      throw InvalidArgument("classifier_dropout must be in [0, 1) (or unset)");
+    }
+  }
 }
 
 void CheckVocabMatches(const BertConfig& config, int64_t tokenizer_vocab_size) {
@@ -136,6 +180,59 @@ BertConfig ConfigFromJson(const std::string& json_text, const std::string& sourc
   ReadField(j, "initializer_range", c.initializer_range, source);
   ReadField(j, "pad_token_id", c.pad_token_id, source);
   ReadField(j, "position_embedding_type", c.position_embedding_type, source);
+  if (auto a = j.find("architectures"); a != j.end() && !a->is_null()) {
+    if (!a->is_array()) throw FormatError(source + ": field 'architectures' must be an array");
+    for (const auto& name : *a) {
+      if (!name.is_string()) throw FormatError(source + ": 'architectures' must hold strings");
+      const std::string n = name.get<std::string>();
+      if (n == "BertForSequenceClassification") {
+        c.task = Task::kSequenceClassification;
+        break;
+      }
+      if (n == "BertForTokenClassification") {
+        c.task = Task::kTokenClassification;
+        break;
+      }
+      if (n == "BertForMaskedLM") break;
+    }
+  }
+  if (IsClassifier(c.task)) {
+    if (auto pt = j.find("problem_type"); pt != j.end() && !pt->is_null()) {
+      if (!pt->is_string()) throw FormatError(source + ": field 'problem_type' must be a string");
+      if (pt->get<std::string>() != "single_label_classification") {
+        throw Unsupported(source + ": problem_type '" + pt->get<std::string>() +
+                          "' is not supported (only single_label_classification)");
+      }
+    }
+    auto id2label = j.find("id2label");
+    if (id2label == j.end() || id2label->is_null()) {
+      // HF's PretrainedConfig default: num_labels 2 (or the num_labels field) named LABEL_i.
+      int64_t n = 2;
+      ReadField(j, "num_labels", n, source);
+      if (n <= 0 || n > (int64_t{1} << 20)) throw FormatError(source + ": num_labels out of range");
+      for (int64_t i = 0; i < n; ++i) c.id2label.push_back("LABEL_" + std::to_string(i));
+    } else {
+      if (!id2label->is_object()) throw FormatError(source + ": field 'id2label' must be an object");
+      if (id2label->size() > (size_t{1} << 20)) throw FormatError(source + ": id2label has too many labels");
+      c.id2label.assign(id2label->size(), std::string());
+      std::vector<bool> seen(id2label->size(), false);
+      for (auto it = id2label->begin(); it != id2label->end(); ++it) {
+        const std::string& key = it.key();
+        size_t id = 0;
+        bool ok = !key.empty() && key.size() <= 8;
+        for (char ch : key) ok = ok && ch >= '0' && ch <= '9';
+        if (ok) id = static_cast<size_t>(std::stoul(key));
+        if (!ok || id >= c.id2label.size() || seen[id]) {
+          throw FormatError(source + ": id2label keys must be the ids 0.." + std::to_string(c.id2label.size() - 1) +
+                            " (got '" + key + "')");
+        }
+        if (!it->is_string()) throw FormatError(source + ": id2label['" + key + "'] must be a string");
+        seen[id] = true;
+        c.id2label[id] = it->get<std::string>();
+      }
+    }
+    ReadField(j, "classifier_dropout", c.classifier_dropout, source);
+  }
   try {
     Validate(c);
   } catch (const Error& e) {
@@ -147,7 +244,7 @@ BertConfig ConfigFromJson(const std::string& json_text, const std::string& sourc
 
 std::string ConfigToJson(const BertConfig& c) {
   json j;  // nlohmann's default object is sorted by key, like HF's to_json_string(sort_keys=True)
-  j["architectures"] = json::array({"BertForMaskedLM"});
+  j["architectures"] = json::array({ArchitectureName(c.task)});
   j["model_type"] = "bert";
   j["vocab_size"] = c.vocab_size;
   j["hidden_size"] = c.hidden_size;
@@ -165,7 +262,17 @@ std::string ConfigToJson(const BertConfig& c) {
   j["position_embedding_type"] = c.position_embedding_type;
   j["torch_dtype"] = "float32";
   j["use_cache"] = true;
-  j["classifier_dropout"] = nullptr;
+  j["classifier_dropout"] = c.classifier_dropout < 0 ? json(nullptr) : json(c.classifier_dropout);
+  if (IsClassifier(c.task)) {
+    json id2label = json::object(), label2id = json::object();
+    for (size_t i = 0; i < c.id2label.size(); ++i) {
+      id2label[std::to_string(i)] = c.id2label[i];
+      label2id[c.id2label[i]] = i;
+    }
+    j["id2label"] = id2label;
+    j["label2id"] = label2id;
+    if (c.task == Task::kSequenceClassification) j["problem_type"] = "single_label_classification";
+  }
   return j.dump(2) + "\n";
 }
 

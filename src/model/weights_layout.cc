@@ -58,13 +58,28 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedParameterShape
     linear(p + "output.dense", h, i);
     layer_norm(p + "output.LayerNorm");
   }
-  add("cls.predictions.bias", {v});
-  linear("cls.predictions.transform.dense", h, h);
-  layer_norm("cls.predictions.transform.LayerNorm");
+  switch (c.task) {
+    case Task::kMaskedLM:
+      add("cls.predictions.bias", {v});
+      linear("cls.predictions.transform.dense", h, h);
+      layer_norm("cls.predictions.transform.LayerNorm");
+      break;
+    case Task::kSequenceClassification:
+      linear("bert.pooler.dense", h, h);
+      linear("classifier", c.num_labels(), h);
+      break;
+    case Task::kTokenClassification:
+      linear("classifier", c.num_labels(), h);
+      break;
+  }
   return out;
 }
 
-void CheckWeightsFitConfig(const BertConfig& config, const SafetensorsFile& file) {
+bool IsHeadParameter(const std::string& name) {
+  return name.rfind("cls.", 0) == 0 || name.rfind("classifier.", 0) == 0 || name.rfind("bert.pooler.", 0) == 0;
+}
+
+void CheckWeightsFitConfig(const BertConfig& config, const SafetensorsFile& file, bool encoder_only) {
   // Bounded by the file before anything is allocated: every encoder tensor the config implies must be
   // in the file with its shape, so a config.json cannot demand more memory than the weights hold.
   // (Every layer is 16 tensors: far more layers than the file has tensors is refused before the
@@ -79,7 +94,7 @@ void CheckWeightsFitConfig(const BertConfig& config, const SafetensorsFile& file
       if ((info = file.Find(cand)) != nullptr) break;
     }
     if (info == nullptr) {
-      if (name.rfind("cls.", 0) == 0) continue;  // a BertModel checkpoint: the head is initialised
+      if (IsHeadParameter(name)) continue;  // a checkpoint of another architecture: the head is initialised
       throw FormatError(file.source() + ": missing tensors: " + name + " (config.json implies it)");
     }
     if (info->dtype != Dtype::kF32 && info->dtype != Dtype::kF16 && info->dtype != Dtype::kBF16 &&
@@ -87,6 +102,7 @@ void CheckWeightsFitConfig(const BertConfig& config, const SafetensorsFile& file
       throw FormatError(file.source() + ": tensor '" + info->name + "' has dtype " + DtypeName(info->dtype) +
                         " (weights must be F32, F16, BF16 or F64)");
     }
+    if (encoder_only && IsHeadParameter(name)) continue;
     if (info->shape != shape) {
       throw FormatError(file.source() + ": tensor '" + info->name + "' has shape " + ShapeText(info->shape) +
                         " but config.json implies " + ShapeText(shape));

@@ -69,16 +69,25 @@ uint64_t ExamplesFingerprint(const data::ExampleSet& examples) {
     const uint64_t n = s.size;
     h = data::Fnv1a64(std::string_view(reinterpret_cast<const char*>(&n), sizeof n), h);
     h = data::Fnv1a64(std::string_view(reinterpret_cast<const char*>(s.data), s.size * sizeof(int32_t)), h);
+    if (examples.labels() == data::ExampleSet::Labels::kPerExample) {
+      const int32_t l = examples.example_label(i);
+      h = data::Fnv1a64(std::string_view(reinterpret_cast<const char*>(&l), sizeof l), h);
+    } else if (examples.labels() == data::ExampleSet::Labels::kPerToken) {
+      h = data::Fnv1a64(
+          std::string_view(reinterpret_cast<const char*>(examples.token_labels(i)), s.size * sizeof(int32_t)), h);
+    }
   }
   return h;
 }
 
 struct Trainer::State {
   BlockCacheUser block_cache;  // first member: outlives every tensor the trainer holds
-  model::BertForMaskedLM model{nullptr};
+  model::Bert model{nullptr};
   TokenizerInfo tok;
   std::shared_ptr<const data::ExampleSet> train, eval;
   TrainerOptions opt;
+  bool classifier = false;     // fine-tuning a sequence / token classifier (else MLM)
+  bool greater_is_better = false;  // of opt.metric_for_best_model
   int threads = 1;
   at::Device device{at::kCPU};
   std::unique_ptr<data::MlmCollator> collator;
@@ -102,7 +111,7 @@ struct Trainer::State {
   json log_history = json::array();
   double best_metric = std::numeric_limits<double>::quiet_NaN();
   std::string best_checkpoint;
-  double last_eval_loss = std::numeric_limits<double>::quiet_NaN();
+  double last_eval_metric = std::numeric_limits<double>::quiet_NaN();
   int64_t last_eval_step = -1;
   double log_loss_sum = 0;
   int64_t log_loss_count = 0;
@@ -160,21 +169,39 @@ struct Trainer::State {
     return out.loss.item<double>();
   }
 
-  StepResult Update(const std::vector<const data::MlmBatch*>& micro) {
+  // Forward + backward of one labelled micro-batch; NaN when it has no label.
+  double MicroStep(const data::LabeledBatch& b, int accum) {
+    if (b.labeled == 0) return std::numeric_limits<double>::quiet_NaN();
+    const at::Tensor ids = ToLong(b.input_ids, b.rows, b.cols, device);
+    const at::Tensor types = ToLong(b.token_type_ids, b.rows, b.cols, device);
+    const at::Tensor mask = ToLong(b.attention_mask, b.rows, b.cols, device);
+    const bool per_token = model->task() == model::Task::kTokenClassification;
+    at::Tensor labels = ToLong(b.labels, per_token ? b.rows : 1, per_token ? b.cols : b.rows, device);
+    if (!per_token) labels = labels.view({b.rows});
+    model::ClassifierOutput out = model->ForwardClassifier(ids, types, mask, labels);
+    (out.loss / static_cast<double>(accum)).backward();
+    return out.loss.item<double>();
+  }
+
+  static int64_t Scored(const data::MlmBatch& b) { return b.num_masked(); }
+  static int64_t Scored(const data::LabeledBatch& b) { return b.labeled; }
+
+  template <class Batch>
+  StepResult Update(const std::vector<const Batch*>& micro) {
     ScopedBlockCache cache;  // the step's large tensors reuse the previous step's blocks
     ScopedTrainerGenerator gen(generator_state);
     model->train();
     StepResult r;
     double loss_sum = 0;
     int counted = 0;
-    for (const data::MlmBatch* b : micro) {
+    for (const Batch* b : micro) {
       const double l = MicroStep(*b, static_cast<int>(micro.size()));
       if (!std::isnan(l)) {
         loss_sum += l;
         ++counted;
       }
       r.tokens += b->real_tokens;
-      r.masked += b->num_masked();
+      r.masked += Scored(*b);
     }
     r.loss = counted > 0 ? loss_sum / static_cast<double>(micro.size()) : std::numeric_limits<double>::quiet_NaN();
     // One norm pass over the gradients; the clipping factor is applied inside the fused AdamW pass
@@ -202,7 +229,7 @@ struct Trainer::State {
 
 // ------------------------------------------------------------------------------------------------
 
-Trainer::Trainer(model::BertForMaskedLM model, TokenizerInfo tokenizer, std::shared_ptr<const data::ExampleSet> train,
+Trainer::Trainer(model::Bert model, TokenizerInfo tokenizer, std::shared_ptr<const data::ExampleSet> train,
                  std::shared_ptr<const data::ExampleSet> eval, const TrainerOptions& options)
     : s_(std::make_unique<State>()) {
   State& s = *s_;
@@ -248,7 +275,35 @@ Trainer::Trainer(model::BertForMaskedLM model, TokenizerInfo tokenizer, std::sha
   if ((o.save_steps > 0 || o.save_final_model) && o.output_dir.empty() && s.train) {
     throw InvalidArgument("output_dir must be set to save checkpoints or the final model");
   }
-  s.collator = std::make_unique<data::MlmCollator>(o.mlm, s.tok.ids, s.tok.vocab_size, s.tok.is_continuation);
+  s.classifier = model::IsClassifier(cfg.task);
+  if (o.metric_for_best_model == "loss") {
+    s.greater_is_better = false;
+  } else if (o.metric_for_best_model == "accuracy" || (o.metric_for_best_model == "f1" && s.classifier)) {
+    s.greater_is_better = true;
+  } else {
+    throw InvalidArgument("metric_for_best_model '" + o.metric_for_best_model + "' is not one of loss, accuracy" +
+                          (s.classifier ? ", f1" : " (f1 is for classifiers)"));
+  }
+  if (s.classifier) {
+    if (o.grouping != data::Grouping::kDynamic && o.grouping != data::Grouping::kTruncatePad) {
+      throw InvalidArgument(std::string("fine-tuning needs one example per line: grouping must be dynamic or "
+                                        "truncate_pad, not ") + data::GroupingName(o.grouping));
+    }
+    const auto want = cfg.task == model::Task::kTokenClassification ? data::ExampleSet::Labels::kPerToken
+                                                                     : data::ExampleSet::Labels::kPerExample;
+    for (const auto* set : {s.train.get(), s.eval.get()}) {
+      if (set != nullptr && !set->empty() && set->labels() != want) {
+        throw InvalidArgument(std::string("the model is a ") + model::ArchitectureName(cfg.task) + " but the " +
+                              (set == s.train.get() ? "training" : "evaluation") + " data carries " +
+                              (set->labels() == data::ExampleSet::Labels::kNone ? "no labels"
+                               : set->labels() == data::ExampleSet::Labels::kPerToken
+                                   ? "token labels (a token classification task)"
+                                   : "one label per example (a sequence classification task)"));
+      }
+    }
+  } else {
+    s.collator = std::make_unique<data::MlmCollator>(o.mlm, s.tok.ids, s.tok.vocab_size, s.tok.is_continuation);
+  }
   if (s.train) {
     if (s.train->empty()) throw InvalidArgument("the training dataset is empty after filtering");
     if (static_cast<size_t>(o.batch_size) > s.train->size()) {
@@ -320,7 +375,7 @@ int64_t Trainer::train_examples() const { return s_->train ? static_cast<int64_t
 int64_t Trainer::eval_examples() const { return s_->eval ? static_cast<int64_t>(s_->eval->size()) : 0; }
 std::string Trainer::best_checkpoint() const { return s_->best_checkpoint; }
 double Trainer::best_metric() const { return s_->best_metric; }
-model::BertForMaskedLM Trainer::model() const { return s_->model; }
+model::Bert Trainer::model() const { return s_->model; }
 const TrainerOptions& Trainer::options() const { return s_->opt; }
 std::vector<std::string> Trainer::TakeWarnings() {
   std::vector<std::string> w;
@@ -340,16 +395,31 @@ StepResult Trainer::Step(const ProgressFn& progress) {
   // the calling thread only; the caller's own setting is back when it returns.
   const model::ScopedIntraOpThreads scoped_threads(s.threads);
   if (!s.train) throw InvalidArgument("the trainer has no training data; use StepOnBatch");
-  std::vector<data::MlmBatch> micro;
-  micro.reserve(static_cast<size_t>(s.opt.grad_accum));
-  for (int k = 0; k < s.opt.grad_accum; ++k) {
-    const std::vector<uint32_t>& idx = s.NextBatch();
-    const int width = data::PaddedWidth(*s.train, idx, s.PadToMax(), s.opt.max_length);
-    micro.push_back(s.collator->Collate(*s.train, idx, width, s.micro_batches++));
+  StepResult r;
+  if (s.classifier) {
+    std::vector<data::LabeledBatch> micro;
+    micro.reserve(static_cast<size_t>(s.opt.grad_accum));
+    for (int k = 0; k < s.opt.grad_accum; ++k) {
+      const std::vector<uint32_t>& idx = s.NextBatch();
+      const int width = data::PaddedWidth(*s.train, idx, s.PadToMax(), s.opt.max_length);
+      micro.push_back(data::CollateLabeled(*s.train, idx, width, s.tok.ids.pad));
+      ++s.micro_batches;
+    }
+    std::vector<const data::LabeledBatch*> ptrs;
+    for (auto& b : micro) ptrs.push_back(&b);
+    r = s.Update(ptrs);
+  } else {
+    std::vector<data::MlmBatch> micro;
+    micro.reserve(static_cast<size_t>(s.opt.grad_accum));
+    for (int k = 0; k < s.opt.grad_accum; ++k) {
+      const std::vector<uint32_t>& idx = s.NextBatch();
+      const int width = data::PaddedWidth(*s.train, idx, s.PadToMax(), s.opt.max_length);
+      micro.push_back(s.collator->Collate(*s.train, idx, width, s.micro_batches++));
+    }
+    std::vector<const data::MlmBatch*> ptrs;
+    for (auto& b : micro) ptrs.push_back(&b);
+    r = s.Update(ptrs);
   }
-  std::vector<const data::MlmBatch*> ptrs;
-  for (auto& b : micro) ptrs.push_back(&b);
-  StepResult r = s.Update(ptrs);
   r.epoch = s.Epoch();
 
   // Cadence: log, evaluate, save.
@@ -391,6 +461,7 @@ StepResult Trainer::Step(const ProgressFn& progress) {
     ev.eval_loss = e.loss;
     ev.eval_perplexity = e.perplexity;
     ev.eval_accuracy = e.accuracy;
+    ev.eval_f1 = e.f1;
     ev.epoch = r.epoch;
     Emit(progress, ev, cancel);
   }
@@ -411,6 +482,10 @@ StepResult Trainer::Step(const ProgressFn& progress) {
 StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress) {
   State& s = *s_;
   const model::ScopedIntraOpThreads scoped_threads(s.threads);
+  if (s.classifier) {
+    throw InvalidArgument(std::string("the model is a ") + model::ArchitectureName(s.model->task()) +
+                          ": a batch for it needs classification labels");
+  }
   const size_t n = static_cast<size_t>(batch.rows * batch.cols);
   if (batch.rows <= 0 || batch.cols <= 0 || batch.input_ids.size() != n) {
     throw InvalidArgument("batch must have rows, cols > 0 and rows * cols input ids");
@@ -443,7 +518,7 @@ StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress
     }
     ++s.micro_batches;
   }
-  StepResult r = s.Update({&batch});
+  StepResult r = s.Update(std::vector<const data::MlmBatch*>{&batch});
   r.epoch = s.Epoch();
   if (progress) {
     Event ev;
@@ -459,10 +534,131 @@ StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress
   return r;
 }
 
+StepResult Trainer::StepOnLabeledBatch(data::LabeledBatch batch, const ProgressFn& progress) {
+  State& s = *s_;
+  const model::ScopedIntraOpThreads scoped_threads(s.threads);
+  if (!s.classifier) throw InvalidArgument("the model is a BertForMaskedLM: labelled batches are for classifiers");
+  const size_t n = static_cast<size_t>(batch.rows * batch.cols);
+  if (batch.rows <= 0 || batch.cols <= 0 || batch.input_ids.size() != n) {
+    throw InvalidArgument("batch must have rows, cols > 0 and rows * cols input ids");
+  }
+  if (batch.cols > s.opt.max_length) {
+    throw InvalidArgument("batch width " + std::to_string(batch.cols) + " exceeds max_length " +
+                          std::to_string(s.opt.max_length));
+  }
+  for (int32_t id : batch.input_ids) {
+    if (id < 0 || id >= s.tok.vocab_size) throw InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary");
+  }
+  if (batch.attention_mask.empty()) {
+    batch.attention_mask.resize(n);
+    for (size_t i = 0; i < n; ++i) batch.attention_mask[i] = batch.input_ids[i] != s.tok.ids.pad;
+  }
+  if (batch.attention_mask.size() != n) throw InvalidArgument("attention_mask must have rows * cols entries");
+  if (batch.token_type_ids.empty()) batch.token_type_ids.assign(n, 0);
+  const bool per_token = s.model->task() == model::Task::kTokenClassification;
+  const size_t want = per_token ? n : static_cast<size_t>(batch.rows);
+  if (batch.labels.size() != want) {
+    throw InvalidArgument(per_token ? "token classification needs rows * cols labels (-100 where none)"
+                                    : "sequence classification needs one label per row");
+  }
+  const int64_t num_labels = s.model->config().num_labels();
+  batch.labeled = 0;
+  for (int32_t l : batch.labels) {
+    if (l == data::kIgnoreIndex && per_token) continue;
+    if (l < 0 || l >= num_labels) {
+      throw InvalidArgument("label " + std::to_string(l) + " is outside [0, " + std::to_string(num_labels) + ")" +
+                            (per_token ? " and not -100" : ""));
+    }
+    ++batch.labeled;
+  }
+  batch.real_tokens = 0;
+  for (int32_t m : batch.attention_mask) batch.real_tokens += m != 0;
+  ++s.micro_batches;
+  StepResult r = s.Update(std::vector<const data::LabeledBatch*>{&batch});
+  r.epoch = s.Epoch();
+  if (progress) {
+    Event ev;
+    ev.kind = Event::kStep;
+    ev.step = r.step;
+    ev.total_steps = s.schedule.total_steps;
+    ev.loss = r.loss;
+    ev.learning_rate = r.learning_rate;
+    ev.grad_norm = r.grad_norm;
+    ev.elapsed_seconds = Now() - s.train_start;
+    if (!progress(ev)) throw Cancelled("cancelled by the progress callback after step " + std::to_string(r.step));
+  }
+  return r;
+}
+
+namespace {
+
+// Loss, accuracy and macro-F1 of a classifier over `examples` (no dropout).
+EvalResult EvaluateClassifier(model::BertImpl& model, const data::ExampleSet& examples, const TrainerOptions& o,
+                              bool pad_to_max, int32_t pad_id, const at::Device& device) {
+  data::BatchPlanOptions po;
+  po.grouping = o.grouping;
+  po.batch_size = o.eval_batch_size;
+  po.shuffle = false;
+  const auto batches = data::PlanEpoch(examples, po, 0);
+  const size_t num_labels = static_cast<size_t>(model.config().num_labels());
+  data::ConfusionMatrix cm(num_labels);
+  double loss_sum = 0;
+  for (const auto& idx : batches) {
+    const int width = data::PaddedWidth(examples, idx, pad_to_max, o.max_length);
+    const data::LabeledBatch b = data::CollateLabeled(examples, idx, width, pad_id);
+    if (b.labeled == 0) continue;
+    const at::Tensor ids = ToLong(b.input_ids, b.rows, b.cols, device);
+    const at::Tensor types = ToLong(b.token_type_ids, b.rows, b.cols, device);
+    const at::Tensor mask = ToLong(b.attention_mask, b.rows, b.cols, device);
+    const at::Tensor logits =
+        model.ClassifierLogits(ids, types, mask, /*dropout=*/false).reshape({-1, static_cast<int64_t>(num_labels)});
+    const at::Tensor labels = ToLong(b.labels, 1, static_cast<int64_t>(b.labels.size()), device).view({-1});
+    loss_sum += at::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum, model::kIgnoreIndex).item<double>();
+    const at::Tensor pred = logits.argmax(-1).to(at::kCPU).contiguous();
+    const int64_t* p = pred.data_ptr<int64_t>();
+    for (size_t i = 0; i < b.labels.size(); ++i) {
+      if (b.labels[i] == data::kIgnoreIndex) continue;
+      cm.Add(static_cast<size_t>(b.labels[i]), static_cast<size_t>(p[i]));
+    }
+  }
+  EvalResult e;
+  e.masked_tokens = cm.total();
+  e.examples = static_cast<int64_t>(examples.size());
+  e.loss = e.masked_tokens > 0 ? loss_sum / static_cast<double>(e.masked_tokens) : std::numeric_limits<double>::quiet_NaN();
+  e.perplexity = std::numeric_limits<double>::quiet_NaN();
+  e.accuracy = cm.Accuracy();
+  e.f1 = cm.MacroF1();
+  e.confusion.resize(num_labels * num_labels);
+  for (size_t g = 0; g < num_labels; ++g) {
+    for (size_t q = 0; q < num_labels; ++q) e.confusion[g * num_labels + q] = cm.count(g, q);
+  }
+  return e;
+}
+
+}  // namespace
+
 EvalResult Trainer::Evaluate() {
   State& s = *s_;
   if (!s.eval) throw InvalidArgument("the trainer has no evaluation data");
   const model::ScopedIntraOpThreads scoped_threads(s.threads);
+  if (s.classifier) {
+    ScopedBlockCache cache;
+    torch::NoGradGuard no_grad;
+    s.model->eval();
+    EvalResult e = EvaluateClassifier(*s.model, *s.eval, s.opt, s.PadToMax(), s.tok.ids.pad, s.device);
+    s.model->train();
+    s.last_eval_metric = s.opt.metric_for_best_model == "loss" ? e.loss
+                         : s.opt.metric_for_best_model == "f1" ? e.f1
+                                                               : e.accuracy;
+    s.last_eval_step = s.global_step;
+    s.AppendLog(json{{"step", s.global_step},
+                     {"epoch", s.Epoch()},
+                     {"eval_loss", e.loss},
+                     {"eval_accuracy", e.accuracy},
+                     {"eval_f1", e.f1},
+                     {"eval_labels", e.masked_tokens}});
+    return e;
+  }
   ScopedBlockCache cache;
   torch::NoGradGuard no_grad;
   s.model->eval();
@@ -497,7 +693,8 @@ EvalResult Trainer::Evaluate() {
   e.loss = total > 0 ? loss_sum / static_cast<double>(total) : std::numeric_limits<double>::quiet_NaN();
   e.perplexity = std::exp(e.loss);
   e.accuracy = total > 0 ? static_cast<double>(correct) / static_cast<double>(total) : 0.0;
-  s.last_eval_loss = e.loss;
+  e.f1 = std::numeric_limits<double>::quiet_NaN();
+  s.last_eval_metric = s.opt.metric_for_best_model == "loss" ? e.loss : e.accuracy;
   s.last_eval_step = s.global_step;
   s.AppendLog(json{{"step", s.global_step},
                    {"epoch", s.Epoch()},
@@ -517,7 +714,7 @@ void Trainer::Train(const ProgressFn& progress) {
     model::LoadWeights(*s.model, (fs::path(s.best_checkpoint) / "model.safetensors").string());
   }
   if (s.opt.save_final_model && !s.opt.output_dir.empty()) {
-    model::SaveBertForMaskedLM(*s.model, s.opt.output_dir);
+    model::SaveBert(*s.model, s.opt.output_dir);
     if (s.tok.save) s.tok.save(s.opt.output_dir);
     json state{{"global_step", s.global_step},
                {"epoch", s.Epoch()},
@@ -566,7 +763,7 @@ std::string Trainer::SaveCheckpoint() {
   fs::remove_all(tmp, ec);
   try {
     MakeDirs(tmp);
-    model::SaveBertForMaskedLM(*s.model, tmp);
+    model::SaveBert(*s.model, tmp);
     if (s.tok.save) s.tok.save(tmp);
     model::SaveTensors((fs::path(tmp) / kOptimizerFile).string(), s.optimizer->StateTensors());
     model::SaveTensors((fs::path(tmp) / kRngFile).string(), {{"torch_cpu_generator", s.generator_state}});
@@ -577,17 +774,19 @@ std::string Trainer::SaveCheckpoint() {
                      {"base_learning_rate", s.opt.learning_rate}};
     WriteFileAtomic((fs::path(tmp) / kSchedulerFile).string(), sched.dump(2));
     // The checkpoint's metric is the evaluation at this very step (HF's rule).
-    const bool has_metric = s.last_eval_step == s.global_step && !std::isnan(s.last_eval_loss);
+    const bool has_metric = s.last_eval_step == s.global_step && !std::isnan(s.last_eval_metric);
     std::string best = s.best_checkpoint;
     double best_metric = s.best_metric;
-    if (has_metric && (std::isnan(best_metric) || s.last_eval_loss < best_metric)) {
-      best_metric = s.last_eval_loss;
+    if (has_metric && (std::isnan(best_metric) || (s.greater_is_better ? s.last_eval_metric > best_metric
+                                                                       : s.last_eval_metric < best_metric))) {
+      best_metric = s.last_eval_metric;
       best = final_dir;
     }
     const json state{{"global_step", s.global_step},
                      {"epoch", s.Epoch()},
                      {"total_steps", s.schedule.total_steps},
-                     {"metric", has_metric ? json(s.last_eval_loss) : json(nullptr)},
+                     {"metric", has_metric ? json(s.last_eval_metric) : json(nullptr)},
+                     {"metric_for_best_model", s.opt.metric_for_best_model},
                      {"best_metric", std::isnan(best_metric) ? json(nullptr) : json(best_metric)},
                      {"best_model_checkpoint", best},
                      {"data_position",

@@ -1,6 +1,9 @@
-// The MLM pre-training loop (HF Trainer + TrainingArguments for BertForMaskedLM): AdamW with
-// HF's weight-decay groups, warmup + linear/constant/cosine schedule, gradient accumulation and
-// clipping, periodic logging (JSONL + callback), evaluation and checkpoints, and exact resume.
+// The training loop (HF Trainer + TrainingArguments): MLM pre-training for a masked-LM model, and
+// fine-tuning for a sequence or token classification model (examples with labels, padded per batch).
+// AdamW with HF's weight-decay groups, warmup + linear/constant/cosine schedule, gradient
+// accumulation and clipping, periodic logging (JSONL + callback), evaluation (MLM: loss, perplexity,
+// accuracy; classifiers: loss, accuracy, macro-F1), checkpoints with the best one kept by a chosen
+// metric, and exact resume.
 //
 // Determinism: batch order is a function of (seed, epoch), masks of (seed, micro-batch counter),
 // dropout draws from the trainer's own torch generator (swapped into torch's default generator only
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "data/grouping.h"
+#include "data/labeled.h"
 #include "data/mlm_collator.h"
 #include "model/bert.h"
 #include "train/adamw.h"
@@ -52,6 +56,9 @@ struct TrainerOptions {
   int64_t save_steps = 0;
   int save_total_limit = 0;  // 0: keep all
   bool load_best_model_at_end = false;
+  // The evaluation metric that picks the best checkpoint: "loss" (lower is better), "accuracy" or
+  // "f1" (higher is better; f1 only for classifiers).
+  std::string metric_for_best_model = "loss";
   bool save_final_model = true;  // Train() writes the final model to output_dir
   // Environment.
   uint64_t seed = 42;
@@ -74,7 +81,7 @@ struct Event {
   int64_t total_steps = 0;
   double elapsed_seconds = 0;
   double loss = 0, learning_rate = 0, grad_norm = 0, tokens_per_second = 0;
-  double eval_loss = 0, eval_perplexity = 0, eval_accuracy = 0;
+  double eval_loss = 0, eval_perplexity = 0, eval_accuracy = 0, eval_f1 = 0;
   double epoch = 0;
   std::string path;
 };
@@ -87,16 +94,18 @@ struct StepResult {
   double learning_rate = 0;
   double grad_norm = 0;  // before clipping
   int64_t tokens = 0;    // non-padding tokens processed
-  int64_t masked = 0;    // predicted positions
+  int64_t masked = 0;    // predicted positions (MLM) or labels (classifiers)
   double epoch = 0;      // fractional epoch after this step
 };
 
 struct EvalResult {
-  double loss = 0;        // mean cross-entropy over all masked eval tokens
-  double perplexity = 0;  // exp(loss)
-  double accuracy = 0;    // share of masked tokens predicted exactly (argmax)
-  int64_t masked_tokens = 0;
+  double loss = 0;        // mean cross-entropy over all masked eval tokens (classifiers: all labels)
+  double perplexity = 0;  // exp(loss); NaN for classifiers
+  double accuracy = 0;    // share of masked tokens (labels) predicted exactly (argmax)
+  double f1 = 0;          // classifiers: macro-F1 over the labels (scikit-learn's average="macro"); NaN for MLM
+  int64_t masked_tokens = 0;  // scored positions: masked tokens, examples or tagged words
   int64_t examples = 0;
+  std::vector<int64_t> confusion;  // classifiers: num_labels x num_labels counts, [gold][predicted]
 };
 
 class Trainer {
@@ -105,7 +114,7 @@ class Trainer {
   // Error(kInvalidArgument) for bad options, an empty dataset, a batch larger than the dataset,
   // max_length above the model's max_position_embeddings, a vocab mismatch; Error(kIo) when
   // output_dir cannot be written; Error(kUnsupported) for a device this LibTorch lacks.
-  Trainer(model::BertForMaskedLM model, TokenizerInfo tokenizer, std::shared_ptr<const data::ExampleSet> train,
+  Trainer(model::Bert model, TokenizerInfo tokenizer, std::shared_ptr<const data::ExampleSet> train,
           std::shared_ptr<const data::ExampleSet> eval, const TrainerOptions& options);
   ~Trainer();
   Trainer(const Trainer&) = delete;
@@ -116,6 +125,9 @@ class Trainer {
   StepResult Step(const ProgressFn& progress = {});
   // One optimizer step on a caller's batch. Empty `labels` means: mask with the MLM collator.
   StepResult StepOnBatch(data::MlmBatch batch, const ProgressFn& progress = {});
+  // Classifiers: one optimizer step on a caller's labelled batch (labels: rows for sequence
+  // classification, rows * cols with -100 for token classification).
+  StepResult StepOnLabeledBatch(data::LabeledBatch batch, const ProgressFn& progress = {});
   // Steps until total_steps(), then loads the best model (when asked) and saves the final model.
   void Train(const ProgressFn& progress = {});
   EvalResult Evaluate();
@@ -134,7 +146,7 @@ class Trainer {
   std::string best_checkpoint() const;
   double best_metric() const;
   std::vector<std::string> TakeWarnings();  // warnings since the last call (e.g. thread mismatch)
-  model::BertForMaskedLM model() const;
+  model::Bert model() const;
   const TrainerOptions& options() const;
 
   struct State;
@@ -143,7 +155,7 @@ class Trainer {
   std::unique_ptr<State> s_;
 };
 
-// Fingerprint of an example set (FNV-1a over its tokens and lengths).
+// Fingerprint of an example set (FNV-1a over its tokens and lengths, and its labels when it has any).
 uint64_t ExamplesFingerprint(const data::ExampleSet& examples);
 
 }  // namespace bertc::train

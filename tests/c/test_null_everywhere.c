@@ -20,24 +20,27 @@
 #define INVALID BERT_ERR_INVALID_ARGUMENT
 
 static const char* const kCovered[] = {
-    "bert_build_info", "bert_check_version", "bert_clear_error", "bert_encode_params_init", "bert_encoding_attention_mask",
-    "bert_encoding_count", "bert_encoding_free", "bert_encoding_ids", "bert_encoding_input_index",
-    "bert_encoding_is_overflow", "bert_encoding_length", "bert_encoding_offsets", "bert_encoding_sequence_ids",
-    "bert_encoding_special_tokens_mask", "bert_encoding_type_ids", "bert_fill_mask", "bert_fill_mask_batch",
-    "bert_fill_mask_params_init", "bert_fill_mask_result_free", "bert_fill_mask_result_get",
-    "bert_fill_mask_result_num_masks", "bert_fill_mask_result_num_predictions",
-    "bert_fill_mask_result_num_queries", "bert_last_error", "bert_limits_init", "bert_model_config", "bert_model_create",
-    "bert_model_free", "bert_model_load", "bert_model_load_from_memory", "bert_model_num_parameters",
-    "bert_model_params_init",
-    "bert_model_save", "bert_score_text", "bert_set_limits", "bert_status_str", "bert_string_free", "bert_tokenizer_decode", "bert_tokenizer_decode_batch",
-    "bert_tokenizer_encode", "bert_tokenizer_encode_batch", "bert_tokenizer_free", "bert_tokenizer_id_to_token",
-    "bert_tokenizer_load", "bert_tokenizer_load_from_memory", "bert_tokenizer_params_init", "bert_tokenizer_save",
-    "bert_tokenizer_save_to_memory",
-    "bert_tokenizer_special_token_id", "bert_tokenizer_token_to_id", "bert_tokenizer_train",
-    "bert_tokenizer_train_from_lines", "bert_tokenizer_vocab_size", "bert_trainer_create", "bert_trainer_data_init",
-    "bert_trainer_evaluate", "bert_trainer_free", "bert_trainer_get_info", "bert_trainer_params_init", "bert_trainer_resume",
-    "bert_trainer_save_checkpoint", "bert_trainer_step", "bert_trainer_step_batch", "bert_trainer_train",
-    "bert_version", "bert_version_number",
+    "bert_build_info", "bert_check_version", "bert_classify", "bert_classify_params_init",
+    "bert_classify_result_free", "bert_classify_result_get", "bert_classify_result_num_texts", "bert_clear_error",
+    "bert_encode_params_init", "bert_encoding_attention_mask", "bert_encoding_count", "bert_encoding_free",
+    "bert_encoding_ids", "bert_encoding_input_index", "bert_encoding_is_overflow", "bert_encoding_length",
+    "bert_encoding_offsets", "bert_encoding_sequence_ids", "bert_encoding_special_tokens_mask",
+    "bert_encoding_type_ids", "bert_fill_mask", "bert_fill_mask_batch", "bert_fill_mask_params_init",
+    "bert_fill_mask_result_free", "bert_fill_mask_result_get", "bert_fill_mask_result_num_masks",
+    "bert_fill_mask_result_num_predictions", "bert_fill_mask_result_num_queries", "bert_labels_free",
+    "bert_last_error", "bert_limits_init", "bert_model_config", "bert_model_create", "bert_model_free",
+    "bert_model_load", "bert_model_load_for_task", "bert_model_load_from_memory", "bert_model_num_parameters",
+    "bert_model_params_init", "bert_model_save", "bert_score_text", "bert_set_limits", "bert_status_str",
+    "bert_string_free", "bert_tag", "bert_tag_result_free", "bert_tag_result_get_group", "bert_tag_result_get_word",
+    "bert_tag_result_num_groups", "bert_tag_result_num_texts", "bert_tag_result_num_words", "bert_tag_words",
+    "bert_task_params_init", "bert_tokenizer_decode", "bert_tokenizer_decode_batch", "bert_tokenizer_encode",
+    "bert_tokenizer_encode_batch", "bert_tokenizer_free", "bert_tokenizer_id_to_token", "bert_tokenizer_load",
+    "bert_tokenizer_load_from_memory", "bert_tokenizer_params_init", "bert_tokenizer_save",
+    "bert_tokenizer_save_to_memory", "bert_tokenizer_special_token_id", "bert_tokenizer_token_to_id",
+    "bert_tokenizer_train", "bert_tokenizer_train_from_lines", "bert_tokenizer_vocab_size", "bert_trainer_create",
+    "bert_trainer_data_init", "bert_trainer_data_labels", "bert_trainer_evaluate", "bert_trainer_free",
+    "bert_trainer_get_info", "bert_trainer_params_init", "bert_trainer_resume", "bert_trainer_save_checkpoint",
+    "bert_trainer_step", "bert_trainer_step_batch", "bert_trainer_train", "bert_version", "bert_version_number",
 };
 
 static bert_tokenizer* g_tok;
@@ -329,6 +332,100 @@ static void test_fill_mask(void** state) {
   assert_true(score < 0);
 }
 
+static void test_classify(void** state) {
+  (void)state;
+  static const char* const labels[] = {"neg", "pos"};
+  bert_task_params hp;
+  assert_int_equal(BERT_TASK_PARAMS_INIT(&hp), BERT_OK);
+  bert_model* seq = SENTINEL;
+  expect_invalid(bert_task_params_init(NULL, sizeof hp), "bert_task_params_init");
+  expect_invalid(bert_model_load_for_task(NULL, &hp, &seq), "bert_model_load_for_task");
+  expect_invalid(bert_model_load_for_task(TINY, &hp, NULL), "bert_model_load_for_task");
+  expect_invalid(bert_model_load_for_task(TINY, &hp, &seq), "bert_model_load_for_task"); /* no labels */
+  hp.num_labels = 2; /* labels NULL */
+  expect_invalid(bert_model_load_for_task(TINY, &hp, &seq), "bert_model_load_for_task");
+  assert_ptr_equal(seq, SENTINEL);
+  hp.labels = labels;
+  assert_int_equal(bert_model_load_for_task(TINY, &hp, &seq), BERT_OK);
+  hp.task = BERT_TASK_TOKEN_CLASSIFICATION;
+  bert_model* tagger = NULL;
+  assert_int_equal(bert_model_load_for_task(TINY, NULL, &tagger), INVALID); /* NULL params: sequence, no labels */
+  assert_int_equal(bert_model_load_for_task(TINY, &hp, &tagger), BERT_OK);
+
+  const char* texts[1] = {"a b"};
+  const char* null_texts[1] = {NULL};
+  bert_classify_result* cr = SENTINEL;
+  expect_invalid(bert_classify_params_init(NULL, sizeof(bert_classify_params)), "bert_classify_params_init");
+  expect_invalid(bert_classify(NULL, g_tok, texts, NULL, 1, NULL, &cr), "bert_classify");
+  expect_invalid(bert_classify(seq, NULL, texts, NULL, 1, NULL, &cr), "bert_classify");
+  expect_invalid(bert_classify(seq, g_tok, NULL, NULL, 1, NULL, &cr), "bert_classify");
+  expect_invalid(bert_classify(seq, g_tok, null_texts, NULL, 1, NULL, &cr), "bert_classify");
+  expect_invalid(bert_classify(seq, g_tok, texts, NULL, 1, NULL, NULL), "bert_classify");
+  expect_invalid(bert_classify(g_model, g_tok, texts, NULL, 1, NULL, &cr), "bert_classify"); /* a masked LM */
+  expect_invalid(bert_classify(tagger, g_tok, texts, NULL, 1, NULL, &cr), "bert_classify");  /* a tagger */
+  assert_ptr_equal(cr, SENTINEL);
+  assert_int_equal(bert_classify(seq, g_tok, texts, NULL, 1, NULL, &cr), BERT_OK);
+  bert_classification c;
+  memset(&c, 0, sizeof c);
+  c.struct_size = sizeof c;
+  expect_invalid(bert_classify_result_get(NULL, 0, &c), "bert_classify_result_get");
+  expect_invalid(bert_classify_result_get(cr, 0, NULL), "bert_classify_result_get");
+  expect_invalid(bert_classify_result_get(cr, 1, &c), "bert_classify_result_get");
+  assert_null(c.label_name);
+  assert_int_equal(bert_classify_result_num_texts(NULL), 0);
+  bert_classify_result_free(cr);
+  bert_classify_result_free(NULL);
+
+  bert_tag_result* tr = SENTINEL;
+  static const size_t counts[1] = {2};
+  static const char* const words[2] = {"a", "b"};
+  expect_invalid(bert_tag(NULL, g_tok, texts, NULL, 1, NULL, &tr), "bert_tag");
+  expect_invalid(bert_tag(tagger, NULL, texts, NULL, 1, NULL, &tr), "bert_tag");
+  expect_invalid(bert_tag(tagger, g_tok, NULL, NULL, 1, NULL, &tr), "bert_tag");
+  expect_invalid(bert_tag(tagger, g_tok, texts, NULL, 1, NULL, NULL), "bert_tag");
+  expect_invalid(bert_tag(seq, g_tok, texts, NULL, 1, NULL, &tr), "bert_tag");
+  expect_invalid(bert_tag_words(NULL, g_tok, words, NULL, counts, 1, NULL, &tr), "bert_tag_words");
+  expect_invalid(bert_tag_words(tagger, NULL, words, NULL, counts, 1, NULL, &tr), "bert_tag_words");
+  expect_invalid(bert_tag_words(tagger, g_tok, NULL, NULL, counts, 1, NULL, &tr), "bert_tag_words");
+  expect_invalid(bert_tag_words(tagger, g_tok, words, NULL, NULL, 1, NULL, &tr), "bert_tag_words");
+  expect_invalid(bert_tag_words(tagger, g_tok, words, NULL, counts, 1, NULL, NULL), "bert_tag_words");
+  assert_ptr_equal(tr, SENTINEL);
+  assert_int_equal(bert_tag_words(tagger, g_tok, words, NULL, counts, 1, NULL, &tr), BERT_OK);
+  bert_tagged_word w;
+  memset(&w, 0, sizeof w);
+  w.struct_size = sizeof w;
+  bert_tag_group g;
+  memset(&g, 0, sizeof g);
+  g.struct_size = sizeof g;
+  expect_invalid(bert_tag_result_get_word(NULL, 0, 0, &w), "bert_tag_result_get_word");
+  expect_invalid(bert_tag_result_get_word(tr, 0, 0, NULL), "bert_tag_result_get_word");
+  expect_invalid(bert_tag_result_get_group(NULL, 0, 0, &g), "bert_tag_result_get_group");
+  expect_invalid(bert_tag_result_get_group(tr, 0, 0, NULL), "bert_tag_result_get_group");
+  assert_null(w.word);
+  assert_int_equal(bert_tag_result_num_texts(NULL), 0);
+  assert_int_equal(bert_tag_result_num_words(NULL, 0), 0);
+  assert_int_equal(bert_tag_result_num_groups(NULL, 0), 0);
+  bert_tag_result_free(tr);
+  assert_int_equal(bert_tag(tagger, g_tok, texts, NULL, 1, NULL, &tr), BERT_OK);
+  bert_tag_result_free(tr);
+  bert_tag_result_free(NULL);
+
+  bert_trainer_data d;
+  assert_int_equal(BERT_TRAINER_DATA_INIT(&d), BERT_OK);
+  char** found = SENTINEL;
+  size_t n = 7;
+  expect_invalid(bert_trainer_data_labels(NULL, BERT_TASK_SEQUENCE_CLASSIFICATION, &found, &n), "bert_trainer_data_labels");
+  expect_invalid(bert_trainer_data_labels(&d, BERT_TASK_SEQUENCE_CLASSIFICATION, &found, &n), "bert_trainer_data_labels");
+  expect_invalid(bert_trainer_data_labels(&d, BERT_TASK_SEQUENCE_CLASSIFICATION, NULL, &n), "bert_trainer_data_labels");
+  expect_invalid(bert_trainer_data_labels(&d, BERT_TASK_SEQUENCE_CLASSIFICATION, &found, NULL), "bert_trainer_data_labels");
+  expect_invalid(bert_trainer_data_labels(&d, BERT_TASK_MASKED_LM, &found, &n), "bert_trainer_data_labels");
+  assert_ptr_equal(found, SENTINEL);
+  assert_int_equal(n, 7);
+  bert_labels_free(NULL, 0);
+  bert_model_free(seq);
+  bert_model_free(tagger);
+}
+
 static void test_trainer(void** state) {
   (void)state;
   static const int32_t ids[] = {100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111};
@@ -422,7 +519,7 @@ int main(int argc, char** argv) {
   }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_and_versions), cmocka_unit_test(test_tokenizer), cmocka_unit_test(test_model),
-      cmocka_unit_test(test_fill_mask),           cmocka_unit_test(test_trainer),
+      cmocka_unit_test(test_fill_mask), cmocka_unit_test(test_classify),           cmocka_unit_test(test_trainer),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

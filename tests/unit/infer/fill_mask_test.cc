@@ -23,14 +23,14 @@ const std::string kTiny = std::string(BERTC_FIXTURES_DIR) + "/model/tiny_mlm";
 class FillMaskTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    model_ = new model::BertForMaskedLM(model::LoadBertForMaskedLM(kTiny));
+    model_ = new model::Bert(model::LoadBert(kTiny));
     tok_ = new std::shared_ptr<const tok::Tokenizer>(tok::Tokenizer::Load(kTiny));
   }
   static void TearDownTestSuite() {
     delete model_;
     delete tok_;
   }
-  const model::BertForMaskedLMImpl& model() { return **model_; }
+  const model::BertImpl& model() { return **model_; }
   const tok::Tokenizer& tok() { return **tok_; }
 
   // log P(id at pos | ids) computed directly with the model.
@@ -41,10 +41,10 @@ class FillMaskTest : public testing::Test {
     return at::log_softmax(logits, -1)[id].item<float>();
   }
 
-  static model::BertForMaskedLM* model_;
+  static model::Bert* model_;
   static std::shared_ptr<const tok::Tokenizer>* tok_;
 };
-model::BertForMaskedLM* FillMaskTest::model_ = nullptr;
+model::Bert* FillMaskTest::model_ = nullptr;
 std::shared_ptr<const tok::Tokenizer>* FillMaskTest::tok_ = nullptr;
 
 ErrorCode CodeOf(const std::function<void()>& fn) {
@@ -112,7 +112,7 @@ TEST_F(FillMaskTest, BadInput) {
 TEST_F(FillMaskTest, VocabMismatchIsRejected) {
   model::BertConfig c = model().config();
   c.vocab_size = 1001;
-  model::BertForMaskedLM other(c, 1);
+  model::Bert other(c, 1);
   EXPECT_EQ(CodeOf([&] { FillMask(*other, tok(), "a [MASK]", {}); }), ErrorCode::kInvalidArgument);
 }
 

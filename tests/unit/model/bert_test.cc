@@ -55,7 +55,7 @@ ErrorCode CodeOf(const std::function<void()>& fn) {
 }
 
 TEST(BertForMaskedLM, ParameterNamesMirrorHuggingFace) {
-  BertForMaskedLM m(Tiny(), 1);
+  Bert m(Tiny(), 1);
   std::vector<std::string> names;
   for (const auto& p : m->named_parameters()) names.push_back(p.key());
   ASSERT_EQ(names.size(), 5u + 16u * 2u + 5u);
@@ -85,7 +85,7 @@ TEST(BertForMaskedLM, HuggingFaceInitialisation) {
   c.hidden_size = 64;
   c.initializer_range = 0.05;
   c.pad_token_id = 3;
-  BertForMaskedLM m(c, 7);
+  Bert m(c, 7);
   auto params = m->named_parameters();
   at::Tensor w = params["bert.embeddings.word_embeddings.weight"];
   EXPECT_EQ(w[3].abs().sum().item<float>(), 0.f);  // padding row
@@ -95,7 +95,7 @@ TEST(BertForMaskedLM, HuggingFaceInitialisation) {
   EXPECT_TRUE(params["bert.encoder.layer.0.output.LayerNorm.bias"].eq(0).all().item<bool>());
   EXPECT_TRUE(params["cls.predictions.bias"].eq(0).all().item<bool>());
   EXPECT_TRUE(params["bert.encoder.layer.1.intermediate.dense.bias"].eq(0).all().item<bool>());
-  BertForMaskedLM same(c, 7), other(c, 8);
+  Bert same(c, 7), other(c, 8);
   EXPECT_TRUE(at::equal(w, same->named_parameters()["bert.embeddings.word_embeddings.weight"]));
   EXPECT_FALSE(at::equal(w, other->named_parameters()["bert.embeddings.word_embeddings.weight"]));
 }
@@ -103,11 +103,11 @@ TEST(BertForMaskedLM, HuggingFaceInitialisation) {
 TEST(BertForMaskedLM, InvalidConfigThrows) {
   BertConfig c = Tiny();
   c.num_attention_heads = 5;
-  EXPECT_EQ(CodeOf([&] { BertForMaskedLM m(c); }), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf([&] { Bert m(c); }), ErrorCode::kInvalidArgument);
 }
 
 TEST(BertForMaskedLM, ShapesAndMaskedOnlyLogits) {
-  BertForMaskedLM m(Tiny(), 1);
+  Bert m(Tiny(), 1);
   m->eval();
   at::Tensor ids = Ids({{2, 5, 4, 7, 3}, {2, 9, 4, 4, 3}});
   at::Tensor logits = m->forward(ids);
@@ -122,7 +122,7 @@ TEST(BertForMaskedLM, ShapesAndMaskedOnlyLogits) {
 }
 
 TEST(BertForMaskedLM, PaddingDoesNotChangeRealTokens) {
-  BertForMaskedLM m(Tiny(), 2);
+  Bert m(Tiny(), 2);
   c10::InferenceMode guard;
   at::Tensor alone = m->Predict(Ids({{2, 11, 12, 3}}));
   at::Tensor padded = m->Predict(Ids({{2, 11, 12, 3, 0, 0}}), {}, Ids({{1, 1, 1, 1, 0, 0}}));
@@ -132,7 +132,7 @@ TEST(BertForMaskedLM, PaddingDoesNotChangeRealTokens) {
 }
 
 TEST(BertForMaskedLM, DropoutOnlyInTrainingForward) {
-  BertForMaskedLM m(Tiny(), 3);
+  Bert m(Tiny(), 3);
   at::NoGradGuard no_grad;
   at::Tensor ids = Ids({{2, 5, 6, 7, 3}});
   m->train();
@@ -144,7 +144,7 @@ TEST(BertForMaskedLM, DropoutOnlyInTrainingForward) {
 }
 
 TEST(BertForMaskedLM, RejectsBadInputs) {
-  BertForMaskedLM m(Tiny(), 1);
+  Bert m(Tiny(), 1);
   std::vector<int64_t> long_row(21, 5);
   EXPECT_EQ(CodeOf([&] { m->Predict(Ids({long_row})); }), ErrorCode::kInvalidArgument);
   EXPECT_EQ(CodeOf([&] { m->Predict(at::zeros({2, 3}, at::kFloat)); }), ErrorCode::kInvalidArgument);
@@ -153,7 +153,7 @@ TEST(BertForMaskedLM, RejectsBadInputs) {
 }
 
 TEST(BertForMaskedLM, LossMaskedOnlyEqualsFull) {
-  BertForMaskedLM m(Tiny(), 4);
+  Bert m(Tiny(), 4);
   m->eval();
   at::Tensor ids = Ids({{2, 5, 4, 7, 3}, {2, 4, 4, 8, 3}});
   at::Tensor labels = Ids({{-100, -100, 9, -100, -100}, {-100, 11, 12, -100, -100}});
@@ -171,7 +171,7 @@ TEST(BertForMaskedLM, LossMaskedOnlyEqualsFull) {
 // Batches of >= 128 rows take one GEMM over concatenated Q/K/V weights and a pre-broadcast mask;
 // each row alone (few rows) takes three GEMMs: same numbers.
 TEST(BertForMaskedLM, FusedQkvBatchMatchesRowsAlone) {
-  BertForMaskedLM m(Tiny(), 5);
+  Bert m(Tiny(), 5);
   m->eval();
   const int64_t b = 8, t = 20;
   at::Tensor ids = at::randint(5, 50, {b, t}, at::TensorOptions().dtype(at::kLong));
@@ -190,7 +190,7 @@ TEST(BertForMaskedLM, FusedQkvBatchMatchesRowsAlone) {
 // Full logits: the loss takes the log-softmax of the labelled rows only; loss and gradients equal
 // cross-entropy with ignore_index over every row.
 TEST(BertForMaskedLM, FullLogitsLossAndGradientsMatchIgnoreIndex) {
-  BertForMaskedLM m(Tiny(), 6);
+  Bert m(Tiny(), 6);
   m->eval();
   at::Tensor ids = Ids({{2, 5, 4, 7, 3}, {2, 4, 4, 8, 3}});
   at::Tensor labels = Ids({{-100, -100, 9, -100, -100}, {-100, 11, 12, -100, -100}});
@@ -213,7 +213,7 @@ TEST(BertForMaskedLM, FullLogitsLossAndGradientsMatchIgnoreIndex) {
 }
 
 TEST(BertForMaskedLM, ParameterGroupsExcludeBiasAndLayerNorm) {
-  BertForMaskedLM m(Tiny(), 1);
+  Bert m(Tiny(), 1);
   ParameterGroups g = m->parameter_groups();
   EXPECT_EQ(g.decay.size() + g.no_decay.size(), m->parameters().size());
   for (const auto& n : g.no_decay_names) {
@@ -230,11 +230,11 @@ TEST(BertIo, SaveLoadRoundTripKeepsOtherFiles) {
   const std::string dir = TempDir("rt");
   MakeDirs(dir);
   WriteFileAtomic(dir + "/vocab.txt", "[PAD]\n");
-  BertForMaskedLM m(Tiny(), 5);
-  SaveBertForMaskedLM(*m, dir);
+  Bert m(Tiny(), 5);
+  SaveBert(*m, dir);
   EXPECT_EQ(ReadFile(dir + "/vocab.txt"), "[PAD]\n");
   LoadReport rep;
-  BertForMaskedLM back = LoadBertForMaskedLM(dir, &rep);
+  Bert back = LoadBert(dir, &rep);
   EXPECT_FALSE(rep.head_initialized);
   EXPECT_TRUE(rep.warnings.empty());
   EXPECT_EQ(rep.source_dtype, "F32");
@@ -248,7 +248,7 @@ TEST(BertIo, SaveLoadRoundTripKeepsOtherFiles) {
   EXPECT_NE(f.Find("cls.predictions.bias"), nullptr);
   EXPECT_EQ(f.metadata().at("format"), "pt");
   // Saving again over it works and leaves no temp dirs behind.
-  SaveBertForMaskedLM(*back, dir);
+  SaveBert(*back, dir);
   int entries = 0;
   for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(dir).parent_path())) {
     entries += e.path().filename().string().rfind(std::filesystem::path(dir).filename().string() + ".tmp", 0) == 0;
@@ -259,25 +259,25 @@ TEST(BertIo, SaveLoadRoundTripKeepsOtherFiles) {
 
 TEST(BertIo, FailedSaveKeepsTheOldModel) {
   const std::string dir = TempDir("ro");
-  BertForMaskedLM m(Tiny(), 5);
-  SaveBertForMaskedLM(*m, dir + "/model");
+  Bert m(Tiny(), 5);
+  SaveBert(*m, dir + "/model");
   std::filesystem::permissions(dir, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-  BertForMaskedLM other(Tiny(), 6);
+  Bert other(Tiny(), 6);
   if (geteuid() != 0) {  // root ignores permissions
-    EXPECT_EQ(CodeOf([&] { SaveBertForMaskedLM(*other, dir + "/model"); }), ErrorCode::kIo);
+    EXPECT_EQ(CodeOf([&] { SaveBert(*other, dir + "/model"); }), ErrorCode::kIo);
   }
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
-  BertForMaskedLM back = LoadBertForMaskedLM(dir + "/model");
+  Bert back = LoadBert(dir + "/model");
   if (geteuid() != 0) {
     EXPECT_TRUE(at::equal(back->named_parameters()["cls.predictions.transform.dense.weight"],
                           m->named_parameters()["cls.predictions.transform.dense.weight"]));
   }
-  EXPECT_EQ(CodeOf([&] { SaveBertForMaskedLM(*m, dir + "/model/config.json"); }), ErrorCode::kIo);
+  EXPECT_EQ(CodeOf([&] { SaveBert(*m, dir + "/model/config.json"); }), ErrorCode::kIo);
   std::filesystem::remove_all(dir);
 }
 
 // Writes a checkpoint from `m` with tensor names/values transformed by `edit` (return false to drop).
-void WriteEdited(const BertForMaskedLMImpl& m, const std::string& dir,
+void WriteEdited(const BertImpl& m, const std::string& dir,
                  const std::function<bool(std::string&, at::Tensor&)>& edit) {
   MakeDirs(dir);
   WriteFileAtomic(dir + "/config.json", ConfigToJson(m.config()));
@@ -291,7 +291,7 @@ void WriteEdited(const BertForMaskedLMImpl& m, const std::string& dir,
 }
 
 TEST(BertIo, LoadsHalfAndBFloat16) {
-  BertForMaskedLM m(Tiny(), 8);
+  Bert m(Tiny(), 8);
   for (auto [dtype, name] : {std::pair{at::kHalf, "F16"}, std::pair{at::kBFloat16, "BF16"}}) {
     const std::string dir = TempDir(name);
     WriteEdited(*m, dir, [&, dt = dtype](std::string&, at::Tensor& t) {
@@ -299,7 +299,7 @@ TEST(BertIo, LoadsHalfAndBFloat16) {
       return true;
     });
     LoadReport rep;
-    BertForMaskedLM back = LoadBertForMaskedLM(dir, &rep);
+    Bert back = LoadBert(dir, &rep);
     EXPECT_EQ(rep.source_dtype, name);
     at::Tensor w = back->named_parameters()["bert.embeddings.word_embeddings.weight"];
     EXPECT_EQ(w.scalar_type(), at::kFloat);
@@ -309,7 +309,7 @@ TEST(BertIo, LoadsHalfAndBFloat16) {
 }
 
 TEST(BertIo, BertModelOnlyCheckpointInitialisesHeadWithWarning) {
-  BertForMaskedLM m(Tiny(), 9);
+  Bert m(Tiny(), 9);
   const std::string dir = TempDir("bertmodel");
   WriteEdited(*m, dir, [](std::string& name, at::Tensor&) {
     if (name.rfind("cls.", 0) == 0) return false;
@@ -317,7 +317,7 @@ TEST(BertIo, BertModelOnlyCheckpointInitialisesHeadWithWarning) {
     return true;
   });
   LoadReport rep;
-  BertForMaskedLM back = LoadBertForMaskedLM(dir, &rep);
+  Bert back = LoadBert(dir, &rep);
   EXPECT_TRUE(rep.head_initialized);
   ASSERT_EQ(rep.warnings.size(), 1u);
   EXPECT_NE(rep.warnings[0].find("no MLM head"), std::string::npos);
@@ -328,52 +328,52 @@ TEST(BertIo, BertModelOnlyCheckpointInitialisesHeadWithWarning) {
 }
 
 TEST(BertIo, BadCheckpoints) {
-  BertForMaskedLM m(Tiny(), 10);
+  Bert m(Tiny(), 10);
   // Missing directory / files.
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM("/nonexistent/model"); }), ErrorCode::kIo);
+  EXPECT_EQ(CodeOf([&] { LoadBert("/nonexistent/model"); }), ErrorCode::kIo);
   const std::string empty = TempDir("empty");
   MakeDirs(empty);
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM(empty); }), ErrorCode::kIo);
+  EXPECT_EQ(CodeOf([&] { LoadBert(empty); }), ErrorCode::kIo);
   // A missing encoder tensor.
   const std::string missing = TempDir("missing");
   WriteEdited(*m, missing, [](std::string& n, at::Tensor&) { return n != "bert.encoder.layer.1.output.dense.bias"; });
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM(missing); }), ErrorCode::kFormat);
+  EXPECT_EQ(CodeOf([&] { LoadBert(missing); }), ErrorCode::kFormat);
   // Part of the head missing is damage, not a BertModel checkpoint.
   const std::string half_head = TempDir("halfhead");
   WriteEdited(*m, half_head, [](std::string& n, at::Tensor&) { return n != "cls.predictions.transform.dense.bias"; });
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM(half_head); }), ErrorCode::kFormat);
+  EXPECT_EQ(CodeOf([&] { LoadBert(half_head); }), ErrorCode::kFormat);
   // Shape mismatch.
   const std::string shape = TempDir("shape");
   WriteEdited(*m, shape, [](std::string& n, at::Tensor& t) {
     if (n == "bert.embeddings.LayerNorm.weight") t = at::ones({17});
     return true;
   });
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM(shape); }), ErrorCode::kFormat);
+  EXPECT_EQ(CodeOf([&] { LoadBert(shape); }), ErrorCode::kFormat);
   // Wrong (integer) dtype.
   const std::string dtype = TempDir("dtype");
   WriteEdited(*m, dtype, [](std::string& n, at::Tensor& t) {
     if (n == "cls.predictions.bias") t = t.to(at::kLong);
     return true;
   });
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM(dtype); }), ErrorCode::kFormat);
+  EXPECT_EQ(CodeOf([&] { LoadBert(dtype); }), ErrorCode::kFormat);
   // Config that does not match the weights (vocab size).
   const std::string vocab = TempDir("vocab");
-  SaveBertForMaskedLM(*m, vocab);
+  SaveBert(*m, vocab);
   BertConfig bigger = m->config();
   bigger.vocab_size = 60;
   WriteFileAtomic(vocab + "/config.json", ConfigToJson(bigger));
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM(vocab); }), ErrorCode::kFormat);
+  EXPECT_EQ(CodeOf([&] { LoadBert(vocab); }), ErrorCode::kFormat);
   // Truncated weights and corrupt config.
   const std::string trunc = TempDir("trunc");
-  SaveBertForMaskedLM(*m, trunc);
+  SaveBert(*m, trunc);
   std::string raw = ReadFile(trunc + "/model.safetensors");
   WriteFileAtomic(trunc + "/model.safetensors", raw.substr(0, raw.size() / 2));
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM(trunc); }), ErrorCode::kFormat);
+  EXPECT_EQ(CodeOf([&] { LoadBert(trunc); }), ErrorCode::kFormat);
   WriteFileAtomic(trunc + "/model.safetensors", raw.substr(0, 100));  // header cut
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM(trunc); }), ErrorCode::kFormat);
+  EXPECT_EQ(CodeOf([&] { LoadBert(trunc); }), ErrorCode::kFormat);
   WriteFileAtomic(trunc + "/model.safetensors", raw);
   WriteFileAtomic(trunc + "/config.json", "{\"hidden_size\": ");
-  EXPECT_EQ(CodeOf([&] { LoadBertForMaskedLM(trunc); }), ErrorCode::kFormat);
+  EXPECT_EQ(CodeOf([&] { LoadBert(trunc); }), ErrorCode::kFormat);
   for (const auto& d : {empty, missing, half_head, shape, dtype, vocab, trunc}) std::filesystem::remove_all(d);
 }
 
@@ -408,7 +408,7 @@ TEST(WeightsLayout, ExpectedShapesAreTheModelsParameters) {
   c.intermediate_size = 20;
   c.max_position_embeddings = 9;
   c.type_vocab_size = 3;
-  BertForMaskedLM m(c, 1);
+  Bert m(c, 1);
   std::map<std::string, std::vector<int64_t>> actual;
   for (const auto& p : m->named_parameters()) actual[p.key()] = p.value().sizes().vec();
   std::map<std::string, std::vector<int64_t>> expected;

@@ -63,7 +63,7 @@ Batch BatchOf(const json& fx) {
 // compared: they are well defined, just meaningless).
 TEST(HfParity, TinyMlmLogitsAndHiddenStates) {
   const json fx = ReadJson(kModelDir + "/tiny_mlm_logits.json");
-  BertForMaskedLM m = LoadBertForMaskedLM(kModelDir + "/tiny_mlm");
+  Bert m = LoadBert(kModelDir + "/tiny_mlm");
   const Batch b = BatchOf(fx);
   c10::InferenceMode guard;
   at::Tensor hidden = m->Encode(b.ids, b.types, b.mask, false);
@@ -85,7 +85,7 @@ TEST(HfParity, ActivationAndDtypeVariants) {
   const Batch b = BatchOf(fx);
   for (const auto& [name, v] : fx["variants"].items()) {
     LoadReport rep;
-    BertForMaskedLM m = LoadBertForMaskedLM(kModelDir + "/" + name, &rep);
+    Bert m = LoadBert(kModelDir + "/" + name, &rep);
     EXPECT_EQ(m->config().hidden_act, v["config_hidden_act"].get<std::string>()) << name;
     c10::InferenceMode guard;
     at::Tensor hidden = m->Encode(b.ids, b.types, b.mask, false);
@@ -105,7 +105,7 @@ TEST(HfParity, ActivationAndDtypeVariants) {
 TEST(HfParity, BertModelOnlyCheckpoint) {
   const json fx = ReadJson(kModelDir + "/tiny_mlm_logits.json");
   LoadReport rep;
-  BertForMaskedLM m = LoadBertForMaskedLM(kModelDir + "/tiny_bertmodel", &rep);
+  Bert m = LoadBert(kModelDir + "/tiny_bertmodel", &rep);
   EXPECT_TRUE(rep.head_initialized);
   EXPECT_FALSE(rep.warnings.empty());
   bool saw_pooler = false;
@@ -135,7 +135,7 @@ TEST(HfParity, MiniLmHiddenStates) {
   if (!PathExists(fixture)) fixture = kModelDir + "/minilm_hidden_bertc.json";
   const json fx = ReadJson(fixture);
   LoadReport rep;
-  BertForMaskedLM m = LoadBertForMaskedLM(dir, &rep);
+  Bert m = LoadBert(dir, &rep);
   EXPECT_TRUE(rep.head_initialized);  // a BertModel: no MLM head
   const Batch b = BatchOf(fx);
   c10::InferenceMode guard;
@@ -153,7 +153,7 @@ TEST(HfParity, ExportForHfRoundTrip) {
   const json fx = ReadJson(kModelDir + "/tiny_mlm_logits.json");
   BertConfig c = ReadConfig(kModelDir + "/tiny_mlm");
   c.hidden_act = "gelu_new";
-  BertForMaskedLM m(c, /*seed=*/2024);
+  Bert m(c, /*seed=*/2024);
   {
     // Non-trivial biases / LayerNorm weights, so a mis-wired one cannot hide behind HF's 0/1 init.
     at::NoGradGuard no_grad;
@@ -163,7 +163,7 @@ TEST(HfParity, ExportForHfRoundTrip) {
       }
     }
   }
-  SaveBertForMaskedLM(*m, dir);
+  SaveBert(*m, dir);
   const Batch b = BatchOf(fx);
   c10::InferenceMode guard;
   at::Tensor logits = m->Predict(b.ids, b.types, b.mask);
@@ -176,7 +176,7 @@ TEST(HfParity, ExportForHfRoundTrip) {
   out["logits"] = std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
   WriteFileAtomic(dir + "/bertc_logits.json", out.dump());
   // And back into bertc: identical.
-  BertForMaskedLM back = LoadBertForMaskedLM(dir);
+  Bert back = LoadBert(dir);
   EXPECT_TRUE(at::equal(back->Predict(b.ids, b.types, b.mask), logits));
 }
 

@@ -34,7 +34,7 @@ void FlattenInto(const nlohmann::json& j, std::vector<double>& out) {
 TEST(HfEquivalence, OneAdamWStepMatchesTransformers) {
   if (!PathExists(kFixtures + "tiny_train_step.json")) GTEST_SKIP() << "fixture missing";
   const auto fx = nlohmann::json::parse(ReadFile(kFixtures + "tiny_train_step.json"));
-  model::BertForMaskedLM m = model::LoadBertForMaskedLM(kFixtures + fx["model_dir"].get<std::string>());
+  model::Bert m = model::LoadBert(kFixtures + fx["model_dir"].get<std::string>());
   ASSERT_EQ(m->config().hidden_dropout_prob, 0.0);
 
   // Same decay grouping as HF's Trainer.

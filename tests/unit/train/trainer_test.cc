@@ -30,7 +30,7 @@ using testing::ToyTokenizer;
 std::unique_ptr<Trainer> MakeTrainer(const TrainerOptions& o, std::shared_ptr<data::ExampleSet> train,
                                      std::shared_ptr<data::ExampleSet> eval = nullptr, uint64_t init_seed = 1,
                                      model::BertConfig cfg = TinyConfig()) {
-  return std::make_unique<Trainer>(model::BertForMaskedLM(cfg, init_seed), ToyTokenizer(), train, eval, o);
+  return std::make_unique<Trainer>(model::Bert(cfg, init_seed), ToyTokenizer(), train, eval, o);
 }
 
 ErrorCode CodeOf(const std::function<void()>& fn) {
@@ -150,7 +150,7 @@ TEST(Trainer, CheckpointHasEverythingAndFinalModelLoads) {
   o.eval_steps = 2;
   TokenizerInfo tok = ToyTokenizer();
   tok.save = [](const std::string& dir) { WriteFileAtomic(dir + "/vocab.txt", "[PAD]\n"); };
-  Trainer t(model::BertForMaskedLM(TinyConfig(), 1), tok, train, eval, o);
+  Trainer t(model::Bert(TinyConfig(), 1), tok, train, eval, o);
   std::vector<Event> events;
   t.Train([&](const Event& e) {
     events.push_back(e);
@@ -167,7 +167,7 @@ TEST(Trainer, CheckpointHasEverythingAndFinalModelLoads) {
   EXPECT_FALSE(state["best_metric"].is_null());
   EXPECT_EQ(state["log_history"].size(), 4u + 2u);
   // Final model in output_dir, loadable, equal to the trained weights.
-  auto loaded = model::LoadBertForMaskedLM(o.output_dir);
+  auto loaded = model::LoadBert(o.output_dir);
   EXPECT_TRUE(torch::equal(loaded->named_parameters()["bert.embeddings.word_embeddings.weight"],
                            t.model()->named_parameters()["bert.embeddings.word_embeddings.weight"]));
   EXPECT_TRUE(PathExists(o.output_dir + "/vocab.txt"));
@@ -209,8 +209,8 @@ TEST(Trainer, RotationKeepsLimitAndBestAndLoadsBest) {
   }
   EXPECT_DOUBLE_EQ(t->best_metric(), min_eval);
   // load_best_model_at_end: the final model equals the best checkpoint's.
-  auto best_model = model::LoadBertForMaskedLM(best);
-  auto final_model = model::LoadBertForMaskedLM(o.output_dir);
+  auto best_model = model::LoadBert(best);
+  auto final_model = model::LoadBert(o.output_dir);
   EXPECT_TRUE(torch::equal(best_model->named_parameters()["cls.predictions.bias"],
                            final_model->named_parameters()["cls.predictions.bias"]));
 }
@@ -224,7 +224,7 @@ TEST(Trainer, FailedSaveKeepsPreviousCheckpoint) {
     if (fail) throw IoError("cannot write '" + dir + "/vocab.txt': No space left on device");
     WriteFileAtomic(dir + "/vocab.txt", "v1");
   };
-  Trainer t(model::BertForMaskedLM(TinyConfig(), 1), tok, train, nullptr, o);
+  Trainer t(model::Bert(TinyConfig(), 1), tok, train, nullptr, o);
   t.Step();
   const std::string first = t.SaveCheckpoint();
   t.Step();
