@@ -3,7 +3,7 @@
 #   BERTC_BUILD_DIR=build bash sdk/python/test.sh
 # 1. pytest with numpy (when it can be installed) and without it (lists), against the build's library;
 # 2. `pip install sdk/python` into a fresh venv that finds an installed libbertc through pkg-config;
-# 3. the example program on 300 Brown lines.
+# 3. the example programs on 300 Brown lines (pre-training, then fine-tuning on the genre labels).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -47,6 +47,14 @@ if [[ -f $brown/train.txt ]]; then
   out=$(BERTC_LIBRARY="$lib" PYTHONPATH="$here" "$py" "$root/examples/python/pipeline.py" "$tmp/corpus.txt" "$tmp/out")
   echo "$out"
   grep -q "handled: I/O error" <<< "$out"
+  if [[ -f $brown/train.genre.jsonl ]]; then
+    echo "== sdk/python: examples/python/finetune.py (on the model pipeline.py wrote)"
+    head -n 300 "$brown/train.genre.jsonl" > "$tmp/genre.jsonl"
+    out=$(BERTC_LIBRARY="$lib" PYTHONPATH="$here" "$py" "$root/examples/python/finetune.py" "$tmp/out" \
+      "$tmp/genre.jsonl" "$tmp/clf")
+    echo "$out"
+    grep -q "handled: invalid argument" <<< "$out"
+  fi
 else
   echo "sdk/python: no Brown corpus (scripts/fetch-corpus.sh); example skipped"
 fi

@@ -6,6 +6,16 @@
 //   for (const auto& p : model.fill_mask(tok, "It [MASK] a long time ago.")[0])
 //     std::cout << p.token << " " << p.score << "\n";
 //
+// Fine-tuning (ABI 1.1): a classifier head on a pre-trained model, trained on labelled JSON Lines:
+//
+//   auto data = bertc::TrainerData::FromFiles({"train.jsonl"});          // {"text": ..., "label": ...}
+//   auto clf = bertc::Model::load_for_task("run", bertc::Task::kSequenceClassification,
+//                                          bertc::dataset_labels(data, bertc::Task::kSequenceClassification));
+//   bertc::TrainerOptions o;
+//   o.output_dir = "clf";
+//   bertc::Trainer::create(clf, tok, data, std::nullopt, o).train();
+//   bertc::Classification c = clf.classify(tok, "A new day in the city.");  // c.label_name, c.score
+//
 // Errors. Every operation exists in two forms: `try_x(...)` returns a bertc::Expected<T> (value or
 // bertc::Error: status + bertc's message) and never throws, for engines built with -fno-exceptions;
 // `x(...)` returns T and throws bertc::Exception (a std::runtime_error carrying the same Error). The
@@ -25,7 +35,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -252,6 +264,7 @@ struct Event {
   double elapsed_seconds = 0, loss = 0, learning_rate = 0, grad_norm = 0, tokens_per_second = 0;
   double eval_loss = 0, eval_perplexity = 0, eval_accuracy = 0, epoch = 0;
   std::string path, message;
+  double eval_f1 = 0;  // (1.1) kEval of a classifier: macro-F1 over the labels; NaN for a masked LM
 };
 
 // Return true to continue, false to cancel (the call then fails with Status::kCancelled).
@@ -283,6 +296,9 @@ inline int ProgressTrampoline(void* user, const bert_event* ev) {
   e.epoch = ev->epoch;
   if (ev->path != nullptr) e.path = ev->path;
   if (ev->message != nullptr) e.message = ev->message;
+  // Appended in 1.1: read only what the sending library's struct holds.
+  e.eval_f1 = offsetof(bert_event, eval_f1) < ev->struct_size ? ev->eval_f1
+                                                               : std::numeric_limits<double>::quiet_NaN();
 #if BERTC_HPP_EXCEPTIONS
   try {
     return (*ctx->fn)(e) ? 0 : 1;
@@ -628,7 +644,14 @@ class Tokenizer {
 
 // ---- model ----------------------------------------------------------------------------------------
 
-// BertConfig (bert_model_params). Default-constructed = the library's defaults (BERT-base).
+// (1.1) The head on the encoder (bert_task), as Hugging Face's architectures.
+enum class Task : int32_t {
+  kMaskedLm = BERT_TASK_MASKED_LM,                             // BertForMaskedLM
+  kSequenceClassification = BERT_TASK_SEQUENCE_CLASSIFICATION,  // BertForSequenceClassification
+  kTokenClassification = BERT_TASK_TOKEN_CLASSIFICATION,        // BertForTokenClassification
+};
+
+// BertConfig (bert_model_params). Default-constructed = the library's defaults (BERT-base masked LM).
 struct ModelConfig {
   size_t vocab_size = 30522, hidden_size = 768, num_hidden_layers = 12, num_attention_heads = 12;
   size_t intermediate_size = 3072;
@@ -639,6 +662,64 @@ struct ModelConfig {
   int32_t pad_token_id = 0;
   std::string position_embedding_type = "absolute";
   uint64_t seed = 42;
+  // (1.1) The head. Classifiers need labels (id i = labels[i], config.json id2label), or only
+  // num_labels for LABEL_0, LABEL_1, ...; classifier_dropout unset = hidden_dropout_prob.
+  Task task = Task::kMaskedLm;
+  std::vector<std::string> labels;
+  size_t num_labels = 0;  // config(): labels.size()
+  std::optional<double> classifier_dropout;
+};
+
+// (1.1) The head Model::load_for_task() puts on a checkpoint (bert_task_params).
+struct TaskOptions {
+  Task task = Task::kSequenceClassification;
+  // Label names (id i = labels[i]); empty: keep the checkpoint's (only when it already has this head).
+  std::vector<std::string> labels;
+  std::optional<double> classifier_dropout;  // unset: the checkpoint's (or hidden_dropout_prob)
+  uint64_t seed = 42;                        // initialisation of a new head
+};
+
+// (1.1) Options of classify / tag / tag_words (bert_classify_params); the defaults are the library's.
+struct ClassifyOptions {
+  size_t batch_size = 32;   // texts per forward pass (sorted by length, padded to the longest)
+  size_t max_length = 0;    // 0 = the model's max_position_embeddings; tokens incl. [CLS]/[SEP]
+  bool truncation = false;  // false: a longer text is an error (as HF); true: cut (tag: words beyond untagged)
+  size_t threads = 0;       // 0 = library default; applies to this call only
+};
+
+// (1.1) One text's classification (HF pipeline("text-classification", top_k=None)).
+struct Classification {
+  size_t label = 0;            // id of the most probable label (the lowest id on ties)
+  std::string label_name;      // its name (config.json id2label)
+  double score = 0;            // its probability
+  std::vector<double> scores;  // the probability of every label, by id
+  std::vector<double> logits;  // the classifier's raw logits, by id
+};
+
+// (1.1) One tagged word: the label of its first token (HF aggregation_strategy "first").
+struct TaggedWord {
+  size_t start = 0, end = 0;  // byte range in the text (tag_words: in the words joined by single spaces)
+  size_t word_index = 0;      // tag: index among the text's words; tag_words: the input word
+  size_t label = 0;           // id of its label
+  std::string label_name;     // the label's name (with any B-/I- prefix)
+  double score = 0;           // the label's probability at the word's first token
+  std::string word;           // the word's text
+};
+
+// (1.1) Adjacent words with one tag (HF's entity); groups labelled "O" are left out.
+struct TagGroup {
+  size_t start = 0, end = 0;  // byte range of its words
+  size_t first_word = 0;      // index of its first word in TaggedText::words
+  size_t num_words = 0;
+  std::string label_name;     // the tag without its B-/I- prefix (HF "entity_group")
+  double score = 0;           // mean of the words' scores
+  std::string text;           // the text of bytes start..end (HF "word")
+};
+
+// (1.1) The tags of one text: every tagged word and the groups.
+struct TaggedText {
+  std::vector<TaggedWord> words;
+  std::vector<TagGroup> groups;
 };
 
 // Options of fill-mask and scoring (bert_fill_mask_params).
@@ -667,7 +748,9 @@ struct TextScore {
   size_t num_tokens = 0;
 };
 
-// A BertForMaskedLM. Inference (fill_mask, score_text, save, config) is thread-safe.
+// A BERT model with its head: a BertForMaskedLM (fill_mask, score_text, pre-training) or (1.1) a
+// BertForSequenceClassification (classify) / BertForTokenClassification (tag, tag_words), fine-tuned
+// with a Trainer. Inference (fill_mask, score_text, classify, tag, save, config) is thread-safe.
 class Model {
  public:
   Model() = default;
@@ -691,10 +774,52 @@ class Model {
     p.pad_token_id = c.pad_token_id;
     p.position_embedding_type = c.position_embedding_type.c_str();
     p.seed = c.seed;
+    p.task = static_cast<bert_task>(c.task);
+    const detail::CStrings labels(c.labels);
+    const std::vector<size_t> label_lengths = Lengths(c.labels);
+    if (!c.labels.empty()) {
+      if (c.num_labels != 0 && c.num_labels != c.labels.size()) {
+        return detail::Invalid("ModelConfig: num_labels differs from the number of labels");
+      }
+      p.labels = labels.ptrs.data();
+      p.label_lengths = label_lengths.data();
+      p.num_labels = c.labels.size();
+    } else {
+      p.num_labels = c.num_labels;  // LABEL_0, LABEL_1, ...
+    }
+    if (c.classifier_dropout) p.classifier_dropout = *c.classifier_dropout;
     return Make([&](bert_model** out) { return bert_model_create(&p, out); });
   }
+  // config.json + model.safetensors (the head from "architectures"; a checkpoint without the head's
+  // weights loads with a new head and a warning()).
   static Expected<Model> try_load(const std::string& dir) {
     return Make([&](bert_model** out) { return bert_model_load(dir.c_str(), out); });
+  }
+  // (1.1) Loads `dir` with the head options.task, like AutoModelFor*Classification.from_pretrained:
+  // a checkpoint that has the head keeps it (labels, if given, must equal its label map); otherwise the
+  // encoder is kept and a new head for options.labels is initialised, and warning() holds Hugging
+  // Face's "Some weights ... are newly initialized ... You should probably TRAIN this model".
+  static Expected<Model> try_load_for_task(const std::string& dir, const TaskOptions& options) {
+    bert_task_params p;
+    if (auto e = detail::Check(BERT_TASK_PARAMS_INIT(&p)); !e) return e.error();
+    p.task = static_cast<bert_task>(options.task);
+    const detail::CStrings labels(options.labels);
+    const std::vector<size_t> label_lengths = Lengths(options.labels);
+    if (!options.labels.empty()) {
+      p.labels = labels.ptrs.data();
+      p.label_lengths = label_lengths.data();
+      p.num_labels = options.labels.size();
+    }
+    if (options.classifier_dropout) p.classifier_dropout = *options.classifier_dropout;
+    p.seed = options.seed;
+    return Make([&](bert_model** out) { return bert_model_load_for_task(dir.c_str(), &p, out); });
+  }
+  static Expected<Model> try_load_for_task(const std::string& dir, Task task,
+                                           const std::vector<std::string>& labels = {}) {
+    TaskOptions o;
+    o.task = task;
+    o.labels = labels;
+    return try_load_for_task(dir, o);
   }
   // config.json + model.safetensors bytes. With borrow, `weights` must outlive the model unchanged.
   static Expected<Model> try_load_from_memory(std::string_view config_json, std::string_view weights,
@@ -730,7 +855,25 @@ class Model {
     c.pad_token_id = p.pad_token_id;
     c.position_embedding_type = p.position_embedding_type;
     c.seed = p.seed;
+    c.task = static_cast<Task>(p.task);
+    c.labels.reserve(p.num_labels);
+    for (size_t i = 0; i < p.num_labels; ++i) {
+      c.labels.emplace_back(p.labels[i], p.label_lengths != nullptr ? p.label_lengths[i] : std::strlen(p.labels[i]));
+    }
+    c.num_labels = p.num_labels;
+    if (p.classifier_dropout >= 0) c.classifier_dropout = p.classifier_dropout;
     return c;
+  }
+  // (1.1) The head, and a classifier's label names by id (empty for a masked LM).
+  Expected<Task> try_task() const {
+    auto c = try_config();
+    if (!c) return c.error();
+    return c->task;
+  }
+  Expected<std::vector<std::string>> try_labels() const {
+    auto c = try_config();
+    if (!c) return c.error();
+    return std::move(c->labels);
   }
   Expected<uint64_t> try_num_parameters() const {
     if (!h_) return detail::Invalid("empty Model");
@@ -792,6 +935,85 @@ class Model {
     return out;
   }
 
+  // (1.1) Sequence classification of one text / of many (run as length-sorted padded batches).
+  Expected<Classification> try_classify(const Tokenizer& tok, std::string_view text,
+                                        const ClassifyOptions& options = {}) const {
+    auto all = try_classify_batch(tok, {text}, options);
+    if (!all) return all.error();
+    return std::move(all.value().front());
+  }
+  Expected<std::vector<Classification>> try_classify_batch(const Tokenizer& tok,
+                                                           const std::vector<std::string_view>& texts,
+                                                           const ClassifyOptions& options = {}) const {
+    if (!h_ || !tok) return detail::Invalid("empty Model or Tokenizer");
+    bert_classify_params p;
+    if (auto e = Params(options, &p); !e) return e.error();
+    const detail::TextArray arr(texts);
+    bert_classify_result* res = nullptr;
+    const bert_status st =
+        bert_classify(h_.get(), tok.get(), arr.ptrs.data(), arr.lengths.data(), arr.ptrs.size(), &p, &res);
+    if (st != BERT_OK) return detail::LastError(st);
+    std::unique_ptr<bert_classify_result, detail::Deleter<bert_classify_result, bert_classify_result_free>> owned(res);
+    std::vector<Classification> out(bert_classify_result_num_texts(res));
+    for (size_t i = 0; i < out.size(); ++i) {
+      bert_classification c{};
+      c.struct_size = sizeof c;
+      if (auto e = detail::Check(bert_classify_result_get(res, i, &c)); !e) return e.error();
+      out[i] = Classification{c.label, c.label_name, c.score, std::vector<double>(c.scores, c.scores + c.num_labels),
+                              std::vector<double>(c.logits, c.logits + c.num_labels)};
+    }
+    return out;
+  }
+
+  // (1.1) Token classification (HF pipeline("token-classification", aggregation_strategy="first")) of
+  // one text / of many.
+  Expected<TaggedText> try_tag(const Tokenizer& tok, std::string_view text,
+                               const ClassifyOptions& options = {}) const {
+    auto all = try_tag_batch(tok, {text}, options);
+    if (!all) return all.error();
+    return std::move(all.value().front());
+  }
+  Expected<std::vector<TaggedText>> try_tag_batch(const Tokenizer& tok, const std::vector<std::string_view>& texts,
+                                                  const ClassifyOptions& options = {}) const {
+    if (!h_ || !tok) return detail::Invalid("empty Model or Tokenizer");
+    bert_classify_params p;
+    if (auto e = Params(options, &p); !e) return e.error();
+    const detail::TextArray arr(texts);
+    bert_tag_result* res = nullptr;
+    const bert_status st =
+        bert_tag(h_.get(), tok.get(), arr.ptrs.data(), arr.lengths.data(), arr.ptrs.size(), &p, &res);
+    if (st != BERT_OK) return detail::LastError(st);
+    return Tags(res);
+  }
+  // (1.1) Tagging of pre-split words (HF is_split_into_words): each word is tokenized on its own and
+  // tagged by its first piece; offsets refer to the words joined by single spaces.
+  Expected<TaggedText> try_tag_words(const Tokenizer& tok, const std::vector<std::string_view>& words,
+                                     const ClassifyOptions& options = {}) const {
+    auto all = try_tag_words_batch(tok, {words}, options);
+    if (!all) return all.error();
+    return std::move(all.value().front());
+  }
+  Expected<std::vector<TaggedText>> try_tag_words_batch(const Tokenizer& tok,
+                                                        const std::vector<std::vector<std::string_view>>& texts,
+                                                        const ClassifyOptions& options = {}) const {
+    if (!h_ || !tok) return detail::Invalid("empty Model or Tokenizer");
+    bert_classify_params p;
+    if (auto e = Params(options, &p); !e) return e.error();
+    std::vector<std::string_view> flat;
+    std::vector<size_t> counts;
+    counts.reserve(texts.size());
+    for (const auto& t : texts) {
+      flat.insert(flat.end(), t.begin(), t.end());
+      counts.push_back(t.size());
+    }
+    const detail::TextArray arr(flat);
+    bert_tag_result* res = nullptr;
+    const bert_status st = bert_tag_words(h_.get(), tok.get(), arr.ptrs.data(), arr.lengths.data(), counts.data(),
+                                          counts.size(), &p, &res);
+    if (st != BERT_OK) return detail::LastError(st);
+    return Tags(res);
+  }
+
 #if BERTC_HPP_EXCEPTIONS
   static Model create(const ModelConfig& c = {}) { return try_create(c).value(); }
   static Model load(const std::string& dir) { return try_load(dir).value(); }
@@ -812,7 +1034,41 @@ class Model {
                                     size_t threads = 0) const {
     return try_score_text(tok, texts, threads).value();
   }
+  static Model load_for_task(const std::string& dir, const TaskOptions& options) {
+    return try_load_for_task(dir, options).value();
+  }
+  static Model load_for_task(const std::string& dir, Task task, const std::vector<std::string>& labels = {}) {
+    return try_load_for_task(dir, task, labels).value();
+  }
+  Task task() const { return try_task().value(); }
+  std::vector<std::string> labels() const { return try_labels().value(); }
+  Classification classify(const Tokenizer& tok, std::string_view text, const ClassifyOptions& options = {}) const {
+    return try_classify(tok, text, options).value();
+  }
+  std::vector<Classification> classify_batch(const Tokenizer& tok, const std::vector<std::string_view>& texts,
+                                             const ClassifyOptions& options = {}) const {
+    return try_classify_batch(tok, texts, options).value();
+  }
+  TaggedText tag(const Tokenizer& tok, std::string_view text, const ClassifyOptions& options = {}) const {
+    return try_tag(tok, text, options).value();
+  }
+  std::vector<TaggedText> tag_batch(const Tokenizer& tok, const std::vector<std::string_view>& texts,
+                                    const ClassifyOptions& options = {}) const {
+    return try_tag_batch(tok, texts, options).value();
+  }
+  TaggedText tag_words(const Tokenizer& tok, const std::vector<std::string_view>& words,
+                    const ClassifyOptions& options = {}) const {
+    return try_tag_words(tok, words, options).value();
+  }
+  std::vector<TaggedText> tag_words_batch(const Tokenizer& tok,
+                                          const std::vector<std::vector<std::string_view>>& texts,
+                                          const ClassifyOptions& options = {}) const {
+    return try_tag_words_batch(tok, texts, options).value();
+  }
 #endif
+
+  // The warning bertc left when this model was created or loaded (e.g. a newly initialised head), or "".
+  const std::string& warning() const { return warning_; }
 
   const bert_model* get() const { return h_.get(); }
   bert_model* get() { return h_.get(); }
@@ -820,7 +1076,7 @@ class Model {
 
  private:
   using Handle = std::unique_ptr<bert_model, detail::Deleter<bert_model, bert_model_free>>;
-  explicit Model(bert_model* h) : h_(h) {}
+  explicit Model(bert_model* h, std::string warning = {}) : h_(h), warning_(std::move(warning)) {}
 
   template <class Fn>
   static Expected<Model> Make(Fn&& fn) {
@@ -828,7 +1084,46 @@ class Model {
     bert_model* h = nullptr;
     const bert_status st = fn(&h);
     if (st != BERT_OK) return detail::LastError(st);
-    return Model(h);
+    return Model(h, bert_last_error());  // a successful call leaves its warning, or ""
+  }
+
+  static std::vector<size_t> Lengths(const std::vector<std::string>& items) {
+    std::vector<size_t> out;
+    out.reserve(items.size());
+    for (const std::string& s : items) out.push_back(s.size());
+    return out;
+  }
+
+  static Expected<void> Params(const ClassifyOptions& o, bert_classify_params* p) {
+    if (auto e = detail::Check(BERT_CLASSIFY_PARAMS_INIT(p)); !e) return e;
+    p->batch_size = o.batch_size;
+    p->max_length = o.max_length;
+    p->truncation = o.truncation ? 1 : 0;
+    p->threads = o.threads;
+    return {};
+  }
+
+  // Copies every text of `res` and frees it.
+  static Expected<std::vector<TaggedText>> Tags(bert_tag_result* res) {
+    std::unique_ptr<bert_tag_result, detail::Deleter<bert_tag_result, bert_tag_result_free>> owned(res);
+    std::vector<TaggedText> out(bert_tag_result_num_texts(res));
+    for (size_t t = 0; t < out.size(); ++t) {
+      out[t].words.resize(bert_tag_result_num_words(res, t));
+      for (size_t i = 0; i < out[t].words.size(); ++i) {
+        bert_tagged_word w{};
+        w.struct_size = sizeof w;
+        if (auto e = detail::Check(bert_tag_result_get_word(res, t, i, &w)); !e) return e.error();
+        out[t].words[i] = TaggedWord{w.start, w.end, w.word_index, w.label, w.label_name, w.score, w.word};
+      }
+      out[t].groups.resize(bert_tag_result_num_groups(res, t));
+      for (size_t i = 0; i < out[t].groups.size(); ++i) {
+        bert_tag_group g{};
+        g.struct_size = sizeof g;
+        if (auto e = detail::Check(bert_tag_result_get_group(res, t, i, &g)); !e) return e.error();
+        out[t].groups[i] = TagGroup{g.start, g.end, g.first_word, g.num_words, g.label_name, g.score, g.text};
+      }
+    }
+    return out;
   }
 
   static Expected<void> Params(const FillMaskOptions& o, const detail::CStrings& targets, bert_fill_mask_params* p) {
@@ -844,17 +1139,25 @@ class Model {
   }
 
   Handle h_;
+  std::string warning_;
 };
 
 // ---- trainer --------------------------------------------------------------------------------------
 
 // Training or evaluation data: files (plain text, or JSONL with jsonl_field) or in-memory token ids
 // without [CLS]/[SEP] (sequence i = token_ids[offsets[i], offsets[i+1])).
+// (1.1) Fine-tuning a classifier: files are JSON Lines with the text in jsonl_field ("text") and the
+// label (a name of the model's label map or an integer id) in label_field ("label") for sequence
+// classification, or the words in words_field ("words") and one tag per word in tags_field ("tags")
+// for token classification. In memory, `labels` holds one label id per sequence (sequence task) or
+// one per token id (token task; -100 = no label). Empty strings mean the defaults.
 struct TrainerData {
   std::vector<std::string> files;
   std::string jsonl_field;
   std::vector<int32_t> token_ids;
   std::vector<size_t> offsets;
+  std::string label_field, words_field, tags_field;  // (1.1)
+  std::vector<int32_t> labels;                       // (1.1)
 
   static TrainerData FromFiles(std::vector<std::string> files, std::string jsonl_field = {}) {
     TrainerData d;
@@ -862,13 +1165,91 @@ struct TrainerData {
     d.jsonl_field = std::move(jsonl_field);
     return d;
   }
-  static TrainerData FromIds(std::vector<int32_t> token_ids, std::vector<size_t> offsets) {
+  static TrainerData FromIds(std::vector<int32_t> token_ids, std::vector<size_t> offsets,
+                             std::vector<int32_t> labels = {}) {
     TrainerData d;
     d.token_ids = std::move(token_ids);
     d.offsets = std::move(offsets);
+    d.labels = std::move(labels);
     return d;
   }
 };
+
+namespace detail {
+
+// A bert_trainer_data view of a TrainerData (valid while both live). `task` checks the size of
+// in-memory labels: bertc reads one per sequence or one per token id.
+class TrainerDataView {
+ public:
+  explicit TrainerDataView(const TrainerData* d) : d_(d), files_(d != nullptr ? d->files : NoFiles()) {}
+  Expected<void> Init(Task task) {
+    if (d_ == nullptr) return {};
+    if (auto e = Check(BERT_TRAINER_DATA_INIT(&data_)); !e) return e;
+    if (!d_->label_field.empty()) data_.label_field = d_->label_field.c_str();
+    if (!d_->words_field.empty()) data_.words_field = d_->words_field.c_str();
+    if (!d_->tags_field.empty()) data_.tags_field = d_->tags_field.c_str();
+    if (!d_->files.empty()) {
+      if (!d_->labels.empty()) return Invalid("TrainerData: labels go with token ids; files carry their own");
+      data_.files = files_.ptrs.data();
+      data_.num_files = files_.ptrs.size();
+      if (!d_->jsonl_field.empty()) data_.jsonl_field = d_->jsonl_field.c_str();
+      return {};
+    }
+    if (d_->offsets.empty()) return Invalid("TrainerData: no files and no offsets");
+    if (d_->offsets.back() > d_->token_ids.size()) return Invalid("TrainerData: offsets beyond token_ids");
+    data_.token_ids = d_->token_ids.data();
+    data_.offsets = d_->offsets.data();
+    data_.num_sequences = d_->offsets.size() - 1;
+    if (!d_->labels.empty()) {
+      if (task == Task::kMaskedLm) return Invalid("TrainerData: labels are for classifiers");
+      const size_t want = task == Task::kSequenceClassification ? data_.num_sequences : d_->offsets.back();
+      if (d_->labels.size() != want) {
+        return Invalid(task == Task::kSequenceClassification
+                           ? "TrainerData: a sequence classifier needs one label per sequence"
+                           : "TrainerData: a token classifier needs one label per token id");
+      }
+      data_.labels = d_->labels.data();
+    }
+    return {};
+  }
+  const bert_trainer_data* get() const { return d_ != nullptr ? &data_ : nullptr; }
+
+ private:
+  static const std::vector<std::string>& NoFiles() {
+    static const std::vector<std::string> none;
+    return none;
+  }
+  const TrainerData* d_;
+  CStrings files_;  // points into d_->files (an lvalue: no temporary copy)
+  bert_trainer_data data_{};
+};
+
+}  // namespace detail
+
+// (1.1) The distinct labels of labelled JSONL files, sorted (as HF's run_glue / run_ner build their
+// label lists): the label_field values (kSequenceClassification) or every tag of tags_field
+// (kTokenClassification), integer labels as their decimal text. Give them to Model::load_for_task.
+inline Expected<std::vector<std::string>> try_dataset_labels(const TrainerData& data, Task task) {
+  if (auto v = detail::VersionCheck(); !v) return v.error();
+  detail::TrainerDataView view(&data);
+  if (auto e = view.Init(task); !e) return e.error();
+  char** labels = nullptr;
+  size_t n = 0;
+  const bert_status st = bert_trainer_data_labels(view.get(), static_cast<bert_task>(task), &labels, &n);
+  if (st != BERT_OK) return detail::LastError(st);
+  struct Free {
+    size_t n;
+    void operator()(char** l) const { bert_labels_free(l, n); }
+  };
+  const std::unique_ptr<char*, Free> owned(labels, Free{n});
+  return std::vector<std::string>(labels, labels + n);
+}
+
+#if BERTC_HPP_EXCEPTIONS
+inline std::vector<std::string> dataset_labels(const TrainerData& data, Task task) {
+  return try_dataset_labels(data, task).value();
+}
+#endif
 
 // Trainer options (bert_trainer_params); unset optionals keep the library defaults.
 struct TrainerOptions {
@@ -883,6 +1264,9 @@ struct TrainerOptions {
   std::optional<uint64_t> warmup_steps, max_steps, logging_steps, eval_steps, save_steps, seed;
   std::string cache_dir, device, log_file;
   size_t threads = 0;  // 0 = all cores; applies to this trainer's calls only
+  // (1.1) The eval metric that picks the best checkpoint: empty = "loss" (lower is better),
+  // "accuracy" or, for classifiers, "f1" (higher is better).
+  std::string metric_for_best_model;
 };
 
 struct StepResult {
@@ -891,10 +1275,13 @@ struct StepResult {
   uint64_t tokens = 0, masked_tokens = 0;
 };
 
+// Classifiers: loss and accuracy over labels (masked_tokens counts labels), perplexity NaN, f1 the
+// macro-F1 over the labels that occur (scikit-learn average="macro"); masked LMs: f1 NaN.
 struct EvalResult {
   double loss = 0, perplexity = 0, accuracy = 0;
   uint64_t masked_tokens = 0;
   size_t examples = 0;
+  double f1 = std::numeric_limits<double>::quiet_NaN();  // (1.1)
 };
 
 struct TrainerInfo {
@@ -907,8 +1294,10 @@ struct TrainerInfo {
   bool cache_hit = false;
 };
 
-// An MLM pre-training run. Borrows the Model (trained in place), which must outlive the trainer and
-// must not be moved while it exists; keeps its own reference to the tokenizer. Not thread-safe.
+// A training run; the model's task decides which: MLM pre-training of a masked LM, or (1.1) fine-tuning
+// of a sequence / token classifier on labelled data (see TrainerData). Borrows the Model (trained in
+// place), which must outlive the trainer and must not be moved while it exists; keeps its own
+// reference to the tokenizer. Not thread-safe.
 class Trainer {
  public:
   Trainer() = default;
@@ -918,6 +1307,8 @@ class Trainer {
                                       const TrainerOptions& options = {}) {
     if (auto v = detail::VersionCheck(); !v) return v.error();
     if (!model || !tok) return detail::Invalid("empty Model or Tokenizer");
+    auto task = model.try_task();
+    if (!task) return task.error();
     bert_trainer_params p;
     if (auto e = detail::Check(BERT_TRAINER_PARAMS_INIT(&p)); !e) return e.error();
     const TrainerOptions& o = options;
@@ -956,14 +1347,15 @@ class Trainer {
     p.threads = o.threads;
     if (!o.device.empty()) p.device = o.device.c_str();
     if (!o.log_file.empty()) p.log_file = o.log_file.c_str();
+    if (!o.metric_for_best_model.empty()) p.metric_for_best_model = o.metric_for_best_model.c_str();
 
-    DataView tv(train), ev(eval);
-    if (auto e = tv.Init(); !e) return e.error();
-    if (auto e = ev.Init(); !e) return e.error();
+    detail::TrainerDataView tv(train ? &*train : nullptr), ev(eval ? &*eval : nullptr);
+    if (auto e = tv.Init(*task); !e) return e.error();
+    if (auto e = ev.Init(*task); !e) return e.error();
     bert_trainer* h = nullptr;
     const bert_status st = bert_trainer_create(model.get(), tok.get(), tv.get(), ev.get(), &p, &h);
     if (st != BERT_OK) return detail::LastError(st);
-    return Trainer(h);
+    return Trainer(h, *task);
   }
 
   Expected<StepResult> try_step(const Progress& progress = {}) {
@@ -977,13 +1369,19 @@ class Trainer {
     return ToStep(r);
   }
   // One step on a caller batch (rows x cols ids with [CLS]/[SEP]/[PAD]); empty mask/labels: defaults.
+  // Masked LM: labels (rows x cols) hold the target id at predicted positions and -100 elsewhere (empty:
+  // the trainer masks the batch). (1.1) Classifiers need labels: `rows` ids (sequence classification)
+  // or rows x cols (token classification; -100 where none).
   Expected<StepResult> try_step_batch(const std::vector<int32_t>& input_ids, size_t rows, size_t cols,
                                       const std::vector<int32_t>& attention_mask = {},
                                       const std::vector<int32_t>& labels = {}) {
     if (!h_) return detail::Invalid("empty Trainer");
+    const size_t label_count = task_ == Task::kSequenceClassification ? rows : rows * cols;
     if (input_ids.size() != rows * cols || (!attention_mask.empty() && attention_mask.size() != rows * cols) ||
-        (!labels.empty() && labels.size() != rows * cols)) {
-      return detail::Invalid("input_ids / attention_mask / labels must hold rows * cols values");
+        (!labels.empty() && labels.size() != label_count)) {
+      return detail::Invalid(task_ == Task::kSequenceClassification
+                                 ? "input_ids / attention_mask must hold rows * cols values, labels rows values"
+                                 : "input_ids / attention_mask / labels must hold rows * cols values");
     }
     bert_trainer_step_result r{};
     r.struct_size = sizeof r;
@@ -1004,7 +1402,7 @@ class Trainer {
     bert_trainer_eval_result r{};
     r.struct_size = sizeof r;
     if (auto e = detail::Check(bert_trainer_evaluate(h_.get(), &r)); !e) return e.error();
-    return EvalResult{r.loss, r.perplexity, r.accuracy, r.masked_tokens, r.examples};
+    return EvalResult{r.loss, r.perplexity, r.accuracy, r.masked_tokens, r.examples, r.f1};
   }
   // Writes OUTPUT_DIR/checkpoint-STEP and returns its path.
   Expected<std::string> try_save_checkpoint() {
@@ -1049,44 +1447,14 @@ class Trainer {
 
  private:
   using Handle = std::unique_ptr<bert_trainer, detail::Deleter<bert_trainer, bert_trainer_free>>;
-  explicit Trainer(bert_trainer* h) : h_(h) {}
-
-  // A bert_trainer_data view of a TrainerData (valid while both live).
-  class DataView {
-   public:
-    explicit DataView(const std::optional<TrainerData>& d) : d_(d), files_(d ? d->files : NoFiles()) {}
-    Expected<void> Init() {
-      if (!d_) return {};
-      if (auto e = detail::Check(BERT_TRAINER_DATA_INIT(&data_)); !e) return e;
-      if (!d_->files.empty()) {
-        data_.files = files_.ptrs.data();
-        data_.num_files = files_.ptrs.size();
-        if (!d_->jsonl_field.empty()) data_.jsonl_field = d_->jsonl_field.c_str();
-      } else {
-        if (d_->offsets.empty()) return detail::Invalid("TrainerData: no files and no offsets");
-        data_.token_ids = d_->token_ids.data();
-        data_.offsets = d_->offsets.data();
-        data_.num_sequences = d_->offsets.size() - 1;
-      }
-      return {};
-    }
-    const bert_trainer_data* get() const { return d_ ? &data_ : nullptr; }
-
-   private:
-    static const std::vector<std::string>& NoFiles() {
-      static const std::vector<std::string> none;
-      return none;
-    }
-    const std::optional<TrainerData>& d_;
-    detail::CStrings files_;  // points into d_->files (an lvalue: no temporary copy)
-    bert_trainer_data data_{};
-  };
+  Trainer(bert_trainer* h, Task task) : h_(h), task_(task) {}
 
   static StepResult ToStep(const bert_trainer_step_result& r) {
     return StepResult{r.step, r.total_steps, r.loss, r.learning_rate, r.grad_norm, r.epoch, r.tokens, r.masked_tokens};
   }
 
   Handle h_;
+  Task task_ = Task::kMaskedLm;  // the model's head: what step_batch's labels hold
 };
 
 }  // namespace bertc

@@ -9,6 +9,14 @@
     for p in model.fill_mask(tok, "It [MASK] a long time ago.")[0]:
         print(p.token_str, round(p.score, 3))
 
+Fine-tuning (ABI 1.1): put a classifier head on a pre-trained model, train it on labelled JSON Lines,
+classify or tag:
+
+    labels = bertc.dataset_labels(["train.jsonl"], "sequence")         # the sorted label set
+    clf = bertc.Model.for_task("run", task="sequence", labels=labels)   # warns: the head is new
+    bertc.Trainer(clf, tok, train=["train.jsonl"], output_dir="clf", num_epochs=3).train()
+    print(clf.classify(tok, "A new day in the city."))                  # Classification(label=..., ...)
+
 The shared library is found through $BERTC_LIBRARY (a path to libbertc.so.1), else the linker path
 (ldconfig, LD_LIBRARY_PATH), else pkg-config; `bertc.library_path()` says which file was loaded.
 Every failing call raises a BertcError subclass carrying the C status and bertc's message (IOError-like
@@ -19,11 +27,14 @@ from many threads at once (the C library is thread-safe for these calls; ctypes 
 from __future__ import annotations
 
 import ctypes
+import enum
 import functools
+import math
 import os
 import threading
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _capi as C
 
@@ -31,7 +42,8 @@ __all__ = ["BertcError", "InvalidArgumentError", "BertcIOError", "FormatError", 
            "BertcMemoryError", "CancelledError", "UnsupportedError", "InternalError", "LimitError", "Limits",
            "get_limits", "set_limits", "Encoding", "EncodingBatch",
            "Event", "Prediction", "Tokenizer", "Model", "ModelConfig", "Trainer", "StepResult", "EvalResult",
-           "TrainerInfo", "version", "library_path"]
+           "TrainerInfo", "version", "library_path", "BertcWarning", "Task", "Classification", "TaggedWord",
+           "TagGroup", "TaggedText", "dataset_labels"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 Text = Union[str, bytes]
@@ -94,6 +106,12 @@ class LimitError(BertcError, ValueError):
     """BERT_ERR_LIMIT: the input exceeds a limit set with set_limits() (the message names it)."""
 
 
+class BertcWarning(UserWarning):
+    """A call succeeded with a warning from bertc, e.g. a model whose classifier head was newly
+    initialised (Hugging Face's "You should probably TRAIN this model ..."). Filter it with
+    warnings.simplefilter("ignore", bertc.BertcWarning)."""
+
+
 _ERRORS = {1: InvalidArgumentError, 2: BertcIOError, 3: FormatError, 4: InvalidUtf8Error, 5: BertcMemoryError,
            6: CancelledError, 7: UnsupportedError, 8: InternalError, 9: LimitError}
 
@@ -107,6 +125,14 @@ def _error(status: int) -> BertcError:
 def _check(status: int) -> None:
     if status != 0:
         raise _error(status)
+
+
+def _warn_from_library(stacklevel: int = 3) -> None:
+    """Turns the warning a successful call left (bert_last_error) into a BertcWarning. Call it right
+    after that call: the message belongs to this OS thread's last bertc call."""
+    message = (C.last_error() or b"").decode("utf-8", "replace")
+    if message:
+        warnings.warn(message, BertcWarning, stacklevel=stacklevel)
 
 
 def version() -> str:
@@ -288,6 +314,7 @@ class Event:
     epoch: float = 0.0
     path: Optional[str] = None
     message: Optional[str] = None
+    eval_f1: float = 0.0  # eval of a classifier: macro-F1 (NaN for a masked LM)
 
 
 _EVENT_KINDS = {1: "tokenizer_count", 2: "tokenizer_merge", 3: "encode", 4: "train_step", 5: "eval",
@@ -314,7 +341,9 @@ class _Progress:
                       grad_norm=ev.grad_norm, tokens_per_second=ev.tokens_per_second, eval_loss=ev.eval_loss,
                       eval_perplexity=ev.eval_perplexity, eval_accuracy=ev.eval_accuracy, epoch=ev.epoch,
                       path=ev.path.decode("utf-8", "replace") if ev.path else None,
-                      message=ev.message.decode("utf-8", "replace") if ev.message else None)
+                      message=ev.message.decode("utf-8", "replace") if ev.message else None,
+                      # appended in 1.1: present when the sender's struct reaches it
+                      eval_f1=ev.eval_f1 if C.Event.eval_f1.offset < ev.struct_size else math.nan)
             return 1 if self.fn(e) is False else 0
         except BaseException as exc:  # noqa: B902 - never let anything unwind through C; Ctrl-C too
             self.error = exc
@@ -682,9 +711,58 @@ class Tokenizer(_Handle):
 
 # ---- model ----------------------------------------------------------------------------------------
 
+class Task(enum.IntEnum):
+    """The head on the encoder (bert_task), as Hugging Face's architectures. Wherever a task is taken,
+    a string works too: "masked_lm" / "fill-mask", "sequence" / "text-classification", "token" /
+    "token-classification" (or the member names)."""
+
+    MASKED_LM = 0                  # BertForMaskedLM: pre-training, fill-mask, scoring
+    SEQUENCE_CLASSIFICATION = 1    # BertForSequenceClassification: one label per text
+    TOKEN_CLASSIFICATION = 2       # BertForTokenClassification: one tag per word
+
+    def __str__(self) -> str:
+        return f"Task.{self.name}"
+
+
+_TASK_NAMES = {"masked_lm": Task.MASKED_LM, "mlm": Task.MASKED_LM, "fill-mask": Task.MASKED_LM,
+               "sequence": Task.SEQUENCE_CLASSIFICATION, "sequence_classification": Task.SEQUENCE_CLASSIFICATION,
+               "text-classification": Task.SEQUENCE_CLASSIFICATION,
+               "token": Task.TOKEN_CLASSIFICATION, "token_classification": Task.TOKEN_CLASSIFICATION,
+               "token-classification": Task.TOKEN_CLASSIFICATION, "ner": Task.TOKEN_CLASSIFICATION}
+
+
+def _task(v: Union[Task, str, int]) -> Task:
+    if isinstance(v, str):
+        t = _TASK_NAMES.get(v.lower())
+        if t is None:
+            raise ValueError(f"unknown task {v!r}: use one of {sorted(_TASK_NAMES)} or a bertc.Task")
+        return t
+    try:
+        return Task(int(v))
+    except ValueError:
+        raise ValueError(f"unknown task {v!r}") from None
+
+
+def _label_arrays(labels, what: str = "labels"):
+    """(char*[], size_t[], n, keep) for a list of label names (pointer + byte length each)."""
+    if isinstance(labels, (str, bytes)):
+        raise TypeError(f"{what} must be a list of names, not one string")
+    return _texts(list(labels), "label")
+
+
+def _read_labels(ptr, lengths, n: int) -> List[str]:
+    """The n label names of a bert_model_params (NUL-terminated, with byte lengths)."""
+    if n == 0 or not ptr:
+        return []
+    raw = ctypes.cast(ptr, ctypes.POINTER(ctypes.c_void_p))
+    return [ctypes.string_at(raw[i], lengths[i] if lengths else -1).decode("utf-8") for i in range(n)]
+
+
 @dataclass
 class ModelConfig:
-    """BertConfig (the library's defaults: bert-base-uncased) plus the initialisation seed."""
+    """BertConfig (the library's defaults: bert-base-uncased) plus the initialisation seed and the head:
+    `task` (Task or "masked_lm" / "sequence" / "token"), the classifiers' `labels` (id i = labels[i];
+    or only `num_labels` for LABEL_0, LABEL_1, ...) and `classifier_dropout` (None: hidden_dropout_prob)."""
 
     vocab_size: int = 30522
     hidden_size: int = 768
@@ -701,9 +779,18 @@ class ModelConfig:
     pad_token_id: int = 0
     position_embedding_type: str = "absolute"
     seed: int = 42
+    task: Union[Task, str] = Task.MASKED_LM
+    labels: List[str] = field(default_factory=list)
+    num_labels: int = 0
+    classifier_dropout: Optional[float] = None
 
 
-_MODEL_FIELDS = [f for f, _ in C.ModelParams._fields_ if f != "struct_size"]
+# The BertConfig numbers and names of bert_model_params (the head's fields are handled on their own).
+_MODEL_FIELDS = ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                 "hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "max_position_embeddings",
+                 "type_vocab_size", "layer_norm_eps", "initializer_range", "pad_token_id", "position_embedding_type",
+                 "seed"]
+_HEAD_FIELDS = ["task", "labels", "num_labels", "classifier_dropout"]
 
 
 @dataclass(frozen=True)
@@ -717,8 +804,92 @@ class Prediction:
     token_ids: List[int]
 
 
+@dataclass(frozen=True)
+class Classification:
+    """One text's class (HF pipeline("text-classification", top_k=None)): the most probable `label`
+    (its name; `label_id` its id, the lowest on ties) with its probability `score`, the probability of
+    every label by name in id order (`scores`), and the raw `logits` by id."""
+
+    label: str
+    score: float
+    label_id: int
+    scores: Dict[str, float]
+    logits: List[float]
+
+    def ranked(self) -> List[Tuple[str, float]]:
+        """(label, probability) pairs, most probable first (HF's list of {"label", "score"})."""
+        return sorted(self.scores.items(), key=lambda kv: -kv[1])
+
+
+@dataclass(frozen=True)
+class TaggedWord:
+    """One word and its tag: the label of its first token (HF aggregation_strategy="first")."""
+
+    word: str
+    label: str       # the tag's name, with any B-/I- prefix
+    score: float     # the tag's probability at the word's first token
+    label_id: int
+    start: int       # byte offsets in the text (tag_words: in the words joined by single spaces)
+    end: int
+    word_index: int  # tag: index among the text's words; tag_words: the input word
+
+
+@dataclass(frozen=True)
+class TagGroup:
+    """Adjacent words with one tag (HF's entity: entity_group, score, word, start, end); "O" groups are
+    left out."""
+
+    label: str       # the tag without its B-/I- prefix (HF "entity_group")
+    score: float     # mean of the words' scores
+    text: str        # the text of bytes start..end (HF "word" decodes the tokens instead)
+    start: int
+    end: int
+    first_word: int  # index of its first word in TaggedText.words
+    num_words: int
+
+    @property
+    def entity_group(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class TaggedText:
+    """The tags of one text: every tagged word, and the groups (HF's token-classification output)."""
+
+    words: List[TaggedWord]
+    groups: List[TagGroup]
+
+
+def _classify_params(batch_size: int, max_length: Optional[int], truncation: bool, threads: int):
+    p = _init(C.ClassifyParams, C.classify_params_init)
+    p.batch_size = _count(batch_size, "batch_size")
+    p.max_length = 0 if max_length is None else _count(max_length, "max_length")
+    p.truncation = 1 if truncation else 0
+    p.threads = _count(threads, "threads")
+    return p
+
+
+def _read_tagging(res, t: int) -> TaggedText:
+    words, groups = [], []
+    for i in range(C.tag_result_num_words(res, t)):
+        w = C.TaggedWord(struct_size=ctypes.sizeof(C.TaggedWord))
+        _check(C.tag_result_get_word(res, t, i, ctypes.byref(w)))
+        words.append(TaggedWord(word=w.word.decode("utf-8", "replace"), label=w.label_name.decode("utf-8"),
+                                score=w.score, label_id=w.label, start=w.start, end=w.end, word_index=w.word_index))
+    for i in range(C.tag_result_num_groups(res, t)):
+        g = C.TagGroup(struct_size=ctypes.sizeof(C.TagGroup))
+        _check(C.tag_result_get_group(res, t, i, ctypes.byref(g)))
+        groups.append(TagGroup(label=g.label_name.decode("utf-8"), score=g.score,
+                               text=g.text.decode("utf-8", "replace"), start=g.start, end=g.end,
+                               first_word=g.first_word, num_words=g.num_words))
+    return TaggedText(words, groups)
+
+
 class Model(_Handle):
-    """A BertForMaskedLM (HF config.json + model.safetensors). Inference is thread-safe."""
+    """A BERT model with its head (HF config.json + model.safetensors): a BertForMaskedLM (fill_mask,
+    score_text, pre-training) or, since ABI 1.1, a BertForSequenceClassification (classify) or
+    BertForTokenClassification (tag, tag_words), fine-tuned with a Trainer. Inference is thread-safe.
+    Loading may warn (BertcWarning), e.g. when a head was newly initialised."""
 
     _free = staticmethod(C.model_free)
 
@@ -729,13 +900,15 @@ class Model(_Handle):
 
     @classmethod
     def create(cls, config: Optional[ModelConfig] = None, **overrides) -> "Model":
-        """A randomly initialised model (HF init) of `config` (ModelConfig) with keyword overrides."""
+        """A randomly initialised model (HF init) of `config` (ModelConfig) with keyword overrides, e.g.
+        Model.create(vocab_size=1000, hidden_size=32, ..., task="sequence", labels=["neg", "pos"])."""
         cfg = config if config is not None else ModelConfig()
-        values = {f: getattr(cfg, f) for f in _MODEL_FIELDS}
+        values = {f: getattr(cfg, f) for f in _MODEL_FIELDS + _HEAD_FIELDS}
         for k, v in overrides.items():
             if k not in values:
                 raise TypeError(f"unknown model option {k!r}")
             values[k] = v
+        head = {k: values.pop(k) for k in _HEAD_FIELDS}
         p = _init(C.ModelParams, C.model_params_init)
         for k, v in values.items():
             if k in ("hidden_act", "position_embedding_type"):
@@ -746,15 +919,57 @@ class Model(_Handle):
                 setattr(p, k, float(v))
             else:
                 setattr(p, k, _count(v, k))
+        p.task = _task(head["task"])
+        labels = head["labels"] or []
+        num_labels = _count(head["num_labels"] or 0, "num_labels")
+        if labels:
+            if num_labels and num_labels != len(labels):
+                raise ValueError(f"num_labels {num_labels} differs from the {len(labels)} labels given")
+            arr, lengths, p.num_labels, _keep = _label_arrays(labels)
+            p.labels = ctypes.cast(arr, C.c_char_pp)
+            p.label_lengths = ctypes.cast(lengths, C.c_size_p)
+        else:
+            p.num_labels = num_labels  # LABEL_0, LABEL_1, ...
+        if head["classifier_dropout"] is not None:
+            p.classifier_dropout = float(head["classifier_dropout"])
         h = ctypes.c_void_p()
         _check(C.model_create(ctypes.byref(p), ctypes.byref(h)))
         return cls(h)
 
     @classmethod
     def load(cls, directory: PathLike) -> "Model":
-        """Loads config.json + model.safetensors written by bertc or HF save_pretrained."""
+        """Loads config.json + model.safetensors written by bertc or HF save_pretrained (the head from
+        "architectures"; a checkpoint lacking the head's weights loads with a new head and a BertcWarning)."""
         h = ctypes.c_void_p()
         _check(C.model_load(_path(directory), ctypes.byref(h)))
+        _warn_from_library()
+        return cls(h)
+
+    @classmethod
+    def for_task(cls, directory: PathLike, task: Union[Task, str] = Task.SEQUENCE_CLASSIFICATION,
+                 labels: Optional[Sequence[str]] = None, *, classifier_dropout: Optional[float] = None,
+                 seed: int = 42) -> "Model":
+        """Loads a checkpoint with the head `task` — transformers'
+        AutoModelFor{Sequence,Token}Classification.from_pretrained(dir, id2label=...). A checkpoint that
+        already has this head keeps it (`labels`, if given, must equal its label map); otherwise (a
+        pre-trained masked LM, a BertModel, the other classifier) the encoder is kept and a new head
+        for `labels` (required then) is initialised from `seed`, with HF's "newly initialized ... You
+        should probably TRAIN this model" as a BertcWarning. `classifier_dropout` None: the
+        checkpoint's (or hidden_dropout_prob)."""
+        p = _init(C.TaskParams, C.task_params_init)
+        p.task = _task(task)
+        if labels is not None:
+            arr, lengths, p.num_labels, _keep = _label_arrays(labels)
+            if p.num_labels == 0:
+                raise ValueError("labels must not be empty (None keeps the checkpoint's)")
+            p.labels = ctypes.cast(arr, C.c_char_pp)
+            p.label_lengths = ctypes.cast(lengths, C.c_size_p)
+        if classifier_dropout is not None:
+            p.classifier_dropout = float(classifier_dropout)
+        p.seed = _count(seed, "seed")
+        h = ctypes.c_void_p()
+        _check(C.model_load_for_task(_path(directory), ctypes.byref(p), ctypes.byref(h)))
+        _warn_from_library()
         return cls(h)
 
     @classmethod
@@ -777,6 +992,7 @@ class Model(_Handle):
         h = ctypes.c_void_p()
         _check(C.model_load_from_memory(config_json, len(config_json), ptr, size, 1 if borrow else 0,
                                         ctypes.byref(h)))
+        _warn_from_library()
         return cls(h, keep if borrow else None)
 
     def close(self) -> None:
@@ -803,7 +1019,24 @@ class Model(_Handle):
         values = {f: getattr(p, f) for f in _MODEL_FIELDS}
         values["hidden_act"] = values["hidden_act"].decode()
         values["position_embedding_type"] = values["position_embedding_type"].decode()
+        try:
+            values["task"] = Task(p.task)
+        except ValueError:  # a head a newer library knows
+            values["task"] = p.task
+        values["labels"] = _read_labels(p.labels, p.label_lengths, p.num_labels)
+        values["num_labels"] = p.num_labels
+        values["classifier_dropout"] = None if p.classifier_dropout < 0 else p.classifier_dropout
         return ModelConfig(**values)
+
+    @property
+    def task(self) -> Task:
+        """The head: Task.MASKED_LM, Task.SEQUENCE_CLASSIFICATION or Task.TOKEN_CLASSIFICATION."""
+        return self.config.task
+
+    @property
+    def labels(self) -> List[str]:
+        """A classifier's label names by id (config.json id2label); [] for a masked LM."""
+        return self.config.labels
 
     @property
     def num_parameters(self) -> int:
@@ -864,6 +1097,75 @@ class Model(_Handle):
         out = [(scores[i], counts[i]) for i in range(n)]
         return out[0] if single else out
 
+    def classify(self, tokenizer: Tokenizer, texts: Union[Text, Sequence[Text]], *, batch_size: int = 32,
+                 max_length: Optional[int] = None, truncation: bool = False, threads: int = 0):
+        """HF pipeline("text-classification", top_k=None) with a sequence classifier: a Classification for
+        one text, a list of them for a list of texts (run as length-sorted padded batches of
+        `batch_size`). A text longer than max_length tokens (None: the model's limit) is an error
+        unless truncation=True."""
+        single = isinstance(texts, (str, bytes))
+        arr, lengths, n, _keep = _texts([texts] if single else list(texts), "text")
+        p = _classify_params(batch_size, max_length, truncation, threads)
+        res = ctypes.c_void_p()
+        _check(C.classify(self._handle(), tokenizer._handle(), arr, lengths, n, ctypes.byref(p), ctypes.byref(res)))
+        try:
+            names = self.labels
+            out = []
+            for i in range(C.classify_result_num_texts(res)):
+                c = C.Classification(struct_size=ctypes.sizeof(C.Classification))
+                _check(C.classify_result_get(res, i, ctypes.byref(c)))
+                k = c.num_labels
+                out.append(Classification(label=c.label_name.decode("utf-8"), score=c.score, label_id=c.label,
+                                          scores={names[j] if j < len(names) else str(j): c.scores[j]
+                                                  for j in range(k)},
+                                          logits=[c.logits[j] for j in range(k)]))
+            return out[0] if single else out
+        finally:
+            C.classify_result_free(res)
+
+    def tag(self, tokenizer: Tokenizer, texts: Union[Text, Sequence[Text]], *, batch_size: int = 32,
+            max_length: Optional[int] = None, truncation: bool = False, threads: int = 0):
+        """HF pipeline("token-classification", aggregation_strategy="first") with a token classifier: a
+        TaggedText (its words and groups) for one text, a list of them for a list of texts. With
+        truncation, the words beyond max_length are not tagged."""
+        single = isinstance(texts, (str, bytes))
+        arr, lengths, n, _keep = _texts([texts] if single else list(texts), "text")
+        p = _classify_params(batch_size, max_length, truncation, threads)
+        res = ctypes.c_void_p()
+        _check(C.tag(self._handle(), tokenizer._handle(), arr, lengths, n, ctypes.byref(p), ctypes.byref(res)))
+        try:
+            out = [_read_tagging(res, t) for t in range(C.tag_result_num_texts(res))]
+            return out[0] if single else out
+        finally:
+            C.tag_result_free(res)
+
+    def tag_words(self, tokenizer: Tokenizer, words: Union[Sequence[Text], Sequence[Sequence[Text]]], *,
+                  batch_size: int = 32, max_length: Optional[int] = None, truncation: bool = False,
+                  threads: int = 0):
+        """Like tag() for pre-split words (HF is_split_into_words, as in the training data): a list of
+        words gives one TaggedText, a list of word lists a list of them ([] is an empty batch). Each
+        word is tokenized on its own and tagged by its first piece; offsets refer to the words joined by
+        single spaces; words that tokenize to nothing are not listed (see TaggedWord.word_index)."""
+        items = list(words)
+        single = bool(items) and all(isinstance(w, (str, bytes)) for w in items)
+        if not single and any(isinstance(t, (str, bytes)) for t in items):
+            raise TypeError("words must be a list of strings or a list of lists of strings")
+        texts = [items] if single else [list(t) for t in items]
+        if any(not isinstance(w, (str, bytes)) for t in texts for w in t):
+            raise TypeError("words must be a list of strings or a list of lists of strings")
+        flat = [w for t in texts for w in t]
+        arr, lengths, _, _keep = _texts(flat, "word")
+        counts = (ctypes.c_size_t * len(texts))(*[len(t) for t in texts])
+        p = _classify_params(batch_size, max_length, truncation, threads)
+        res = ctypes.c_void_p()
+        _check(C.tag_words(self._handle(), tokenizer._handle(), arr, lengths, counts, len(texts), ctypes.byref(p),
+                           ctypes.byref(res)))
+        try:
+            out = [_read_tagging(res, t) for t in range(C.tag_result_num_texts(res))]
+            return out[0] if single else out
+        finally:
+            C.tag_result_free(res)
+
 
 # ---- trainer --------------------------------------------------------------------------------------
 
@@ -881,11 +1183,16 @@ class StepResult:
 
 @dataclass(frozen=True)
 class EvalResult:
+    """loss: mean cross-entropy over masked tokens (classifiers: labels); perplexity: exp(loss), NaN for
+    classifiers; accuracy; masked_tokens: predicted positions (classifiers: labels) scored; examples;
+    f1: classifiers' macro-F1 over the labels that occur (scikit-learn average="macro"), NaN for MLM."""
+
     loss: float
     perplexity: float
     accuracy: float
     masked_tokens: int
     examples: int
+    f1: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -907,28 +1214,79 @@ _SCHEDULE = {"linear": 0, "constant": 1, "cosine": 2}
 _TRAINER_FIELDS = {f for f, _ in C.TrainerParams._fields_} - {"struct_size"}
 _FLAG_FIELDS = {"whole_word_mask", "at_least_one_mask", "masked_only_logits", "pad_to_max_length", "use_cache",
                 "load_best_model_at_end", "save_final_model"}
-_STRING_FIELDS = {"output_dir", "cache_dir", "device", "log_file"}
+_STRING_FIELDS = {"output_dir", "cache_dir", "device", "log_file", "metric_for_best_model"}
+_DATA_FIELDS = ("jsonl_field", "label_field", "words_field", "tags_field")
 DataSpec = Union[PathLike, Sequence[PathLike], Sequence[Sequence[int]], None]
+# In-memory labels: per sequence (sequence classification) or per token id (token classification; a
+# list per sequence or one flat list; -100 = none); ids or label names of the model.
+LabelSpec = Union[Sequence[Union[int, str]], Sequence[Sequence[Union[int, str]]], None]
+
+
+def _is_scalar_label(v) -> bool:
+    return isinstance(v, (int, str)) or (_np is not None and isinstance(v, _np.integer))
+
+
+def _label_id(v, names: List[str]) -> int:
+    """A label id from an id or a label name of the model (-100 passes: no label)."""
+    if isinstance(v, str):
+        try:
+            return names.index(v)
+        except ValueError:
+            raise ValueError(f"unknown label {v!r}; the model's labels are {names}") from None
+    return _int32(v, "label")
+
+
+def _flat_labels(labels, task: Task, lengths: List[int], names: List[str], what: str) -> List[int]:
+    """The label ids bertc reads for `task` and sequences of `lengths` tokens (checked: bertc reads
+    exactly that many)."""
+    if task == Task.MASKED_LM:
+        raise ValueError(f"{what}: labels are for classifiers (a masked LM masks its data itself)")
+    items = list(labels)
+    if task == Task.SEQUENCE_CLASSIFICATION:
+        if len(items) != len(lengths) or not all(_is_scalar_label(v) for v in items):
+            raise ValueError(f"{what}: a sequence classifier takes one label per sequence ({len(lengths)}), "
+                             f"got {len(items)}")
+        return [_label_id(v, names) for v in items]
+    if items and all(_is_scalar_label(v) for v in items):  # flat, one per token id
+        if len(items) != sum(lengths):
+            raise ValueError(f"{what}: a token classifier takes one label per token id ({sum(lengths)}), "
+                             f"got {len(items)}")
+        return [_label_id(v, names) for v in items]
+    if len(items) != len(lengths):
+        raise ValueError(f"{what}: one label list per sequence ({len(lengths)}), got {len(items)}")
+    flat: List[int] = []
+    for i, (row, n) in enumerate(zip(items, lengths)):
+        row = list(row)
+        if len(row) != n:
+            raise ValueError(f"{what}: sequence {i} has {n} token ids but {len(row)} labels")
+        flat.extend(_label_id(v, names) for v in row)
+    return flat
 
 
 class _Data:
-    """A bert_trainer_data for files (paths) or in-memory id sequences (without [CLS]/[SEP])."""
+    """A bert_trainer_data for files (paths) or in-memory id sequences (without [CLS]/[SEP]), with the
+    JSONL field names and, in memory, a classifier's labels."""
 
-    def __init__(self, spec: DataSpec, jsonl_field: Optional[str]):
+    def __init__(self, spec: DataSpec, fields: dict, labels: LabelSpec = None, task: Task = Task.MASKED_LM,
+                 names: Optional[List[str]] = None, what: str = "train"):
         self.struct = _init(C.TrainerData, C.trainer_data_init)
         self.keep: list = []
+        for k in _DATA_FIELDS:
+            if fields.get(k):
+                b = _name(fields[k], k)
+                self.keep.append(b)
+                setattr(self.struct, k, b)
         if isinstance(spec, (str, bytes, os.PathLike)):
             spec = [spec]
         items = list(spec)
         if items and all(isinstance(x, (str, bytes, os.PathLike)) for x in items):
+            if labels is not None:
+                raise ValueError(f"{what}: files carry their own labels (label_field / tags_field); "
+                                 "in-memory labels go with id sequences")
             arr = (ctypes.c_char_p * len(items))(*[_path(x) for x in items])
             self.keep.append(arr)
             self.struct.files = ctypes.cast(arr, C.c_char_pp)
             self.struct.num_files = len(items)
-            if jsonl_field:
-                b = _name(jsonl_field, "jsonl_field")
-                self.keep.append(b)
-                self.struct.jsonl_field = b
             return
         offsets = [0]
         flat: List[int] = []
@@ -941,20 +1299,54 @@ class _Data:
         self.struct.token_ids = ctypes.cast(ids, C.c_int32_p)
         self.struct.offsets = ctypes.cast(offs, C.c_size_p)
         self.struct.num_sequences = len(items)
+        if labels is not None:
+            lengths = [offsets[i + 1] - offsets[i] for i in range(len(items))]
+            values = _flat_labels(labels, task, lengths, names or [], what)
+            arr = (ctypes.c_int32 * len(values))(*values)
+            self.keep.append(arr)
+            self.struct.labels = ctypes.cast(arr, C.c_int32_p)
+
+
+def dataset_labels(files: Union[PathLike, Sequence[PathLike]], task: Union[Task, str], *,
+                   label_field: Optional[str] = None, words_field: Optional[str] = None,
+                   tags_field: Optional[str] = None, jsonl_field: Optional[str] = None) -> List[str]:
+    """The distinct labels of labelled JSONL files, sorted (as HF's run_glue / run_ner build their label
+    lists): the `label_field` values ("label"; task "sequence") or every tag of `tags_field` ("tags";
+    task "token"); integer labels as their decimal text. Give them to Model.for_task / Model.create."""
+    data = _Data(files, {"label_field": label_field, "words_field": words_field, "tags_field": tags_field,
+                         "jsonl_field": jsonl_field})
+    if not data.struct.num_files:
+        raise ValueError("dataset_labels reads labelled files; give at least one path")
+    out, n = C.c_char_pp(), ctypes.c_size_t()
+    _check(C.trainer_data_labels(ctypes.byref(data.struct), int(_task(task)), ctypes.byref(out), ctypes.byref(n)))
+    try:
+        return [out[i].decode("utf-8") for i in range(n.value)]
+    finally:
+        C.labels_free(out, n.value)
 
 
 class Trainer(_Handle):
-    """An MLM pre-training run (HF DataCollatorForLanguageModeling + Trainer) on `model`, trained in
-    place. `train` / `eval` are text files (one example per line; JSON Lines with jsonl_field) or
-    lists of word-piece id sequences. Options are the fields of bert_trainer_params (output_dir,
-    max_length, grouping ("dynamic", "packed", ...), mlm_probability, batch_size, learning_rate,
-    max_steps, num_epochs, logging_steps, eval_steps, save_steps, schedule ("linear", ...), seed,
-    threads, ...). The model cannot be closed while the trainer exists. Not thread-safe."""
+    """A training run on `model`, trained in place; what it does follows the model's task.
+    A masked LM is pre-trained (HF DataCollatorForLanguageModeling + Trainer): `train` / `eval` are text
+    files (one example per line; JSON Lines with jsonl_field) or lists of word-piece id sequences.
+    A classifier (Model.for_task / Model.create(task=...)) is fine-tuned (HF DataCollatorWithPadding /
+    DataCollatorForTokenClassification + Trainer) on JSON Lines: the text in jsonl_field ("text") and
+    the label in label_field ("label") for sequence classification, the words in words_field ("words")
+    and one tag per word in tags_field ("tags") for token classification; or on id sequences with
+    train_labels / eval_labels (one per sequence, or one per token id with -100 for none; ids or label
+    names). Evaluation then gives accuracy and macro-F1 (EvalResult.f1), and metric_for_best_model
+    ("loss", "accuracy", "f1") picks the best checkpoint. Options are the fields of
+    bert_trainer_params (output_dir, max_length, grouping ("dynamic", "packed", ...), mlm_probability,
+    batch_size, learning_rate, max_steps, num_epochs, logging_steps, eval_steps, save_steps, schedule
+    ("linear", ...), metric_for_best_model, seed, threads, ...). The model cannot be closed while the
+    trainer exists. Not thread-safe."""
 
     _free = staticmethod(C.trainer_free)
 
     def __init__(self, model: Model, tokenizer: Tokenizer, train: DataSpec = None, eval: DataSpec = None, *,
-                 jsonl_field: Optional[str] = None, **options):
+                 jsonl_field: Optional[str] = None, label_field: Optional[str] = None,
+                 words_field: Optional[str] = None, tags_field: Optional[str] = None,
+                 train_labels: LabelSpec = None, eval_labels: LabelSpec = None, **options):
         p = _init(C.TrainerParams, C.trainer_params_init)
         keep = []
         for k, v in options.items():
@@ -975,13 +1367,20 @@ class Trainer(_Handle):
                 setattr(p, k, float(v))
             else:
                 setattr(p, k, _count(v, k))
-        tr = _Data(train, jsonl_field) if train is not None else None
-        ev = _Data(eval, jsonl_field) if eval is not None else None
+        fields = {"jsonl_field": jsonl_field, "label_field": label_field, "words_field": words_field,
+                  "tags_field": tags_field}
+        cfg = model.config
+        task = cfg.task if isinstance(cfg.task, Task) else Task.MASKED_LM
+        if train is None and train_labels is not None or eval is None and eval_labels is not None:
+            raise ValueError("train_labels / eval_labels go with train / eval id sequences")
+        tr = _Data(train, fields, train_labels, task, cfg.labels, "train") if train is not None else None
+        ev = _Data(eval, fields, eval_labels, task, cfg.labels, "eval") if eval is not None else None
         h = ctypes.c_void_p()
         _check(C.trainer_create(model._handle(), tokenizer._handle(), None if tr is None else ctypes.byref(tr.struct),
                                 None if ev is None else ctypes.byref(ev.struct), ctypes.byref(p), ctypes.byref(h)))
         super().__init__(h)
         self._model, self._tokenizer = model, tokenizer  # the C trainer borrows the model
+        self._task, self._labels = task, cfg.labels
         model._trainers += 1
 
     def close(self) -> None:
@@ -1002,24 +1401,36 @@ class Trainer(_Handle):
                           r.masked_tokens)
 
     def step_batch(self, input_ids, attention_mask=None, labels=None) -> StepResult:
-        """One step on a caller batch: rows of ids with [CLS]/[SEP]/[PAD] (equal lengths); labels hold the
-        target id at predicted positions and -100 elsewhere (None: the trainer masks the batch)."""
+        """One step on a caller batch: rows of ids with [CLS]/[SEP]/[PAD] (equal lengths). Masked LM:
+        labels hold the target id at predicted positions and -100 elsewhere (None: the trainer masks
+        the batch). Classifiers need labels: one per row (sequence classification) or rows of the
+        shape of input_ids with -100 where none (token classification); ids or label names."""
         rows = [list(r) for r in input_ids]
         n_rows, n_cols = len(rows), len(rows[0]) if rows else 0
         if any(len(r) != n_cols for r in rows):
             raise ValueError("input_ids rows must have equal lengths")
 
-        def flat(m):
+        def flat(m, convert=lambda v: _int32(v, "value")):
             if m is None:
                 return None
-            vals = [_int32(v, "value") for r in m for v in r]
-            if len(vals) != n_rows * n_cols:
+            m = [list(r) if not _is_scalar_label(r) else None for r in m]
+            if len(m) != n_rows or any(r is None or len(r) != n_cols for r in m):
                 raise ValueError("attention_mask / labels must have the shape of input_ids")
+            vals = [convert(v) for r in m for v in r]
             return (ctypes.c_int32 * len(vals))(*vals)
 
         ids = flat(rows)
+        if labels is None or self._task == Task.MASKED_LM:
+            lab = flat(labels)
+        elif self._task == Task.SEQUENCE_CLASSIFICATION:
+            lab_list = list(labels)
+            if len(lab_list) != n_rows or not all(_is_scalar_label(v) for v in lab_list):
+                raise ValueError(f"a sequence classifier takes one label per row ({n_rows}), got {len(lab_list)}")
+            lab = (ctypes.c_int32 * n_rows)(*[_label_id(v, self._labels) for v in lab_list])
+        else:
+            lab = flat(labels, lambda v: _label_id(v, self._labels))
         r = C.StepResult(struct_size=ctypes.sizeof(C.StepResult))
-        _check(C.trainer_step_batch(self._handle(), ids, flat(attention_mask), flat(labels), n_rows, n_cols,
+        _check(C.trainer_step_batch(self._handle(), ids, flat(attention_mask), lab, n_rows, n_cols,
                                     ctypes.byref(r)))
         return StepResult(r.step, r.total_steps, r.loss, r.learning_rate, r.grad_norm, r.epoch, r.tokens,
                           r.masked_tokens)
@@ -1039,7 +1450,7 @@ class Trainer(_Handle):
     def evaluate(self) -> EvalResult:
         r = C.EvalResult(struct_size=ctypes.sizeof(C.EvalResult))
         _check(C.trainer_evaluate(self._handle(), ctypes.byref(r)))
-        return EvalResult(r.loss, r.perplexity, r.accuracy, r.masked_tokens, r.examples)
+        return EvalResult(r.loss, r.perplexity, r.accuracy, r.masked_tokens, r.examples, r.f1)
 
     def save_checkpoint(self) -> str:
         """Writes OUTPUT_DIR/checkpoint-STEP (atomically) and returns its path."""

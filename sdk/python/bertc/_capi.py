@@ -13,14 +13,16 @@ import shutil
 import subprocess
 from typing import List, Optional, Tuple
 
-# The header version these bindings were written against (BERTC_VERSION_NUMBER of bertc.h).
-BINDINGS_VERSION = 10000
+# The header version these bindings were written against (BERTC_VERSION_NUMBER of bertc.h): 1.1, for
+# fine-tuning (tasks, classify/tag, labelled trainer data). Every struct below has its 1.1 size.
+BINDINGS_VERSION = 10100
 
 c_size_t = ctypes.c_size_t
 c_int32_p = ctypes.POINTER(ctypes.c_int32)
 c_size_p = ctypes.POINTER(ctypes.c_size_t)
 c_char_pp = ctypes.POINTER(ctypes.c_char_p)
 c_void_pp = ctypes.POINTER(ctypes.c_void_p)
+c_double_p = ctypes.POINTER(ctypes.c_double)
 
 
 class Event(ctypes.Structure):
@@ -29,7 +31,8 @@ class Event(ctypes.Structure):
                 ("learning_rate", ctypes.c_double), ("grad_norm", ctypes.c_double),
                 ("tokens_per_second", ctypes.c_double), ("eval_loss", ctypes.c_double),
                 ("eval_perplexity", ctypes.c_double), ("eval_accuracy", ctypes.c_double),
-                ("epoch", ctypes.c_double), ("path", ctypes.c_char_p), ("message", ctypes.c_char_p)]
+                ("epoch", ctypes.c_double), ("path", ctypes.c_char_p), ("message", ctypes.c_char_p),
+                ("eval_f1", ctypes.c_double)]  # (1.1); read only below the sender's struct_size
 
 
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Event))
@@ -65,6 +68,15 @@ class ModelParams(ctypes.Structure):
                 ("max_position_embeddings", c_size_t), ("type_vocab_size", c_size_t),
                 ("layer_norm_eps", ctypes.c_double), ("initializer_range", ctypes.c_double),
                 ("pad_token_id", ctypes.c_int32), ("position_embedding_type", ctypes.c_char_p),
+                ("seed", ctypes.c_uint64),
+                # (1.1)
+                ("task", ctypes.c_int32), ("labels", c_char_pp), ("label_lengths", c_size_p),
+                ("num_labels", c_size_t), ("classifier_dropout", ctypes.c_double)]
+
+
+class TaskParams(ctypes.Structure):  # (1.1)
+    _fields_ = [("struct_size", c_size_t), ("task", ctypes.c_int32), ("labels", c_char_pp),
+                ("label_lengths", c_size_p), ("num_labels", c_size_t), ("classifier_dropout", ctypes.c_double),
                 ("seed", ctypes.c_uint64)]
 
 
@@ -78,6 +90,29 @@ class Prediction(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("score", ctypes.c_double), ("token_id", ctypes.c_int32),
                 ("token", ctypes.c_char_p), ("sequence", ctypes.c_char_p), ("token_ids", c_int32_p),
                 ("num_token_ids", c_size_t)]
+
+
+class ClassifyParams(ctypes.Structure):  # (1.1)
+    _fields_ = [("struct_size", c_size_t), ("batch_size", c_size_t), ("max_length", c_size_t),
+                ("truncation", ctypes.c_int), ("threads", c_size_t)]
+
+
+class Classification(ctypes.Structure):  # (1.1)
+    _fields_ = [("struct_size", c_size_t), ("label", c_size_t), ("label_name", ctypes.c_char_p),
+                ("score", ctypes.c_double), ("scores", c_double_p), ("logits", c_double_p),
+                ("num_labels", c_size_t)]
+
+
+class TaggedWord(ctypes.Structure):  # (1.1)
+    _fields_ = [("struct_size", c_size_t), ("start", c_size_t), ("end", c_size_t), ("word_index", c_size_t),
+                ("label", c_size_t), ("label_name", ctypes.c_char_p), ("score", ctypes.c_double),
+                ("word", ctypes.c_char_p)]
+
+
+class TagGroup(ctypes.Structure):  # (1.1)
+    _fields_ = [("struct_size", c_size_t), ("start", c_size_t), ("end", c_size_t), ("first_word", c_size_t),
+                ("num_words", c_size_t), ("label_name", ctypes.c_char_p), ("score", ctypes.c_double),
+                ("text", ctypes.c_char_p)]
 
 
 class TrainerParams(ctypes.Structure):
@@ -96,13 +131,17 @@ class TrainerParams(ctypes.Structure):
                 ("eval_steps", ctypes.c_uint64), ("save_steps", ctypes.c_uint64),
                 ("save_total_limit", c_size_t), ("load_best_model_at_end", ctypes.c_int),
                 ("save_final_model", ctypes.c_int), ("seed", ctypes.c_uint64), ("threads", c_size_t),
-                ("device", ctypes.c_char_p), ("log_file", ctypes.c_char_p)]
+                ("device", ctypes.c_char_p), ("log_file", ctypes.c_char_p),
+                ("metric_for_best_model", ctypes.c_char_p)]  # (1.1)
 
 
 class TrainerData(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("files", c_char_pp), ("num_files", c_size_t),
                 ("jsonl_field", ctypes.c_char_p), ("token_ids", c_int32_p), ("offsets", c_size_p),
-                ("num_sequences", c_size_t)]
+                ("num_sequences", c_size_t),
+                # (1.1)
+                ("label_field", ctypes.c_char_p), ("words_field", ctypes.c_char_p),
+                ("tags_field", ctypes.c_char_p), ("labels", c_int32_p)]
 
 
 class StepResult(ctypes.Structure):
@@ -113,7 +152,8 @@ class StepResult(ctypes.Structure):
 
 class EvalResult(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("loss", ctypes.c_double), ("perplexity", ctypes.c_double),
-                ("accuracy", ctypes.c_double), ("masked_tokens", ctypes.c_uint64), ("examples", c_size_t)]
+                ("accuracy", ctypes.c_double), ("masked_tokens", ctypes.c_uint64), ("examples", c_size_t),
+                ("f1", ctypes.c_double)]  # (1.1)
 
 
 class TrainerInfo(ctypes.Structure):
@@ -250,6 +290,8 @@ tokenizer_special_token_id = _fn("bert_tokenizer_special_token_id", _st, _vp, _s
 model_params_init = _fn("bert_model_params_init", _st, P(ModelParams), _sz)
 model_create = _fn("bert_model_create", _st, P(ModelParams), c_void_pp)
 model_load = _fn("bert_model_load", _st, _cp, c_void_pp)
+model_load_for_task = _fn("bert_model_load_for_task", _st, _cp, P(TaskParams), c_void_pp)  # (1.1)
+task_params_init = _fn("bert_task_params_init", _st, P(TaskParams), _sz)  # (1.1)
 model_load_from_memory = _fn("bert_model_load_from_memory", _st, _cp, _sz, _vp, _sz, ctypes.c_uint, c_void_pp)
 model_save = _fn("bert_model_save", _st, _vp, _cp)
 model_config = _fn("bert_model_config", _st, _vp, P(ModelParams))
@@ -266,8 +308,25 @@ result_free = _fn("bert_fill_mask_result_free", None, _vp)
 score_text = _fn("bert_score_text", _st, _vp, _vp, c_char_pp, c_size_p, _sz, P(FillMaskParams),
                  P(ctypes.c_double), c_size_p)
 
+# (1.1) classification
+classify_params_init = _fn("bert_classify_params_init", _st, P(ClassifyParams), _sz)
+classify = _fn("bert_classify", _st, _vp, _vp, c_char_pp, c_size_p, _sz, P(ClassifyParams), c_void_pp)
+classify_result_num_texts = _fn("bert_classify_result_num_texts", _sz, _vp)
+classify_result_get = _fn("bert_classify_result_get", _st, _vp, _sz, P(Classification))
+classify_result_free = _fn("bert_classify_result_free", None, _vp)
+tag = _fn("bert_tag", _st, _vp, _vp, c_char_pp, c_size_p, _sz, P(ClassifyParams), c_void_pp)
+tag_words = _fn("bert_tag_words", _st, _vp, _vp, c_char_pp, c_size_p, c_size_p, _sz, P(ClassifyParams), c_void_pp)
+tag_result_num_texts = _fn("bert_tag_result_num_texts", _sz, _vp)
+tag_result_num_words = _fn("bert_tag_result_num_words", _sz, _vp, _sz)
+tag_result_get_word = _fn("bert_tag_result_get_word", _st, _vp, _sz, _sz, P(TaggedWord))
+tag_result_num_groups = _fn("bert_tag_result_num_groups", _sz, _vp, _sz)
+tag_result_get_group = _fn("bert_tag_result_get_group", _st, _vp, _sz, _sz, P(TagGroup))
+tag_result_free = _fn("bert_tag_result_free", None, _vp)
+
 trainer_params_init = _fn("bert_trainer_params_init", _st, P(TrainerParams), _sz)
 trainer_data_init = _fn("bert_trainer_data_init", _st, P(TrainerData), _sz)
+trainer_data_labels = _fn("bert_trainer_data_labels", _st, P(TrainerData), _st, P(c_char_pp), c_size_p)  # (1.1)
+labels_free = _fn("bert_labels_free", None, c_char_pp, _sz)  # (1.1)
 trainer_create = _fn("bert_trainer_create", _st, _vp, _vp, P(TrainerData), P(TrainerData), P(TrainerParams),
                      c_void_pp)
 trainer_step = _fn("bert_trainer_step", _st, _vp, PROGRESS_FN, _vp, P(StepResult))
