@@ -1,6 +1,6 @@
 // Package bertc is the Go binding of bertc, a C library for BERT WordPiece tokenization,
-// masked-language-model pre-training and fill-mask (Hugging Face compatible), behind a stable C ABI
-// (libbertc.so.1, header bertc.h).
+// masked-language-model pre-training, fill-mask, and fine-tuning for sequence and token
+// classification (Hugging Face compatible), behind a stable C ABI (libbertc.so.1, header bertc.h).
 //
 // The package uses cgo and finds the library with pkg-config (#cgo pkg-config: bertc): set
 // PKG_CONFIG_PATH to PREFIX/lib/pkgconfig when building, and LD_LIBRARY_PATH to PREFIX/lib when
@@ -11,11 +11,25 @@
 //   - Tokenizer: train (TrainTokenizer, TrainTokenizerFromLines), load (LoadTokenizer,
 //     LoadTokenizerFromMemory), save (Save, SaveToMemory), encode (Encode, EncodePair, EncodeBatch,
 //     EncodePairBatch) into Encodings, decode (Decode, DecodeBatch), token/id lookups.
-//   - Model: create (NewModel from a ModelConfig), load (LoadModel, LoadModelFromMemory, optionally
-//     borrowing the weights buffer), save, fill-mask (FillMask, FillMaskBatch) and sentence scoring
-//     (ScoreText).
-//   - Trainer: MLM pre-training of a Model (NewTrainer, Step, StepBatch, Train, Evaluate,
-//     SaveCheckpoint, Resume, Info).
+//   - Model: a masked LM, a sequence classifier or a token classifier (Task, Labels). Create
+//     (NewModel from a ModelConfig), load (LoadModel, LoadModelFromMemory, optionally borrowing the
+//     weights buffer), put a new head on a checkpoint (LoadModelForTask), save; fill-mask (FillMask,
+//     FillMaskBatch) and sentence scoring (ScoreText) with a masked LM; text classification
+//     (Classify) and tagging (Tag, TagWords) with a fine-tuned classifier.
+//   - Trainer: MLM pre-training or classifier fine-tuning of a Model (NewTrainer, Step, StepBatch,
+//     Train, Evaluate, SaveCheckpoint, Resume, Info) on files or in-memory data (TrainData;
+//     DatasetLabels lists the labels of labelled files).
+//
+// Fine-tuning, in short:
+//
+//	data := &bertc.TrainData{Files: []string{"train.jsonl"}} // {"text": ..., "label": ...} lines
+//	labels, err := bertc.DatasetLabels(data, bertc.TaskSequenceClassification)
+//	model, err := bertc.LoadModelForTask("pretrained", bertc.TaskOptions{
+//		Task: bertc.TaskSequenceClassification, Labels: labels})
+//	trainer, err := bertc.NewTrainer(model, tok, data, nil, &bertc.TrainerOptions{OutputDir: "run",
+//		EvalSteps: 100, SaveSteps: 100, MetricForBestModel: "f1", LoadBestModelAtEnd: true})
+//	err = trainer.Train(ctx, nil)
+//	results, err := model.Classify(tok, []string{"Some text."}, nil) // results[0].LabelName, .Score
 //
 // Options are structs whose zero values keep the library's defaults (a nil options pointer too);
 // the few fields whose zero is a meaningful other setting are pointers (set them with Ptr). Nothing
@@ -40,8 +54,8 @@
 //
 // # Goroutines
 //
-// Tokenizer methods and the Model's inference methods (FillMask, FillMaskBatch, ScoreText, Save,
-// Config, NumParameters) are safe for concurrent use. Trainer methods may be called from several
+// Tokenizer methods and the Model's inference methods (FillMask, FillMaskBatch, ScoreText, Classify,
+// Tag, TagWords, Save, Config, NumParameters) are safe for concurrent use. Trainer methods may be called from several
 // goroutines but run one at a time. Per-call thread counts (Threads fields) apply to that call only.
 //
 // # Lifetimes

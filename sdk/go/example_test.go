@@ -47,3 +47,50 @@ func ExampleTokenizer_Encode() {
 	// [2 101 4 111 101 739 19 3]
 	// [[CLS] the [MASK] of the house . [SEP]]
 }
+
+func ExampleModel_Classify() {
+	const dir = "../../tests/fixtures/model/tiny_seqcls" // a tiny BertForSequenceClassification
+	tok, err := bertc.LoadTokenizer(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tok.Close()
+	model, err := bertc.LoadModel(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer model.Close()
+	res, err := model.Classify(tok, []string{"The man said that the people of the house were good."}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(model.Task(), model.Labels())
+	fmt.Println(res[0])
+	// Output:
+	// sequence_classification [fiction nonfiction press]
+	// press (0.5399)
+}
+
+func ExampleModel_Tag() {
+	const dir = "../../tests/fixtures/model/tiny_tokcls" // a tiny BertForTokenClassification
+	tok, err := bertc.LoadTokenizer(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tok.Close()
+	model, err := bertc.LoadModel(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer model.Close()
+	res, err := model.Tag(tok, []string{"He was in the world today!"}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, g := range res[0].Groups[:2] {
+		fmt.Printf("%s %q %d..%d %.4f\n", g.LabelName, g.Text, g.Start, g.End, g.Score)
+	}
+	// Output:
+	// NP "was" 3..6 0.6467
+	// NP "in" 7..9 0.4491
+}

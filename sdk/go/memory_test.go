@@ -39,9 +39,9 @@ func settledRSS(t *testing.T) (adjusted, raw int64) {
 	return raw - int64(ms.HeapIdle-ms.HeapReleased), raw
 }
 
-// No memory is leaked per call: after a warm-up of 1,000 encodes and 1,000 fill-masks (LibTorch and
-// malloc settle in during the first few hundred), 100,000 more encodes and 1,000 more fill-masks grow
-// the resident set by less than 1 MB.
+// No memory is leaked per call: after a warm-up of 1,000 encodes, 1,000 fill-masks and 1,000
+// classifications and taggings (LibTorch and malloc settle in during the first few hundred), 100,000
+// more encodes and 1,000 more of the others grow the resident set by less than 1 MB.
 func TestMemoryIsStable(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc/self/statm")
@@ -76,14 +76,29 @@ func TestMemoryIsStable(t *testing.T) {
 			}
 		}
 	}
+	ctok, seq, tagger := classifiers(t)
+	copts := &bertc.ClassifyOptions{Threads: 1}
+	texts := []string{"The man said that the people of the house were good.", "He was in the world today!"}
+	classify := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, err := seq.Classify(ctok, texts, copts); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tagger.Tag(ctok, texts, copts); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	encode(1000)
 	fill(1000)
+	classify(1000)
 	start := time.Now()
 	before, rawBefore := settledRSS(t)
 	encode(100000)
 	fill(1000)
+	classify(1000)
 	after, rawAfter := settledRSS(t)
-	t.Logf("RSS %d kB -> %d kB (%+d kB; raw RSS %+d kB) over 100000 encodes + 1000 fill-masks in %v",
+	t.Logf("RSS %d kB -> %d kB (%+d kB; raw RSS %+d kB) over 100000 encodes + 1000 fill-masks + 1000 classify/tag in %v",
 		before>>10, after>>10, (after-before)>>10, (rawAfter-rawBefore)>>10, time.Since(start).Round(time.Millisecond))
 	if after-before >= 1<<20 {
 		t.Fatalf("RSS grew by %d kB", (after-before)>>10)

@@ -7,15 +7,49 @@ import "C"
 
 import (
 	"runtime"
+	"strconv"
 	"unsafe"
 )
 
-// Model is a BertForMaskedLM with its configuration (Hugging Face compatible config.json +
-// model.safetensors).
+// Task is the head on a model's encoder, as Hugging Face's architectures (bert_task). New tasks
+// may be added; a model of a task this package does not know reports its C value.
+type Task int32
+
+// The tasks (heads) of a model.
+const (
+	// TaskMaskedLM is BertForMaskedLM: pre-training, fill-mask, scoring. The default.
+	TaskMaskedLM Task = C.BERT_TASK_MASKED_LM
+	// TaskSequenceClassification is BertForSequenceClassification: one label per text (Classify).
+	TaskSequenceClassification Task = C.BERT_TASK_SEQUENCE_CLASSIFICATION
+	// TaskTokenClassification is BertForTokenClassification: one label (tag) per word (Tag, TagWords).
+	TaskTokenClassification Task = C.BERT_TASK_TOKEN_CLASSIFICATION
+)
+
+// String returns a short name of the task ("masked_lm", "sequence_classification",
+// "token_classification"), or "task(N)" for a value this package does not know.
+func (t Task) String() string {
+	switch t {
+	case TaskMaskedLM:
+		return "masked_lm"
+	case TaskSequenceClassification:
+		return "sequence_classification"
+	case TaskTokenClassification:
+		return "token_classification"
+	}
+	return "task(" + strconv.Itoa(int(t)) + ")"
+}
+
+// IsClassifier reports whether the task is sequence or token classification.
+func (t Task) IsClassifier() bool {
+	return t == TaskSequenceClassification || t == TaskTokenClassification
+}
+
+// Model is a BERT model with its head (a masked LM, a sequence classifier or a token classifier;
+// see Task) and its configuration (Hugging Face compatible config.json + model.safetensors).
 //
-// Inference is goroutine-safe: FillMask, FillMaskBatch, ScoreText, Save, Config and NumParameters
-// may run concurrently from any number of goroutines, also while a Trainer trains the model (the
-// library serializes them against the training steps).
+// Inference is goroutine-safe: FillMask, FillMaskBatch, ScoreText, Classify, Tag, TagWords, Save,
+// Config and NumParameters may run concurrently from any number of goroutines, also while a Trainer
+// trains the model (the library serializes them against the training steps).
 //
 // Close releases the model; it is idempotent and never frees memory under a running call or a
 // Trainer: a Trainer holds its own reference, so a Model closed while a Trainer uses it stays alive
@@ -24,6 +58,8 @@ type Model struct {
 	h       *handle[*C.bert_model]
 	cleanup runtime.Cleanup
 	warning string
+	task    Task     // fixed for the model's life (training changes weights, not the head)
+	labels  []string // the label map of a classifier
 }
 
 func newModel(p *C.bert_model, warning string, pinned *runtime.Pinner) *Model {
@@ -35,6 +71,7 @@ func newModel(p *C.bert_model, warning string, pinned *runtime.Pinner) *Model {
 		}
 	}
 	m := &Model{h: newHandle(p, free), warning: warning}
+	m.task, m.labels = headOf(p)
 	m.cleanup = runtime.AddCleanup(m, func(h *handle[*C.bert_model]) { h.close() }, m.h)
 	return m
 }
@@ -47,6 +84,57 @@ func (m *Model) Close() error {
 	return nil
 }
 
+// headOf reads the task and label map of a new model. It runs after the creating call's warning was
+// read (it replaces the thread's message); a failure (impossible for a valid handle) leaves a masked
+// LM without labels.
+func headOf(p *C.bert_model) (Task, []string) {
+	var cp C.bert_model_params
+	if C.bert_model_params_init(&cp, C.sizeof_bert_model_params) != C.BERT_OK || C.bert_model_config(p, &cp) != C.BERT_OK {
+		return TaskMaskedLM, nil
+	}
+	return Task(cp.task), labelsOf(&cp)
+}
+
+// labelsOf copies the label names of a filled bert_model_params (nil for none).
+func labelsOf(p *C.bert_model_params) []string {
+	n := int(p.num_labels)
+	if n == 0 || p.labels == nil {
+		return nil
+	}
+	names := unsafe.Slice(p.labels, n)
+	var lens []C.size_t
+	if p.label_lengths != nil {
+		lens = unsafe.Slice(p.label_lengths, n)
+	}
+	out := make([]string, n)
+	for i, name := range names {
+		if lens != nil {
+			out[i] = goString(name, lens[i])
+		} else {
+			out[i] = C.GoString(name)
+		}
+	}
+	return out
+}
+
+// Task returns the model's head: TaskMaskedLM, TaskSequenceClassification or
+// TaskTokenClassification. It is fixed for the model's life (also on a closed Model).
+func (m *Model) Task() Task {
+	if m == nil {
+		return TaskMaskedLM
+	}
+	return m.task
+}
+
+// Labels returns a copy of a classifier's label names, indexed by label id (config.json
+// id2label); nil for a masked LM.
+func (m *Model) Labels() []string {
+	if m == nil || m.labels == nil {
+		return nil
+	}
+	return append([]string(nil), m.labels...)
+}
+
 func (m *Model) acquire() *C.bert_model {
 	if m == nil {
 		return nil
@@ -57,7 +145,8 @@ func (m *Model) acquire() *C.bert_model {
 func (m *Model) release() { m.h.release() }
 
 // Warning returns the warning the library gave when loading the model (e.g. a checkpoint without
-// an MLM head, whose head was newly initialised), or "".
+// the weights of its head, or LoadModelForTask's "Some weights of BertForSequenceClassification were
+// not initialized from the model checkpoint ... newly initialized: [...]"), or "".
 func (m *Model) Warning() string {
 	if m == nil {
 		return ""
@@ -66,7 +155,7 @@ func (m *Model) Warning() string {
 }
 
 // ModelConfig mirrors bert_model_params: Hugging Face's BertConfig fields plus the initialisation
-// seed. For NewModel, zero fields keep the library's defaults (those of bert-base-uncased); the
+// seed and the head (Task, Labels, ClassifierDropout). For NewModel, zero fields keep the library's defaults (those of bert-base-uncased); the
 // fields whose zero is a meaningful other value are pointers (nil = default). Model.Config fills
 // every field.
 type ModelConfig struct {
@@ -85,6 +174,15 @@ type ModelConfig struct {
 	PadTokenID                int32    // default 0
 	PositionEmbeddingType     string   // "": "absolute" (the only one supported)
 	Seed                      *uint64  // weights init seed; nil: 42. Config() reports 0 for a loaded model.
+	// Task is the head: TaskMaskedLM (the zero value), TaskSequenceClassification or
+	// TaskTokenClassification.
+	Task Task
+	// Labels are a classifier's label names, id i = Labels[i] (config.json id2label): distinct and
+	// non-empty; a classifier needs at least one. nil for a masked LM.
+	Labels []string
+	// ClassifierDropout is the dropout before the classifier, in [0, 1); nil: unset (null in
+	// config.json: HiddenDropoutProb is used).
+	ClassifierDropout *float64
 }
 
 func (c *ModelConfig) fill(p *C.bert_model_params, m *cmem) {
@@ -127,10 +225,20 @@ func (c *ModelConfig) fill(p *C.bert_model_params, m *cmem) {
 	if c.Seed != nil {
 		p.seed = C.uint64_t(*c.Seed)
 	}
+	if c.Task != TaskMaskedLM {
+		p.task = C.bert_task(c.Task)
+	}
+	if len(c.Labels) > 0 {
+		p.labels, p.label_lengths = m.strs(c.Labels, "label", false)
+		p.num_labels = C.size_t(len(c.Labels))
+	}
+	if c.ClassifierDropout != nil {
+		p.classifier_dropout = C.double(*c.ClassifierDropout)
+	}
 }
 
-// NewModel creates a randomly initialised BertForMaskedLM (Hugging Face's init, seeded: the same
-// config gives the same weights). cfg nil means all defaults (a BERT-base-sized model).
+// NewModel creates a randomly initialised model with the head cfg.Task (Hugging Face's init, seeded:
+// the same config gives the same weights). cfg nil means all defaults (a BERT-base-sized masked LM).
 func NewModel(cfg *ModelConfig) (*Model, error) {
 	if versionErr != nil {
 		return nil, versionErr
@@ -155,8 +263,10 @@ func NewModel(cfg *ModelConfig) (*Model, error) {
 }
 
 // LoadModel loads DIR/config.json and DIR/model.safetensors as saved by Hugging Face
-// (BertForMaskedLM.save_pretrained) or by Model.Save. A checkpoint without an MLM head loads with a
-// new head and a Warning.
+// (save_pretrained of BertForMaskedLM, BertForSequenceClassification or BertForTokenClassification)
+// or by Model.Save. The head is config.json's "architectures" (anything else loads as a masked LM);
+// classifiers take their labels from id2label. A checkpoint without its head's weights loads with a
+// new head and a Warning. To put another head on a checkpoint, use LoadModelForTask.
 func LoadModel(dir string) (*Model, error) {
 	if versionErr != nil {
 		return nil, versionErr
@@ -169,6 +279,68 @@ func LoadModel(dir string) (*Model, error) {
 	}
 	var out *C.bert_model
 	warning, err := callWarn(func() C.bert_status { return C.bert_model_load(cdir, &out) })
+	if err != nil {
+		return nil, err
+	}
+	return newModel(out, warning, nil), nil
+}
+
+// TaskOptions are the options of LoadModelForTask (bert_task_params): the head to put on a
+// checkpoint.
+type TaskOptions struct {
+	// Task is the head. Unlike most options its zero value is not the library's default: set it
+	// (TaskSequenceClassification or TaskTokenClassification; TaskMaskedLM loads a masked LM).
+	Task Task
+	// Labels are the label names, id i = Labels[i]. nil or empty: keep the checkpoint's label map
+	// (only for a checkpoint that already has this head). For a fine-tuned classifier they must
+	// equal its label map.
+	Labels []string
+	// ClassifierDropout is the dropout before the classifier, in [0, 1); nil: the checkpoint's (or
+	// HiddenDropoutProb).
+	ClassifierDropout *float64
+	// Seed initialises a new head; nil: 42.
+	Seed *uint64
+}
+
+// LoadModelForTask loads DIR (like LoadModel) as a model with the head opts.Task: the first step of
+// fine-tuning, like transformers' AutoModelForSequenceClassification.from_pretrained(dir,
+// num_labels=..., id2label=...). A checkpoint that already has that head keeps it (opts.Labels, if
+// given, must equal its label map). Otherwise (a masked LM from pre-training, a BertModel, a
+// classifier of the other task) the encoder is kept and the new head is initialised from opts.Seed;
+// the model's Warning then holds Hugging Face's message ("Some weights of
+// BertForSequenceClassification were not initialized from the model checkpoint at ... and are
+// newly initialized: [...]").
+func LoadModelForTask(dir string, opts TaskOptions) (*Model, error) {
+	if versionErr != nil {
+		return nil, versionErr
+	}
+	var m cmem
+	defer m.free()
+	cdir := m.cstr(dir, "dir")
+	var labels **C.char
+	var lens *C.size_t
+	if len(opts.Labels) > 0 {
+		labels, lens = m.strs(opts.Labels, "label", false)
+	}
+	if m.err != nil {
+		return nil, m.err
+	}
+	var out *C.bert_model
+	warning, err := callWarn(func() C.bert_status {
+		var p C.bert_task_params
+		if st := C.bert_task_params_init(&p, C.sizeof_bert_task_params); st != C.BERT_OK {
+			return st
+		}
+		p.task = C.bert_task(opts.Task)
+		p.labels, p.label_lengths, p.num_labels = labels, lens, C.size_t(len(opts.Labels))
+		if opts.ClassifierDropout != nil {
+			p.classifier_dropout = C.double(*opts.ClassifierDropout)
+		}
+		if opts.Seed != nil {
+			p.seed = C.uint64_t(*opts.Seed)
+		}
+		return C.bert_model_load_for_task(cdir, &p, &out)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -215,8 +387,9 @@ func LoadModelFromMemory(config, weights []byte, opts *ModelLoadOptions) (*Model
 	return newModel(out, warning, pinner), nil
 }
 
-// Save writes DIR/config.json and DIR/model.safetensors (float32, HF key names), loadable by
-// LoadModel and transformers' from_pretrained. The save is atomic: a failed save never destroys an
+// Save writes DIR/config.json (with the architecture of the model's head and, for a classifier,
+// id2label/label2id) and DIR/model.safetensors (float32, HF key names), loadable by LoadModel and
+// transformers' AutoModelFor*.from_pretrained. The save is atomic: a failed save never destroys an
 // existing model.
 func (m *Model) Save(dir string) error {
 	mp := m.acquire()
@@ -233,7 +406,8 @@ func (m *Model) Save(dir string) error {
 	return call(func() C.bert_status { return C.bert_model_save(mp, cdir) })
 }
 
-// Config returns the model's configuration. Seed is the seed NewModel used (0 for a loaded model).
+// Config returns the model's configuration, its head included. Seed is the seed NewModel used (0 for
+// a loaded model); ClassifierDropout is nil when unset.
 func (m *Model) Config() (*ModelConfig, error) {
 	mp := m.acquire()
 	if mp == nil {
@@ -249,6 +423,10 @@ func (m *Model) Config() (*ModelConfig, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	var classifierDropout *float64
+	if p.classifier_dropout >= 0 {
+		classifierDropout = Ptr(float64(p.classifier_dropout))
 	}
 	return &ModelConfig{
 		VocabSize:                 int(p.vocab_size),
@@ -266,6 +444,9 @@ func (m *Model) Config() (*ModelConfig, error) {
 		PadTokenID:                int32(p.pad_token_id),
 		PositionEmbeddingType:     C.GoString(p.position_embedding_type),
 		Seed:                      Ptr(uint64(p.seed)),
+		Task:                      Task(p.task),
+		Labels:                    labelsOf(&p),
+		ClassifierDropout:         classifierDropout,
 	}, nil
 }
 

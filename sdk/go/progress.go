@@ -55,9 +55,10 @@ type Event struct {
 	LearningRate    float64       // EventTrainStep
 	GradNorm        float64       // EventTrainStep: gradient L2 norm before clipping
 	TokensPerSecond float64       // EventTrainStep: non-padding tokens per second
-	EvalLoss        float64       // EventEval: mean masked-token cross-entropy
+	EvalLoss        float64       // EventEval: mean masked-token (classifiers: label) cross-entropy
 	EvalPerplexity  float64       // EventEval
-	EvalAccuracy    float64       // EventEval: share of masked tokens predicted right
+	EvalAccuracy    float64       // EventEval: share of masked tokens (classifiers: examples / tagged words) predicted right
+	EvalF1          float64       // EventEval of a classifier: macro-F1 over the labels; NaN for a masked LM (0 from a 1.0 library)
 	Epoch           float64       // EventTrainStep/EventEval: fractional epoch
 	Path            string        // EventCheckpoint: the directory written
 	Message         string        // optional human-readable text
@@ -181,5 +182,6 @@ func copyEvent(ev *C.bert_event) Event {
 	e.Epoch = dbl(unsafe.Offsetof(ev.epoch))
 	e.Path = str(unsafe.Offsetof(ev.path))
 	e.Message = str(unsafe.Offsetof(ev.message))
+	e.EvalF1 = dbl(unsafe.Offsetof(ev.eval_f1))
 	return e
 }

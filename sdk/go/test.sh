@@ -43,6 +43,11 @@ if ! pkg-config --exists bertc; then
 fi
 libdir=$(pkg-config --variable=libdir bertc)
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The go tool's build cache keys a cgo package on the CGO_* variables and #cgo lines, not on
+# pkg-config's output: without this, a rerun with unchanged sources reuses a package built against
+# an earlier run's (deleted) temporary prefix and fails to link (-L points at it). Naming the
+# library directory here ties the cached build to this prefix.
+export CGO_LDFLAGS="${CGO_LDFLAGS:+$CGO_LDFLAGS }-L$libdir"
 export CGO_ENABLED=1
 # A fresh CI machine may have no HOME (the go tool needs a build cache).
 if [[ -z ${HOME:-} && -z ${GOCACHE:-} ]]; then export GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath"; fi

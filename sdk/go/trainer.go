@@ -75,8 +75,12 @@ type TrainerOptions struct {
 	EvalSteps          int64  // 0: never
 	SaveSteps          int64  // 0: never
 	SaveTotalLimit     int    // 0: keep all checkpoints
-	LoadBestModelAtEnd bool   // reload the checkpoint with the lowest eval loss at the end of Train
+	LoadBestModelAtEnd bool   // reload the checkpoint with the best MetricForBestModel at the end of Train
 	NoSaveFinalModel   bool   // Train does not save the final model into OutputDir (default: it does)
+	// MetricForBestModel is the eval metric that picks the best checkpoint (TrainerInfo.BestMetric,
+	// LoadBestModelAtEnd): "" or "loss" (lower is better), "accuracy" or, for classifiers, "f1"
+	// (higher is better).
+	MetricForBestModel string
 
 	Seed    *uint64 // data order, masks, dropout, eval split; nil: 42
 	Threads int     // intra-op threads of this trainer's calls; 0: all cores
@@ -161,21 +165,41 @@ func (o *TrainerOptions) fill(p *C.bert_trainer_params, m *cmem) {
 	size(&p.threads, o.Threads)
 	str(&p.device, o.Device, "Device")
 	str(&p.log_file, o.LogFile, "LogFile")
+	str(&p.metric_for_best_model, o.MetricForBestModel, "MetricForBestModel")
 }
 
 // TrainData is training or evaluation data: either Files or Sequences (set exactly one).
+//
+// For a masked LM (pre-training), files are plain text or JSON Lines with a text field. For a
+// classifier (fine-tuning), files are JSON Lines: a sequence classifier reads the text from
+// JSONLField ("": "text") and the label from LabelField ("": "label"), a label name of the model's
+// label map or an integer id; a token classifier reads an array of words from WordsField ("":
+// "words") and one tag per word from TagsField ("": "tags"). In memory, a classifier's Sequences
+// need their labels: SequenceLabels (sequence classification) or TokenLabels (token
+// classification).
 type TrainData struct {
 	// Files are plain-text files (one example per line; blank lines skipped) or, with JSONLField,
 	// JSON Lines files with that string field. They are tokenized once, in parallel, and cached (see
 	// TrainerOptions.CacheDir/NoCache).
 	Files      []string
 	JSONLField string
+	LabelField string // sequence classification JSONL: the label field; "": "label"
+	WordsField string // token classification JSONL: the words field; "": "words"
+	TagsField  string // token classification JSONL: the tags field; "": "tags"
 	// Sequences are in-memory examples as word-piece ids WITHOUT [CLS]/[SEP].
 	Sequences [][]int32
+	// SequenceLabels hold one label id per sequence, for a sequence classifier.
+	SequenceLabels []int32
+	// TokenLabels hold one label id per token id of each sequence (-100: no label; a word's tag
+	// usually goes on its first piece), for a token classifier: TokenLabels[i] is as long as
+	// Sequences[i].
+	TokenLabels [][]int32
 }
 
-// cdata converts d into a bert_trainer_data in C memory (nil for nil d). On the locked thread.
-func (d *TrainData) cdata(m *cmem) (*C.bert_trainer_data, error) {
+// cdata converts d into a bert_trainer_data in C memory (nil for nil d) for a model of `task`. On the
+// locked thread. The library reads as many in-memory labels as the task says (one per sequence or
+// one per token id), so their shape is checked here.
+func (d *TrainData) cdata(m *cmem, task Task) (*C.bert_trainer_data, error) {
 	if d == nil {
 		return nil, nil
 	}
@@ -190,6 +214,20 @@ func (d *TrainData) cdata(m *cmem) (*C.bert_trainer_data, error) {
 	if d.JSONLField != "" {
 		p.jsonl_field = m.cstr(d.JSONLField, "JSONLField")
 	}
+	if d.LabelField != "" {
+		p.label_field = m.cstr(d.LabelField, "LabelField")
+	}
+	if d.WordsField != "" {
+		p.words_field = m.cstr(d.WordsField, "WordsField")
+	}
+	if d.TagsField != "" {
+		p.tags_field = m.cstr(d.TagsField, "TagsField")
+	}
+	labels, err := d.flatLabels(task)
+	if err != nil {
+		return nil, err
+	}
+	p.labels = m.int32s(labels)
 	if n := len(d.Sequences); n > 0 {
 		total := 0
 		for _, s := range d.Sequences {
@@ -210,9 +248,81 @@ func (d *TrainData) cdata(m *cmem) (*C.bert_trainer_data, error) {
 	return p, m.err
 }
 
-// Trainer runs masked-language-model pre-training of a Model in place (Hugging Face
-// DataCollatorForLanguageModeling + Trainer semantics): after training, the same Model holds the new
-// weights.
+// flatLabels returns the in-memory labels as the library reads them for a model of `task` (nil
+// when there are none), or an error when they do not fit the task or the sequences.
+func (d *TrainData) flatLabels(task Task) ([]int32, error) {
+	if d.SequenceLabels == nil && d.TokenLabels == nil {
+		return nil, nil
+	}
+	switch {
+	case task == TaskSequenceClassification && d.TokenLabels == nil:
+		if len(d.SequenceLabels) != len(d.Sequences) {
+			return nil, argError("TrainData: " + strconv.Itoa(len(d.SequenceLabels)) + " SequenceLabels for " +
+				strconv.Itoa(len(d.Sequences)) + " Sequences")
+		}
+		return d.SequenceLabels, nil
+	case task == TaskTokenClassification && d.SequenceLabels == nil:
+		if len(d.TokenLabels) != len(d.Sequences) {
+			return nil, argError("TrainData: " + strconv.Itoa(len(d.TokenLabels)) + " TokenLabels rows for " +
+				strconv.Itoa(len(d.Sequences)) + " Sequences")
+		}
+		var flat []int32
+		for i, l := range d.TokenLabels {
+			if len(l) != len(d.Sequences[i]) {
+				return nil, argError("TrainData: TokenLabels[" + strconv.Itoa(i) + "] has " + strconv.Itoa(len(l)) +
+					" labels for " + strconv.Itoa(len(d.Sequences[i])) + " token ids")
+			}
+			flat = append(flat, l...)
+		}
+		return flat, nil
+	case task == TaskSequenceClassification:
+		return nil, argError("TrainData: a sequence classifier takes SequenceLabels (one per sequence), not TokenLabels")
+	case task == TaskTokenClassification:
+		return nil, argError("TrainData: a token classifier takes TokenLabels (one per token id), not SequenceLabels")
+	}
+	return nil, argError("TrainData: labels are for classifiers; the model's task is " + task.String())
+}
+
+// DatasetLabels returns the distinct labels of classification training data, sorted (as Hugging
+// Face's run_glue / run_ner build their label lists): the label field (TaskSequenceClassification)
+// or every tag (TaskTokenClassification) of data.Files, read as NewTrainer reads them (integer labels
+// as their decimal text). Use it to give a new head its labels:
+//
+//	labels, err := bertc.DatasetLabels(&data, bertc.TaskSequenceClassification)
+//	model, err := bertc.LoadModelForTask(dir, bertc.TaskOptions{Task: bertc.TaskSequenceClassification, Labels: labels})
+func DatasetLabels(data *TrainData, task Task) ([]string, error) {
+	if versionErr != nil {
+		return nil, versionErr
+	}
+	if data == nil {
+		return nil, argError("DatasetLabels: data is nil")
+	}
+	var m cmem
+	defer m.free()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	d, err := data.cdata(&m, task)
+	if err != nil {
+		return nil, err
+	}
+	var labels **C.char
+	var n C.size_t
+	if err := lastError(C.bert_trainer_data_labels(d, C.bert_task(task), &labels, &n)); err != nil {
+		return nil, err
+	}
+	defer C.bert_labels_free(labels, n)
+	out := make([]string, int(n))
+	for i, l := range unsafe.Slice(labels, int(n)) {
+		out[i] = C.GoString(l)
+	}
+	return out, nil
+}
+
+// Trainer trains a Model in place (Hugging Face Trainer semantics): after training, the same Model
+// holds the new weights. The model's task decides what it does: a masked LM is pre-trained on text
+// with masking (DataCollatorForLanguageModeling); a sequence or token classifier (NewModel with a
+// Task, or LoadModelForTask) is fine-tuned on labelled data (DataCollatorWithPadding /
+// DataCollatorForTokenClassification) and evaluated by loss, accuracy and macro-F1.
 //
 // A Trainer's methods may be called from several goroutines; they run one at a time. From inside a
 // ProgressFunc of a running call, Info works and the other Trainer methods fail with
@@ -233,6 +343,8 @@ type Trainer struct {
 }
 
 // NewTrainer creates a trainer for model with tok (whose vocabulary size must equal the model's).
+// A classifier's data must carry labels its label map knows (the error names the file and line of
+// one it does not).
 // train may be nil for a trainer fed only through StepBatch; eval nil means: hold out
 // opts.EvalSplit of the training lines (or no evaluation). File data is tokenized (and cached) now,
 // and OutputDir is created. opts may be nil (defaults).
@@ -251,7 +363,7 @@ func NewTrainer(model *Model, tok *Tokenizer, train, eval *TrainData, opts *Trai
 		return nil, closedError("Tokenizer")
 	}
 	defer tok.release()
-	out, warning, err := createTrainer(mp, tp, train, eval, opts)
+	out, warning, err := createTrainer(mp, tp, model.task, train, eval, opts)
 	if err != nil {
 		modelHandle.release()
 		return nil, err
@@ -267,7 +379,7 @@ func NewTrainer(model *Model, tok *Tokenizer, train, eval *TrainData, opts *Trai
 	return t, nil
 }
 
-func createTrainer(mp *C.bert_model, tp *C.bert_tokenizer, train, eval *TrainData, opts *TrainerOptions) (*C.bert_trainer, string, error) {
+func createTrainer(mp *C.bert_model, tp *C.bert_tokenizer, task Task, train, eval *TrainData, opts *TrainerOptions) (*C.bert_trainer, string, error) {
 	var m cmem
 	defer m.free()
 	runtime.LockOSThread()
@@ -280,11 +392,11 @@ func createTrainer(mp *C.bert_model, tp *C.bert_tokenizer, train, eval *TrainDat
 	if m.err != nil {
 		return nil, "", m.err
 	}
-	td, err := train.cdata(&m)
+	td, err := train.cdata(&m, task)
 	if err != nil {
 		return nil, "", err
 	}
-	ed, err := eval.cdata(&m)
+	ed, err := eval.cdata(&m, task)
 	if err != nil {
 		return nil, "", err
 	}
@@ -358,12 +470,12 @@ func (t *Trainer) begin() (tp *C.bert_trainer, end func(), err error) {
 type StepResult struct {
 	Step         int64   // global step after the update (1-based)
 	TotalSteps   int64   // steps the run will take in all
-	Loss         float64 // mean MLM loss of the step's micro-batches
+	Loss         float64 // mean loss (MLM or classification) of the step's micro-batches
 	LearningRate float64 // the rate used by this update
 	GradNorm     float64 // total L2 norm before clipping
 	Epoch        float64 // fractional epoch after the step
 	Tokens       int64   // non-padding tokens processed
-	MaskedTokens int64   // predicted positions
+	MaskedTokens int64   // predicted positions (classifiers: labels)
 }
 
 func stepResult(r *C.bert_trainer_step_result) StepResult {
@@ -410,9 +522,12 @@ type Batch struct {
 	InputIDs [][]int32
 	// AttentionMask is 1 for real tokens, 0 for padding; nil: 1 wherever the id is not [PAD].
 	AttentionMask [][]int32
-	// Labels hold the target id at predicted positions and -100 elsewhere (InputIDs then carry
-	// [MASK] where wanted); nil: the trainer's MLM collator masks the batch.
+	// Labels are per position. Masked LM: the target id at predicted positions and -100 elsewhere
+	// (InputIDs then carry [MASK] where wanted); nil: the trainer's MLM collator masks the batch.
+	// Token classifier (required): a label id per position, -100 where none.
 	Labels [][]int32
+	// SequenceLabels hold one label id per row, for a sequence classifier (required there).
+	SequenceLabels []int32
 }
 
 func flatten(rows [][]int32, cols int, what string) ([]int32, error) {
@@ -429,7 +544,9 @@ func flatten(rows [][]int32, cols int, what string) ([]int32, error) {
 	return flat, nil
 }
 
-// StepBatch runs one optimizer step on a batch from memory (no accumulation, no logging cadence).
+// StepBatch runs one optimizer step on a batch from memory (no accumulation, no logging cadence). A
+// classifier needs the batch's labels: SequenceLabels (sequence classifier) or Labels (token
+// classifier).
 func (t *Trainer) StepBatch(b *Batch) (StepResult, error) {
 	tp, end, err := t.begin()
 	if err != nil {
@@ -454,6 +571,18 @@ func (t *Trainer) StepBatch(b *Batch) (StepResult, error) {
 	labels, err := flatten(b.Labels, cols, "Labels")
 	if err != nil {
 		return StepResult{}, err
+	}
+	// The library reads `rows` labels for a sequence classifier and rows x cols otherwise.
+	if t.model.task == TaskSequenceClassification {
+		if b.Labels != nil {
+			return StepResult{}, argError("StepBatch: a sequence classifier takes SequenceLabels (one per row), not Labels")
+		}
+		if b.SequenceLabels != nil && len(b.SequenceLabels) != rows {
+			return StepResult{}, argError("StepBatch: " + strconv.Itoa(len(b.SequenceLabels)) + " SequenceLabels for " + strconv.Itoa(rows) + " rows")
+		}
+		labels = b.SequenceLabels
+	} else if b.SequenceLabels != nil {
+		return StepResult{}, argError("StepBatch: SequenceLabels are for a sequence classifier; the model's task is " + t.model.task.String())
 	}
 	ptr := func(v []int32) *C.int32_t {
 		if len(v) == 0 {
@@ -515,11 +644,15 @@ func (t *Trainer) Train(ctx context.Context, progress ProgressFunc) error {
 
 // EvalResult is the result of Evaluate.
 type EvalResult struct {
-	Loss         float64 // mean cross-entropy over all masked eval tokens
-	Perplexity   float64 // exp(Loss)
-	Accuracy     float64 // share of masked tokens whose argmax prediction is right
-	MaskedTokens int64
+	Loss         float64 // mean cross-entropy over all masked eval tokens (classifiers: labels)
+	Perplexity   float64 // exp(Loss); NaN for classifiers
+	Accuracy     float64 // share of masked tokens (classifiers: examples / tagged words) whose argmax prediction is right
+	MaskedTokens int64   // masked tokens (classifiers: labels) scored
 	Examples     int
+	// F1 is a classifier's macro-F1: the unweighted mean of each label's F1 over the labels that
+	// occur as gold or prediction (scikit-learn's f1_score(average="macro"); for tags: per tag,
+	// entity-free). NaN for a masked LM.
+	F1 float64
 }
 
 // Evaluate evaluates on the eval data without dropout and with fixed masks (comparable across
@@ -536,7 +669,7 @@ func (t *Trainer) Evaluate() (EvalResult, error) {
 		return EvalResult{}, err
 	}
 	return EvalResult{Loss: float64(r.loss), Perplexity: float64(r.perplexity), Accuracy: float64(r.accuracy),
-		MaskedTokens: int64(r.masked_tokens), Examples: int(r.examples)}, nil
+		MaskedTokens: int64(r.masked_tokens), Examples: int(r.examples), F1: float64(r.f1)}, nil
 }
 
 // SaveCheckpoint writes OutputDir/checkpoint-STEP/ now (model, tokenizer, optimizer, scheduler,
@@ -586,7 +719,7 @@ type TrainerInfo struct {
 	EvalExamples      int
 	TrainTokens       int64   // real tokens in the training examples, incl. [CLS]/[SEP]
 	TrainPaddingShare float64 // share of padding tokens in one epoch of training batches
-	BestMetric        float64 // lowest eval loss at a checkpoint, NaN when none
+	BestMetric        float64 // best MetricForBestModel at a checkpoint, NaN when none
 	BestCheckpoint    string  // "" when none
 	CacheHit          bool    // the training data came from the encoded-dataset cache
 }

@@ -1,5 +1,6 @@
 //! Finds libbertc: `BERTC_LIB_DIR` (a directory with libbertc.so / libbertc.a) or pkg-config's
-//! `bertc` (1.x). `BERTC_STATIC=1` links statically; `BERTC_NO_RPATH=1` skips the rpath.
+//! `bertc` (1.1 or a later 1.x: the bindings are of header 1.1). `BERTC_STATIC=1` links
+//! statically; `BERTC_NO_RPATH=1` skips the rpath.
 use std::env;
 use std::path::{Path, PathBuf};
 
@@ -30,13 +31,13 @@ fn main() {
             (vec![dir], include.is_dir().then_some(include).into_iter().collect())
         }
         None => match pkg_config::Config::new()
-            .range_version("1.0".."2")
+            .range_version("1.1".."2")
             .statik(statik)
             .probe("bertc")
         {
             Ok(lib) => (lib.link_paths, lib.include_paths),
             Err(e) => panic!(
-                "\n\nbertc-sys: libbertc 1.x not found.\n\
+                "\n\nbertc-sys: libbertc 1.x (>= 1.1) not found.\n\
                  Install it (the libbertc1 package, or `cmake --install BUILD --prefix PREFIX`) and set\n\
                  PKG_CONFIG_PATH=PREFIX/lib/pkgconfig, or set BERTC_LIB_DIR to the directory holding\n\
                  libbertc.so.\n\npkg-config said: {e}\n"

@@ -1,5 +1,6 @@
 //! Raw FFI bindings to bertc — `libbertc.so.1`, a BERT WordPiece tokenizer, masked-language-model
-//! pre-training and fill-mask behind one C ABI.
+//! pre-training, fill-mask and fine-tuning for sequence and token classification behind one C ABI
+//! (header version 1.1).
 //!
 //! This crate is the C header `bertc.h` translated by bindgen, nothing more: every item has the C
 //! name, and every rule of the header applies (params structs initialised with
@@ -13,7 +14,7 @@
 //!
 //! # Linking
 //!
-//! `build.rs` finds the library with `pkg-config` (`bertc.pc`, version 1.x) unless `BERTC_LIB_DIR`
+//! `build.rs` finds the library with `pkg-config` (`bertc.pc`, version 1.1 or a later 1.x) unless `BERTC_LIB_DIR`
 //! names the directory holding `libbertc.so`. `BERTC_STATIC=1` links the static archive instead
 //! (with pkg-config its private dependencies come from `Libs.private`). When the library lies
 //! outside the system directories, the crate's own tests get an rpath to it, and the directory is

@@ -1,5 +1,6 @@
 //! Safe Rust bindings to **bertc** — a BERT WordPiece tokenizer (Hugging Face compatible),
-//! masked-language-model pre-training and fill-mask, behind the stable C ABI of `libbertc.so.1`.
+//! masked-language-model pre-training, fill-mask, and fine-tuning for text classification and
+//! tagging, behind the stable C ABI of `libbertc.so.1`.
 //!
 //! ```no_run
 //! use bertc::{FillMaskOptions, Model, Tokenizer};
@@ -23,12 +24,40 @@
 //! |------|------|:------:|:------:|
 //! | [`Tokenizer`] | an immutable WordPiece tokenizer | yes | yes |
 //! | [`Encoding`] | read-only result of [`Tokenizer::encode`] / [`encode_batch`](Tokenizer::encode_batch) | yes | yes |
-//! | [`Model`] | a BertForMaskedLM; fill-mask, scoring, save and config are thread-safe | yes | yes |
+//! | [`Model`] | a BERT with its head ([`Task`]): a masked LM, a sequence or a token classifier; fill-mask, scoring, classification, tagging, save and config are thread-safe | yes | yes |
 //! | [`BorrowedModel<'a>`](BorrowedModel) | a model using the caller's weights buffer in place | yes | yes |
-//! | [`Trainer<'m>`](Trainer) | an MLM pre-training run on a `&'m mut Model` | yes | no |
+//! | [`Trainer<'m>`](Trainer) | a pre-training or fine-tuning run on a `&'m mut Model` | yes | no |
 //! | [`Event<'a>`](Event), [`ModelView<'a>`](ModelView) | what a progress callback sees | no | no |
 //!
 //! Everything else (predictions, scores, configs, results) is plain owned Rust data.
+//!
+//! # Fine-tuning
+//!
+//! ```no_run
+//! use bertc::*;
+//!
+//! # fn main() -> bertc::Result<()> {
+//! let tok = Tokenizer::load("runs/pretrained")?;
+//! let train = TrainData::files(["train.jsonl"]); // {"text": "...", "label": "press"} lines
+//! let labels = train.label_names(Task::SequenceClassification)?;
+//! let options = TaskOptions::new(Task::SequenceClassification).labels(labels);
+//! let mut model = Model::load_for_task("runs/pretrained", &options)?; // a new head: a warning
+//! let opts = TrainerOptions::default()
+//!     .output_dir("runs/genre")
+//!     .eval_steps(100)
+//!     .save_steps(100)
+//!     .metric_for_best_model("f1")
+//!     .load_best_model_at_end(true);
+//! let mut trainer = Trainer::new(&mut model, &tok, Some(&train), None, &opts)?;
+//! trainer.train()?;
+//! println!("macro-F1 {:.3}", trainer.evaluate()?.f1);
+//! drop(trainer);
+//! for c in model.classify(&tok, &["The man said that the people were good."], &ClassifyOptions::default())? {
+//!     println!("{} {:.3}", c.label_name, c.score);
+//! }
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Errors
 //!
@@ -124,6 +153,7 @@ macro_rules! c_enum {
     };
 }
 
+mod classify;
 #[cfg(doctest)]
 mod compile_fail;
 mod error;
@@ -134,9 +164,10 @@ mod tokenizer;
 mod trainer;
 mod util;
 
+pub use classify::{Classification, ClassifyOptions, TagGroup, TaggedText, TaggedWord};
 pub use error::{last_warning, Error, Result, Status};
 pub use fill_mask::{FillMaskOptions, Prediction, TextScore};
-pub use model::{BorrowedModel, Model, ModelConfig};
+pub use model::{BorrowedModel, Model, ModelConfig, Task, TaskOptions};
 pub use progress::{Event, EventKind, ModelView};
 pub use tokenizer::{
     DecodeOptions, EncodeOptions, Encoding, EncodingRow, Offset, Padding, PaddingSide,

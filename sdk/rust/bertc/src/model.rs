@@ -1,4 +1,5 @@
-//! [`Model`] (a BertForMaskedLM), [`BorrowedModel`] and [`ModelConfig`].
+//! [`Model`] (a BERT with its head: masked LM, sequence or token classifier), [`BorrowedModel`],
+//! [`ModelConfig`], [`Task`] and [`TaskOptions`].
 use std::ffi::CString;
 use std::fmt;
 use std::marker::PhantomData;
@@ -10,10 +11,56 @@ use std::ptr::NonNull;
 use bertc_sys as sys;
 
 use crate::error::{check, Result};
-use crate::util::{construct, cstring, path_cstring, string_from_ptr};
+use crate::util::{construct, cstring, path_cstring, slice, string_from_ptr, Texts};
 
-/// A BERT configuration (Hugging Face's `BertConfig` fields) plus the initialisation seed:
-/// `bert_model_params`. Used by [`Model::create`] and returned by [`Model::config`].
+/// The head on a model's encoder, as Hugging Face's architectures (`bert_task`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Task {
+    /// `BertForMaskedLM`: pre-training, fill-mask, scoring.
+    MaskedLm,
+    /// `BertForSequenceClassification`: one label per text ([`Model::classify`]).
+    SequenceClassification,
+    /// `BertForTokenClassification`: one label (tag) per word ([`Model::tag`],
+    /// [`Model::tag_words`]).
+    TokenClassification,
+    /// A task added by a newer library than this crate knows (its C value).
+    Other(i32),
+}
+
+impl Task {
+    /// The C value (`BERT_TASK_*`).
+    pub fn to_raw(self) -> i32 {
+        match self {
+            Task::MaskedLm => sys::BERT_TASK_MASKED_LM,
+            Task::SequenceClassification => sys::BERT_TASK_SEQUENCE_CLASSIFICATION,
+            Task::TokenClassification => sys::BERT_TASK_TOKEN_CLASSIFICATION,
+            Task::Other(raw) => raw,
+        }
+    }
+
+    /// The task of a C value ([`Task::Other`] for one this crate does not know).
+    pub fn from_raw(raw: i32) -> Task {
+        match raw {
+            sys::BERT_TASK_MASKED_LM => Task::MaskedLm,
+            sys::BERT_TASK_SEQUENCE_CLASSIFICATION => Task::SequenceClassification,
+            sys::BERT_TASK_TOKEN_CLASSIFICATION => Task::TokenClassification,
+            other => Task::Other(other),
+        }
+    }
+
+    /// Whether this is sequence or token classification.
+    pub fn is_classifier(self) -> bool {
+        matches!(
+            self,
+            Task::SequenceClassification | Task::TokenClassification
+        )
+    }
+}
+
+/// A BERT configuration (Hugging Face's `BertConfig` fields) plus the initialisation seed and the
+/// head (`task`, `labels`, `classifier_dropout`): `bert_model_params`. Used by [`Model::create`]
+/// and returned by [`Model::config`].
 ///
 /// `Default` takes the library's defaults (bert-base-uncased sizes).
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +96,14 @@ pub struct ModelConfig {
     pub position_embedding_type: String,
     /// Seed of the weight initialisation (0 for a loaded model: config.json records none).
     pub seed: u64,
+    /// The head: [`Task::MaskedLm`] by default.
+    pub task: Task,
+    /// A classifier's label names, id `i` = `labels[i]` (config.json `id2label`): distinct and
+    /// non-empty; a classifier needs at least one. Empty for a masked LM.
+    pub labels: Vec<String>,
+    /// Dropout before the classifier, in `[0, 1)`; `None`: unset (null in config.json:
+    /// `hidden_dropout_prob` is used).
+    pub classifier_dropout: Option<f64>,
 }
 
 setters!(ModelConfig {
@@ -65,10 +120,39 @@ setters!(ModelConfig {
     initializer_range: f64,
     pad_token_id: i32,
     seed: u64,
+    task: Task,
 } into {
     hidden_act: String,
     position_embedding_type: String,
+} opt {
+    classifier_dropout: f64,
 });
+
+impl ModelConfig {
+    /// Sets [`labels`](Self::labels).
+    #[must_use]
+    pub fn labels<S: Into<String>>(mut self, labels: impl IntoIterator<Item = S>) -> Self {
+        self.labels = labels.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// The label names of a filled `bert_model_params` (empty for none).
+///
+/// # Safety
+/// `labels` and `label_lengths` must be NULL or hold `num_labels` valid entries.
+unsafe fn labels_from_raw(p: &sys::bert_model_params) -> Vec<String> {
+    let names = slice(p.labels, p.num_labels);
+    let lengths = slice(p.label_lengths, p.num_labels);
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, &name)| match lengths.get(i) {
+            Some(&len) => String::from_utf8_lossy(slice(name.cast::<u8>(), len)).into_owned(),
+            None => string_from_ptr(name),
+        })
+        .collect()
+}
 
 impl ModelConfig {
     fn raw_defaults() -> sys::bert_model_params {
@@ -100,6 +184,9 @@ impl ModelConfig {
             pad_token_id: p.pad_token_id,
             position_embedding_type: string_from_ptr(p.position_embedding_type),
             seed: p.seed,
+            task: Task::from_raw(p.task),
+            labels: labels_from_raw(p),
+            classifier_dropout: (p.classifier_dropout >= 0.0).then_some(p.classifier_dropout),
         }
     }
 }
@@ -112,18 +199,82 @@ impl Default for ModelConfig {
     }
 }
 
-/// A BertForMaskedLM with its configuration (Hugging Face compatible config.json +
-/// model.safetensors).
+/// The options of [`Model::load_for_task`] (`bert_task_params`): the head to put on a checkpoint.
+/// `Default` takes the library's defaults (a sequence classifier keeping the checkpoint's labels,
+/// seed 42); [`TaskOptions::new`] sets the task.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TaskOptions {
+    /// The head.
+    pub task: Task,
+    /// The label names (id `i` = `labels[i]`). `None`: keep the checkpoint's label map (only for a
+    /// checkpoint that already has this head). For a fine-tuned classifier they must equal its
+    /// label map. `Some` of an empty list is an error.
+    pub labels: Option<Vec<String>>,
+    /// Dropout before the classifier, in `[0, 1)`; `None`: the checkpoint's (or
+    /// `hidden_dropout_prob`).
+    pub classifier_dropout: Option<f64>,
+    /// Seed of a new head's initialisation.
+    pub seed: u64,
+}
+
+setters!(TaskOptions {
+    task: Task,
+    seed: u64,
+} opt {
+    classifier_dropout: f64,
+});
+
+impl TaskOptions {
+    /// The defaults with `task`.
+    pub fn new(task: Task) -> TaskOptions {
+        TaskOptions {
+            task,
+            ..TaskOptions::default()
+        }
+    }
+
+    /// Sets [`labels`](Self::labels) to `Some(labels)`.
+    #[must_use]
+    pub fn labels<S: Into<String>>(mut self, labels: impl IntoIterator<Item = S>) -> Self {
+        self.labels = Some(labels.into_iter().map(Into::into).collect());
+        self
+    }
+
+    fn raw_defaults() -> sys::bert_task_params {
+        let mut p = sys::bert_task_params::default();
+        // SAFETY: p is a bert_task_params of the size passed.
+        let code = unsafe { sys::bert_task_params_init(&mut p, size_of_val(&p)) };
+        assert_eq!(code, sys::BERT_OK, "bert_task_params_init failed");
+        p
+    }
+}
+
+impl Default for TaskOptions {
+    fn default() -> Self {
+        let p = TaskOptions::raw_defaults();
+        TaskOptions {
+            task: Task::from_raw(p.task),
+            labels: None,
+            classifier_dropout: (p.classifier_dropout >= 0.0).then_some(p.classifier_dropout),
+            seed: p.seed,
+        }
+    }
+}
+
+/// A BERT model with its head (a masked LM, a sequence classifier or a token classifier: see
+/// [`Task`]) and its configuration (Hugging Face compatible config.json + model.safetensors).
 ///
-/// `Send + Sync`: fill-mask, scoring, saving and reading the configuration may run on any number
-/// of threads at once. Training needs `&mut Model` (see [`Trainer`](crate::Trainer)).
+/// `Send + Sync`: fill-mask, scoring, classification, tagging, saving and reading the configuration
+/// may run on any number of threads at once. Training needs `&mut Model` (see
+/// [`Trainer`](crate::Trainer)).
 pub struct Model {
     raw: NonNull<sys::bert_model>,
 }
 
-// SAFETY: bert_fill_mask, bert_fill_mask_batch, bert_score_text, bert_model_save, bert_model_config
-// and bert_model_num_parameters are thread-safe on one model (bertc.h), and they are the only
-// functions reachable through `&Model`; the calls that change the model (trainer creation and
+// SAFETY: bert_fill_mask, bert_fill_mask_batch, bert_score_text, bert_classify, bert_tag,
+// bert_tag_words, bert_model_save, bert_model_config and bert_model_num_parameters are thread-safe
+// on one model (bertc.h), and they are the only functions reachable through `&Model`; the calls that change the model (trainer creation and
 // the trainer's calls) need `&mut Model`, and free happens in Drop (exclusive).
 unsafe impl Send for Model {}
 // SAFETY: as above.
@@ -140,7 +291,8 @@ impl fmt::Debug for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Model");
         if let Ok(config) = self.config() {
-            d.field("hidden_size", &config.hidden_size)
+            d.field("task", &config.task)
+                .field("hidden_size", &config.hidden_size)
                 .field("num_hidden_layers", &config.num_hidden_layers)
                 .field("vocab_size", &config.vocab_size);
         }
@@ -149,8 +301,8 @@ impl fmt::Debug for Model {
 }
 
 impl Model {
-    /// Creates a randomly initialised model (Hugging Face's initialisation, seeded by
-    /// `config.seed`: the same config gives the same weights).
+    /// Creates a randomly initialised model with the head `config.task` (Hugging Face's
+    /// initialisation, seeded by `config.seed`: the same config gives the same weights).
     pub fn create(config: &ModelConfig) -> Result<Model> {
         let hidden_act = cstring(&config.hidden_act, "hidden_act")?;
         let position: CString =
@@ -171,17 +323,70 @@ impl Model {
         p.pad_token_id = config.pad_token_id;
         p.position_embedding_type = position.as_ptr();
         p.seed = config.seed;
-        // SAFETY: p and its strings are valid for the call.
+        p.task = config.task.to_raw();
+        let labels = Texts::new(&config.labels);
+        if labels.len() > 0 {
+            p.labels = labels.ptrs.as_ptr();
+            p.label_lengths = labels.lens.as_ptr();
+            p.num_labels = labels.len();
+        }
+        p.classifier_dropout = config.classifier_dropout.unwrap_or(-1.0);
+        // SAFETY: p and its strings and arrays are valid for the call.
         construct(|out| unsafe { sys::bert_model_create(&p, out) }).map(|raw| Model { raw })
     }
 
-    /// Loads `dir/config.json` and `dir/model.safetensors` (as saved by Hugging Face or
-    /// [`save`](Self::save)). A checkpoint without an MLM head loads with a new head and a
-    /// warning ([`last_warning`](crate::last_warning)).
+    /// Loads `dir/config.json` and `dir/model.safetensors` (as saved by Hugging Face's
+    /// `save_pretrained` of `BertForMaskedLM`, `BertForSequenceClassification` or
+    /// `BertForTokenClassification`, or by [`save`](Self::save)). The head is config.json's
+    /// "architectures" (anything else loads as a masked LM); classifiers take their labels from
+    /// `id2label`. A checkpoint without its head's weights loads with a new head and a warning
+    /// ([`last_warning`](crate::last_warning)). To put another head on a checkpoint, use
+    /// [`load_for_task`](Self::load_for_task).
     pub fn load(dir: impl AsRef<Path>) -> Result<Model> {
         let dir = path_cstring(dir.as_ref())?;
         // SAFETY: NUL-terminated path.
         construct(|out| unsafe { sys::bert_model_load(dir.as_ptr(), out) }).map(|raw| Model { raw })
+    }
+
+    /// Loads `dir` (like [`load`](Self::load)) as a model with the head `options.task`: the first
+    /// step of fine-tuning, like transformers'
+    /// `AutoModelForSequenceClassification.from_pretrained(dir, num_labels=..., id2label=...)`.
+    ///
+    /// A checkpoint that already has that head keeps it (`options.labels`, if given, must equal its
+    /// label map). Otherwise (a masked LM from pre-training, a BertModel, a classifier of the other
+    /// task) the encoder is kept and the new head is initialised from `options.seed`; the call then
+    /// succeeds with Hugging Face's warning, read with [`last_warning`](crate::last_warning) right
+    /// after it ("Some weights of BertForSequenceClassification were not initialized from the model
+    /// checkpoint at ... and are newly initialized: [...]").
+    ///
+    /// ```no_run
+    /// use bertc::{Model, Task, TaskOptions};
+    /// # fn main() -> bertc::Result<()> {
+    /// let options = TaskOptions::new(Task::SequenceClassification).labels(["neg", "pos"]);
+    /// let model = Model::load_for_task("runs/pretrained", &options)?;
+    /// if let Some(warning) = bertc::last_warning() {
+    ///     eprintln!("{warning}"); // the new head's weights are untrained
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn load_for_task(dir: impl AsRef<Path>, options: &TaskOptions) -> Result<Model> {
+        let dir = path_cstring(dir.as_ref())?;
+        let mut p = TaskOptions::raw_defaults();
+        p.task = options.task.to_raw();
+        let labels = options.labels.as_deref().map(Texts::new);
+        if let Some(l) = &labels {
+            // Never NULL (an empty Vec's pointer is dangling): `Some(vec![])` reaches the library
+            // as "labels given, none", an error, not as "keep the checkpoint's".
+            p.labels = l.ptrs.as_ptr();
+            p.label_lengths = l.lens.as_ptr();
+            p.num_labels = l.len();
+        }
+        p.classifier_dropout = options.classifier_dropout.unwrap_or(-1.0);
+        p.seed = options.seed;
+        // SAFETY: NUL-terminated path; p and its arrays are valid for the call.
+        construct(|out| unsafe { sys::bert_model_load_for_task(dir.as_ptr(), &p, out) })
+            .map(|raw| Model { raw })
     }
 
     /// Loads a model from the contents of a config.json and a model.safetensors, copying them.
@@ -217,21 +422,46 @@ impl Model {
         .map(|raw| Model { raw })
     }
 
-    /// Saves config.json and model.safetensors into `dir` (created if needed), atomically,
-    /// loadable by transformers' `BertForMaskedLM.from_pretrained(dir)`.
+    /// Saves config.json (with the head's architecture and, for a classifier, `id2label` /
+    /// `label2id`) and model.safetensors into `dir` (created if needed), atomically, loadable by
+    /// transformers' `AutoModelFor*.from_pretrained(dir)`.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = path_cstring(dir.as_ref())?;
         // SAFETY: valid handle and path.
         check(unsafe { sys::bert_model_save(self.raw.as_ptr(), dir.as_ptr()) })
     }
 
-    /// The model's configuration.
+    /// The model's configuration, its head included.
     pub fn config(&self) -> Result<ModelConfig> {
+        let p = self.raw_config()?;
+        // SAFETY: the strings point into the model, alive during the copy.
+        Ok(unsafe { ModelConfig::from_raw(&p) })
+    }
+
+    /// `bert_model_config`; its strings and arrays point into the model.
+    fn raw_config(&self) -> Result<sys::bert_model_params> {
         let mut p = ModelConfig::raw_defaults();
         // SAFETY: valid handle; p initialised with its struct_size.
         check(unsafe { sys::bert_model_config(self.raw.as_ptr(), &mut p) })?;
-        // SAFETY: the strings point into the model, alive during the copy.
-        Ok(unsafe { ModelConfig::from_raw(&p) })
+        Ok(p)
+    }
+
+    /// The model's head: [`Task::MaskedLm`], [`Task::SequenceClassification`] or
+    /// [`Task::TokenClassification`]. (Like every bertc call it replaces the thread's
+    /// [`last_warning`](crate::last_warning).)
+    pub fn task(&self) -> Task {
+        // bert_model_config fails only for NULL arguments or a bad struct_size, neither possible.
+        self.raw_config()
+            .map_or(Task::MaskedLm, |p| Task::from_raw(p.task))
+    }
+
+    /// A classifier's label names, indexed by label id (config.json `id2label`); empty for a
+    /// masked LM.
+    pub fn labels(&self) -> Vec<String> {
+        self.raw_config()
+            // SAFETY: the label arrays point into the model, alive during the copy.
+            .map(|p| unsafe { labels_from_raw(&p) })
+            .unwrap_or_default()
     }
 
     /// Number of distinct parameters (the tied decoder weight counted once), as transformers'

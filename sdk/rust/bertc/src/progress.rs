@@ -10,9 +10,10 @@ use std::path::Path;
 
 use bertc_sys as sys;
 
+use crate::classify::{Classification, ClassifyOptions, TaggedText};
 use crate::error::Result;
 use crate::fill_mask::{FillMaskOptions, Prediction, TextScore};
-use crate::model::{Model, ModelConfig};
+use crate::model::{Model, ModelConfig, Task};
 use crate::tokenizer::Tokenizer;
 use crate::util::path_from_cstr;
 
@@ -28,7 +29,7 @@ pub enum EventKind {
     Encode,
     /// A logged optimizer step (`loss`, `learning_rate`, `grad_norm`, ...; `current` = global step).
     TrainStep,
-    /// An evaluation finished (`eval_loss`, `eval_perplexity`, `eval_accuracy`).
+    /// An evaluation finished (`eval_loss`, `eval_perplexity`, `eval_accuracy`, `eval_f1`).
     Eval,
     /// A checkpoint was written to `path`.
     Checkpoint,
@@ -74,12 +75,15 @@ pub struct Event<'a> {
     pub grad_norm: f64,
     /// TrainStep: non-padding tokens per second.
     pub tokens_per_second: f64,
-    /// Eval: mean masked-token cross-entropy.
+    /// Eval: mean masked-token (classifiers: label) cross-entropy.
     pub eval_loss: f64,
-    /// Eval: `exp(eval_loss)`.
+    /// Eval: `exp(eval_loss)`; NaN for classifiers.
     pub eval_perplexity: f64,
-    /// Eval: share of masked tokens predicted right.
+    /// Eval: share of masked tokens (classifiers: examples / tagged words) predicted right.
     pub eval_accuracy: f64,
+    /// Eval of a classifier: macro-F1 over the labels; NaN for a masked LM (0 from a library
+    /// older than 1.1, whose events lack the field).
+    pub eval_f1: f64,
     /// TrainStep/Eval: fractional epoch.
     pub epoch: f64,
     /// Checkpoint: the directory written.
@@ -130,6 +134,7 @@ impl<'a> Event<'a> {
             eval_perplexity: field!(eval_perplexity, f64),
             eval_accuracy: field!(eval_accuracy, f64),
             epoch: field!(epoch, f64),
+            eval_f1: field!(eval_f1, f64),
             path: (!path.is_null()).then(|| path_from_cstr(CStr::from_ptr(path))),
             message: if message.is_null() {
                 None
@@ -190,6 +195,50 @@ impl ModelView<'_> {
         options: &FillMaskOptions,
     ) -> Result<Vec<TextScore>> {
         self.model.score_text(tokenizer, texts, options)
+    }
+
+    /// [`Model::classify`] with the model being trained (a sequence classifier).
+    pub fn classify<S: AsRef<str>>(
+        &self,
+        tokenizer: &Tokenizer,
+        texts: &[S],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Classification>> {
+        self.model.classify(tokenizer, texts, options)
+    }
+
+    /// [`Model::tag`] with the model being trained (a token classifier).
+    pub fn tag<S: AsRef<str>>(
+        &self,
+        tokenizer: &Tokenizer,
+        texts: &[S],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<TaggedText>> {
+        self.model.tag(tokenizer, texts, options)
+    }
+
+    /// [`Model::tag_words`] with the model being trained (a token classifier).
+    pub fn tag_words<T, W>(
+        &self,
+        tokenizer: &Tokenizer,
+        texts: &[T],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<TaggedText>>
+    where
+        T: AsRef<[W]>,
+        W: AsRef<str>,
+    {
+        self.model.tag_words(tokenizer, texts, options)
+    }
+
+    /// [`Model::task`] of the model being trained.
+    pub fn task(&self) -> Task {
+        self.model.task()
+    }
+
+    /// [`Model::labels`] of the model being trained.
+    pub fn labels(&self) -> Vec<String> {
+        self.model.labels()
     }
 
     /// [`Model::save`] of the model being trained (e.g. a snapshot at a logged step).

@@ -1,4 +1,6 @@
-//! MLM pre-training: [`Trainer`] (Hugging Face DataCollatorForLanguageModeling + Trainer).
+//! Training: [`Trainer`] — MLM pre-training (Hugging Face DataCollatorForLanguageModeling +
+//! Trainer) and fine-tuning of classifiers (DataCollatorWithPadding /
+//! DataCollatorForTokenClassification + Trainer) — and its data, [`TrainData`].
 use std::ffi::{c_char, CStr, CString};
 use std::fmt;
 use std::marker::PhantomData;
@@ -10,11 +12,12 @@ use std::ptr::{self, NonNull};
 use bertc_sys as sys;
 
 use crate::error::{check, Error, Result};
-use crate::model::Model;
+use crate::model::{Model, Task};
 use crate::progress::{Event, Progress, ProgressFn};
 use crate::tokenizer::Tokenizer;
 use crate::util::{
-    construct, cstring, flag, opt_path_cstring, opt_ptr, path_from_cstr, string_from_ptr, CStrings,
+    construct, cstring, flag, opt_cstring, opt_path_cstring, opt_ptr, path_from_cstr,
+    string_from_ptr, CStrings,
 };
 
 c_enum! {
@@ -107,7 +110,8 @@ pub struct TrainerOptions {
     pub save_steps: u64,
     /// Keep at most this many checkpoints (0 = all; the best and newest are never deleted).
     pub save_total_limit: usize,
-    /// Reload the checkpoint with the lowest eval loss at the end of training.
+    /// Reload the checkpoint with the best `metric_for_best_model` at the end of training (needs
+    /// `eval_steps` > 0 and `save_steps` a multiple of it).
     pub load_best_model_at_end: bool,
     /// [`Trainer::train`] saves the final model into output_dir.
     pub save_final_model: bool,
@@ -119,6 +123,10 @@ pub struct TrainerOptions {
     pub device: String,
     /// Log file (`None`: `output_dir/train_log.jsonl`).
     pub log_file: Option<PathBuf>,
+    /// The eval metric that picks the best checkpoint ([`TrainerInfo::best_metric`],
+    /// `load_best_model_at_end`): `None` or `"loss"` (lower is better), `"accuracy"` or, for
+    /// classifiers, `"f1"` (higher is better).
+    pub metric_for_best_model: Option<String>,
 }
 
 setters!(TrainerOptions {
@@ -159,6 +167,7 @@ setters!(TrainerOptions {
     output_dir: PathBuf,
     cache_dir: PathBuf,
     log_file: PathBuf,
+    metric_for_best_model: String,
 });
 
 impl TrainerOptions {
@@ -215,6 +224,9 @@ impl Default for TrainerOptions {
             // SAFETY: as above.
             device: unsafe { string_from_ptr(p.device) },
             log_file: path(p.log_file),
+            // SAFETY: NULL or a static string.
+            metric_for_best_model: (!p.metric_for_best_model.is_null())
+                .then(|| unsafe { string_from_ptr(p.metric_for_best_model) }),
         }
     }
 }
@@ -222,7 +234,7 @@ impl Default for TrainerOptions {
 /// `bert_trainer_params` with the strings it points to.
 struct RawTrainerParams {
     params: sys::bert_trainer_params,
-    _strings: [Option<CString>; 4],
+    _strings: [Option<CString>; 5],
 }
 
 impl TrainerOptions {
@@ -232,6 +244,10 @@ impl TrainerOptions {
             opt_path_cstring(self.cache_dir.as_deref())?,
             Some(cstring(&self.device, "device")?),
             opt_path_cstring(self.log_file.as_deref())?,
+            opt_cstring(
+                self.metric_for_best_model.as_deref(),
+                "metric_for_best_model",
+            )?,
         ];
         let mut p = TrainerOptions::raw_defaults();
         p.output_dir = opt_ptr(&strings[0]);
@@ -269,6 +285,7 @@ impl TrainerOptions {
         p.threads = self.threads;
         p.device = opt_ptr(&strings[2]);
         p.log_file = opt_ptr(&strings[3]);
+        p.metric_for_best_model = opt_ptr(&strings[4]);
         Ok(RawTrainerParams {
             params: p,
             _strings: strings,
@@ -278,35 +295,49 @@ impl TrainerOptions {
 
 /// Training or evaluation data: text files, JSON Lines files, or word-piece ids in memory
 /// (`bert_trainer_data`). Copied by [`Trainer::new`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// For a masked LM (pre-training) files are plain text ([`files`](Self::files)) or JSON Lines
+/// with a text field ([`jsonl`](Self::jsonl)). For a classifier (fine-tuning) files are JSON
+/// Lines: a sequence classifier reads the text from the `jsonl_field` (default `"text"`) and the
+/// label from the [`label_field`](Self::label_field) (default `"label"`; a label name of the
+/// model's label map or an integer id); a token classifier reads an array of words from the
+/// [`words_field`](Self::words_field) (`"words"`) and one tag per word from the
+/// [`tags_field`](Self::tags_field) (`"tags"`). In memory, a classifier's sequences need
+/// [`labels`](Self::labels).
+///
+/// ```no_run
+/// use bertc::{Model, Task, TaskOptions, TrainData};
+/// # fn main() -> bertc::Result<()> {
+/// let train = TrainData::files(["train.jsonl"]); // {"text": "...", "label": "press"} lines
+/// let labels = train.label_names(Task::SequenceClassification)?; // sorted, as HF's run_glue
+/// let model = Model::load_for_task(
+///     "runs/pretrained",
+///     &TaskOptions::new(Task::SequenceClassification).labels(labels),
+/// )?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TrainData {
-    kind: DataKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum DataKind {
-    Files {
-        files: Vec<PathBuf>,
-        jsonl_field: Option<String>,
-    },
-    Tokens {
-        ids: Vec<i32>,
-        offsets: Vec<usize>,
-    },
+    files: Vec<PathBuf>,
+    jsonl_field: Option<String>,
+    label_field: Option<String>,
+    words_field: Option<String>,
+    tags_field: Option<String>,
+    tokens: Option<(Vec<i32>, Vec<usize>)>,
+    labels: Option<Vec<i32>>,
 }
 
 impl TrainData {
     /// Plain text files, one example per line (blank lines skipped); tokenized once, in
-    /// parallel, and cached.
+    /// parallel, and cached. A classifier reads them as JSON Lines with the default fields.
     pub fn files<P: AsRef<Path>>(files: impl IntoIterator<Item = P>) -> TrainData {
         TrainData {
-            kind: DataKind::Files {
-                files: files
-                    .into_iter()
-                    .map(|p| p.as_ref().to_path_buf())
-                    .collect(),
-                jsonl_field: None,
-            },
+            files: files
+                .into_iter()
+                .map(|p| p.as_ref().to_path_buf())
+                .collect(),
+            ..TrainData::default()
         }
     }
 
@@ -315,15 +346,7 @@ impl TrainData {
         files: impl IntoIterator<Item = P>,
         field: impl Into<String>,
     ) -> TrainData {
-        TrainData {
-            kind: DataKind::Files {
-                files: files
-                    .into_iter()
-                    .map(|p| p.as_ref().to_path_buf())
-                    .collect(),
-                jsonl_field: Some(field.into()),
-            },
-        }
+        TrainData::files(files).jsonl_field(field)
     }
 
     /// Sequences of word-piece ids WITHOUT `[CLS]`/`[SEP]`, back to back in `ids`; sequence `i`
@@ -331,7 +354,8 @@ impl TrainData {
     /// sequences and starts at 0).
     pub fn token_ids(ids: Vec<i32>, offsets: Vec<usize>) -> TrainData {
         TrainData {
-            kind: DataKind::Tokens { ids, offsets },
+            tokens: Some((ids, offsets)),
+            ..TrainData::default()
         }
     }
 
@@ -348,57 +372,161 @@ impl TrainData {
         }
         TrainData::token_ids(ids, offsets)
     }
+
+    /// Sets the JSON Lines field holding the text (plain text without it, for a masked LM; a
+    /// sequence classifier's default is `"text"`).
+    #[must_use]
+    pub fn jsonl_field(mut self, field: impl Into<String>) -> TrainData {
+        self.jsonl_field = Some(field.into());
+        self
+    }
+
+    /// Sets the JSON Lines field holding a sequence classifier's label (default `"label"`).
+    #[must_use]
+    pub fn label_field(mut self, field: impl Into<String>) -> TrainData {
+        self.label_field = Some(field.into());
+        self
+    }
+
+    /// Sets the JSON Lines field holding a token classifier's array of words (default `"words"`).
+    #[must_use]
+    pub fn words_field(mut self, field: impl Into<String>) -> TrainData {
+        self.words_field = Some(field.into());
+        self
+    }
+
+    /// Sets the JSON Lines field holding a token classifier's tags, one per word (default
+    /// `"tags"`).
+    #[must_use]
+    pub fn tags_field(mut self, field: impl Into<String>) -> TrainData {
+        self.tags_field = Some(field.into());
+        self
+    }
+
+    /// Sets the labels of in-memory sequences, as label ids: one per sequence for a sequence
+    /// classifier; one per token id (back to back, parallel to the ids; -100 = no label, e.g.
+    /// on a word's continuation pieces) for a token classifier.
+    ///
+    /// ```
+    /// # use bertc::TrainData;
+    /// let texts = TrainData::sequences([vec![40, 41], vec![42]]).labels([1, 0]);
+    /// let tags = [vec![3, -100], vec![0]];
+    /// let words = TrainData::sequences([vec![40, 41], vec![42]]).labels(tags.concat());
+    /// ```
+    #[must_use]
+    pub fn labels(mut self, labels: impl IntoIterator<Item = i32>) -> TrainData {
+        self.labels = Some(labels.into_iter().collect());
+        self
+    }
+
+    /// The distinct labels of classification data, sorted (as Hugging Face's `run_glue` /
+    /// `run_ner` build their label lists): the label field (`task`
+    /// [`Task::SequenceClassification`]) or every tag ([`Task::TokenClassification`]) of the
+    /// files, read as [`Trainer::new`] reads them (integer labels as their decimal text). Use it
+    /// to give a new head its labels ([`TaskOptions::labels`](crate::TaskOptions::labels)).
+    pub fn label_names(&self, task: Task) -> Result<Vec<String>> {
+        crate::check_version()?;
+        let raw = self.to_raw(None)?;
+        let mut labels: *mut *mut c_char = ptr::null_mut();
+        let mut count = 0usize;
+        // SAFETY: raw and what it points to are valid for the call; out-pointers are valid.
+        check(unsafe {
+            sys::bert_trainer_data_labels(&raw.data, task.to_raw(), &mut labels, &mut count)
+        })?;
+        // SAFETY: on success `labels` holds `count` NUL-terminated strings, copied before the
+        // array is released (once).
+        unsafe {
+            let names = crate::util::slice(labels, count)
+                .iter()
+                .map(|&l| string_from_ptr(l))
+                .collect();
+            sys::bert_labels_free(labels, count);
+            Ok(names)
+        }
+    }
 }
 
 /// `bert_trainer_data` with what it points to.
 struct RawData<'a> {
     data: sys::bert_trainer_data,
     _files: Option<CStrings>,
-    _field: Option<CString>,
+    _fields: [Option<CString>; 4],
     _source: PhantomData<&'a TrainData>,
 }
 
 impl TrainData {
-    fn to_raw(&self) -> Result<RawData<'_>> {
+    /// The C struct for the data of a model of `task` (`None`: no labels are read). The library
+    /// reads as many in-memory labels as the task says (one per sequence, or one per token id),
+    /// so their number is checked here.
+    fn to_raw(&self, task: Option<Task>) -> Result<RawData<'_>> {
         let mut d = sys::bert_trainer_data::default();
         // SAFETY: d is a bert_trainer_data of the size passed.
         check(unsafe { sys::bert_trainer_data_init(&mut d, size_of_val(&d)) })?;
-        let mut raw = RawData {
-            data: d,
-            _files: None,
-            _field: None,
-            _source: PhantomData,
-        };
-        match &self.kind {
-            DataKind::Files { files, jsonl_field } => {
-                let files = CStrings::from_paths(files)?;
-                let field = jsonl_field
-                    .as_deref()
-                    .map(|f| cstring(f, "jsonl_field"))
-                    .transpose()?;
-                raw.data.files = files.ptrs.as_ptr();
-                raw.data.num_files = files.ptrs.len();
-                raw.data.jsonl_field = opt_ptr(&field);
-                raw._files = Some(files);
-                raw._field = field;
-            }
-            DataKind::Tokens { ids, offsets } => {
-                // The library reads offsets[0..=n] and ids[0..offsets[n]]: both must exist.
-                let Some(&end) = offsets.last() else {
-                    return Err(Error::invalid_argument("TrainData: offsets is empty"));
-                };
-                if end > ids.len() {
-                    return Err(Error::invalid_argument(format!(
-                        "TrainData: offsets end at {end} but there are {} ids",
-                        ids.len()
-                    )));
-                }
-                raw.data.token_ids = ids.as_ptr();
-                raw.data.offsets = offsets.as_ptr();
-                raw.data.num_sequences = offsets.len() - 1;
-            }
+        let fields = [
+            opt_cstring(self.jsonl_field.as_deref(), "jsonl_field")?,
+            opt_cstring(self.label_field.as_deref(), "label_field")?,
+            opt_cstring(self.words_field.as_deref(), "words_field")?,
+            opt_cstring(self.tags_field.as_deref(), "tags_field")?,
+        ];
+        d.jsonl_field = opt_ptr(&fields[0]);
+        d.label_field = opt_ptr(&fields[1]);
+        d.words_field = opt_ptr(&fields[2]);
+        d.tags_field = opt_ptr(&fields[3]);
+        let mut files = None;
+        if !self.files.is_empty() {
+            let f = CStrings::from_paths(&self.files)?;
+            d.files = f.ptrs.as_ptr();
+            d.num_files = f.ptrs.len();
+            files = Some(f);
         }
-        Ok(raw)
+        let mut sequences = 0;
+        let mut num_ids = 0;
+        if let Some((ids, offsets)) = &self.tokens {
+            // The library reads offsets[0..=n] and ids[0..offsets[n]]: both must exist.
+            let Some(&end) = offsets.last() else {
+                return Err(Error::invalid_argument("TrainData: offsets is empty"));
+            };
+            if end > ids.len() {
+                return Err(Error::invalid_argument(format!(
+                    "TrainData: offsets end at {end} but there are {} ids",
+                    ids.len()
+                )));
+            }
+            d.token_ids = ids.as_ptr();
+            d.offsets = offsets.as_ptr();
+            d.num_sequences = offsets.len() - 1;
+            sequences = d.num_sequences;
+            num_ids = end;
+        }
+        if let (Some(labels), Some(task)) = (&self.labels, task) {
+            let want = match task {
+                Task::SequenceClassification => sequences,
+                Task::TokenClassification => num_ids,
+                other => {
+                    return Err(Error::invalid_argument(format!(
+                        "TrainData: labels are for classifiers; the model's task is {other:?}"
+                    )))
+                }
+            };
+            if labels.len() != want {
+                return Err(Error::invalid_argument(format!(
+                    "TrainData: {} labels for {want} {} ({task:?})",
+                    labels.len(),
+                    if task == Task::SequenceClassification {
+                        "sequences"
+                    } else {
+                        "token ids"
+                    }
+                )));
+            }
+            d.labels = labels.as_ptr();
+        }
+        Ok(RawData {
+            data: d,
+            _files: files,
+            _fields: fields,
+            _source: PhantomData,
+        })
     }
 }
 
@@ -410,7 +538,7 @@ pub struct StepResult {
     pub step: u64,
     /// Steps the run will take in all.
     pub total_steps: u64,
-    /// Mean MLM loss of the step's micro-batches.
+    /// Mean loss (MLM or classification) of the step's micro-batches.
     pub loss: f64,
     /// The learning rate used by this update.
     pub learning_rate: f64,
@@ -420,7 +548,7 @@ pub struct StepResult {
     pub epoch: f64,
     /// Non-padding tokens processed.
     pub tokens: u64,
-    /// Predicted (masked) positions.
+    /// Predicted (masked) positions; classifiers: labels.
     pub masked_tokens: u64,
 }
 
@@ -428,16 +556,21 @@ pub struct StepResult {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct EvalResult {
-    /// Mean cross-entropy over all masked eval tokens.
+    /// Mean cross-entropy over all masked eval tokens (classifiers: labels).
     pub loss: f64,
-    /// `exp(loss)`.
+    /// `exp(loss)`; NaN for classifiers.
     pub perplexity: f64,
-    /// Share of masked tokens whose argmax prediction is right.
+    /// Share of masked tokens (classifiers: examples / tagged words) whose argmax prediction is
+    /// right.
     pub accuracy: f64,
-    /// Masked tokens scored.
+    /// Masked tokens (classifiers: labels) scored.
     pub masked_tokens: u64,
     /// Evaluation examples.
     pub examples: usize,
+    /// A classifier's macro-F1: the unweighted mean of each label's F1 over the labels that occur
+    /// as gold or prediction (scikit-learn's `f1_score(average="macro")`; for tags: per tag,
+    /// entity-free). NaN for a masked LM.
+    pub f1: f64,
 }
 
 /// State of a trainer ([`Trainer::info`]).
@@ -458,15 +591,18 @@ pub struct TrainerInfo {
     pub train_tokens: u64,
     /// Share of padding tokens in one epoch of training batches.
     pub train_padding_share: f64,
-    /// Lowest eval loss at a checkpoint, `None` when none.
+    /// Best `metric_for_best_model` at a checkpoint, `None` when none.
     pub best_metric: Option<f64>,
-    /// The checkpoint with that loss, `None` when none.
+    /// The checkpoint with that metric, `None` when none.
     pub best_checkpoint: Option<PathBuf>,
     /// The training data came from the encoded-dataset cache.
     pub cache_hit: bool,
 }
 
-/// An MLM pre-training run on a model, which it trains in place.
+/// A training run on a model, which it trains in place. The model's task decides what it does:
+/// a masked LM is pre-trained on text with masking; a sequence or token classifier
+/// ([`Model::create`] with a task, or [`Model::load_for_task`]) is fine-tuned on labelled data
+/// ([`TrainData`]) and evaluated by loss, accuracy and macro-F1 ([`EvalResult::f1`]).
 ///
 /// The trainer holds the model exclusively (`&'m mut Model`) for its whole life, as the header
 /// requires ("the trainer borrows model, which must outlive it"); progress callbacks may still
@@ -503,7 +639,9 @@ impl<'m> Trainer<'m> {
     /// Creates a trainer for `model` (trained in place) with `tokenizer` (same vocabulary size as
     /// the model). `train` may be `None` for a trainer fed only by [`step_batch`](Self::step_batch);
     /// `eval` `None` holds out `options.eval_split` of the training data. Tokenizes file data
-    /// (with cache), builds the examples, validates everything and creates `output_dir`.
+    /// (with cache), builds the examples, validates everything and creates `output_dir`. A
+    /// classifier's data must carry labels its label map knows (the error names the file and line
+    /// of one it does not).
     pub fn new(
         model: &'m mut Model,
         tokenizer: &Tokenizer,
@@ -523,8 +661,9 @@ impl<'m> Trainer<'m> {
         options: &TrainerOptions,
     ) -> Result<Trainer<'m>> {
         let params = options.to_raw()?;
-        let train = train.map(TrainData::to_raw).transpose()?;
-        let eval = eval.map(TrainData::to_raw).transpose()?;
+        let task = Some(model.task());
+        let train = train.map(|d| d.to_raw(task)).transpose()?;
+        let eval = eval.map(|d| d.to_raw(task)).transpose()?;
         let data_ptr = |d: &Option<RawData<'_>>| {
             d.as_ref()
                 .map_or(ptr::null(), |d| &d.data as *const sys::bert_trainer_data)
@@ -600,9 +739,11 @@ impl<'m> Trainer<'m> {
     }
 
     /// One optimizer step on a batch from memory: `input_ids` is `rows x cols` row-major ids that
-    /// already contain `[CLS]`/`[SEP]` and padding. `attention_mask` `None` means "not `[PAD]`";
-    /// `labels` `None` lets the trainer mask the batch, otherwise it holds the target id at
-    /// predicted positions and -100 elsewhere. No accumulation, no logging cadence.
+    /// already contain `[CLS]`/`[SEP]` and padding. `attention_mask` `None` means "not `[PAD]`".
+    /// For a masked LM, `labels` `None` lets the trainer mask the batch, otherwise it holds the
+    /// target id at predicted positions and -100 elsewhere (`rows x cols`). A classifier needs
+    /// `labels`: one label id per row (sequence classifier) or `rows x cols` (token classifier;
+    /// -100 where none). No accumulation, no logging cadence.
     pub fn step_batch(
         &mut self,
         input_ids: &[i32],
@@ -617,13 +758,21 @@ impl<'m> Trainer<'m> {
                 input_ids.len()
             )));
         }
-        for (name, a) in [("attention_mask", attention_mask), ("labels", labels)] {
+        // The library reads `rows` labels for a sequence classifier and rows x cols otherwise.
+        let label_len = if labels.is_some() && self.model.task() == Task::SequenceClassification {
+            rows
+        } else {
+            input_ids.len()
+        };
+        for (name, a, want) in [
+            ("attention_mask", attention_mask, input_ids.len()),
+            ("labels", labels, label_len),
+        ] {
             if let Some(a) = a {
-                if a.len() != input_ids.len() {
+                if a.len() != want {
                     return Err(Error::invalid_argument(format!(
-                        "step_batch: {name} has {} entries, input_ids {}",
+                        "step_batch: {name} has {} entries, not {want} ({rows} rows x {cols})",
                         a.len(),
-                        input_ids.len()
                     )));
                 }
             }
@@ -684,6 +833,7 @@ impl<'m> Trainer<'m> {
             accuracy: r.accuracy,
             masked_tokens: r.masked_tokens,
             examples: r.examples,
+            f1: r.f1,
         })
     }
 

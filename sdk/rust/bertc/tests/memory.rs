@@ -1,10 +1,11 @@
-//! No leaks across the boundary: 100,000 encode calls and 1,000 fill-mask calls (plus decode,
-//! batch and error paths) grow the resident set by less than 1 MB after the first 1,000.
+//! No leaks across the boundary: 100,000 encode calls, 1,000 fill-mask calls and 1,000
+//! classification and tagging calls (plus decode, batch and error paths) grow the resident set by
+//! less than 1 MB after the first 1,000.
 //! A test binary of its own, so no other test shares the process.
 mod common;
 
-use bertc::{DecodeOptions, EncodeOptions, FillMaskOptions, Model, Tokenizer};
-use common::tiny_mlm;
+use bertc::{ClassifyOptions, DecodeOptions, EncodeOptions, FillMaskOptions, Model, Tokenizer};
+use common::{tiny_mlm, tiny_seqcls, tiny_tokcls};
 
 /// Resident set size in KiB (/proc/self/status VmRSS).
 fn rss_kib() -> u64 {
@@ -66,16 +67,39 @@ fn no_growth_over_many_calls() {
         total
     };
 
-    // Warm-up: the first 1,000 encodes and 100 fill-masks (allocator pools, OpenMP, caches).
+    let seq = Model::load(tiny_seqcls()).unwrap();
+    let tagger = Model::load(tiny_tokcls()).unwrap();
+    let co = ClassifyOptions::default().threads(1);
+    let texts = [
+        "The man said that the people of the house were good.",
+        "He was in the world today!",
+    ];
+    let classify = |n: usize| {
+        let mut total = 0f64;
+        for i in 0..n {
+            total += seq.classify(&tok, &texts, &co).unwrap()[0].score;
+            total += tagger.tag(&tok, &texts, &co).unwrap()[1].groups[0].score;
+            if i % 50 == 0 {
+                total += tagger.tag_words(&tok, &[["He", "was"]], &co).unwrap()[0].words[1].score;
+                assert!(seq.tag(&tok, &texts, &co).is_err());
+            }
+        }
+        total
+    };
+
+    // Warm-up: the first 1,000 encodes and 100 fill-masks and classifications (allocator pools,
+    // OpenMP, caches).
     encode(1_000);
     fill(100);
+    classify(100);
     let before = rss_kib();
     let started = std::time::Instant::now();
     encode(99_000);
     fill(900);
+    classify(900);
     let after = rss_kib();
     eprintln!(
-        "RSS {before} KiB -> {after} KiB over 99,000 encodes + 900 fill-masks ({:.1} s)",
+        "RSS {before} KiB -> {after} KiB over 99,000 encodes + 900 fill-masks + 900 classify/tag ({:.1} s)",
         started.elapsed().as_secs_f64()
     );
     if common::sanitized() {

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod json;
+
 /// The repository's tests/fixtures (or BERTC_FIXTURES_DIR).
 pub fn fixtures() -> PathBuf {
     match std::env::var_os("BERTC_FIXTURES_DIR") {
@@ -15,6 +17,17 @@ pub fn fixtures() -> PathBuf {
 /// The tiny Hugging Face BertForMaskedLM (vocab 1000, max_position_embeddings 64).
 pub fn tiny_mlm() -> PathBuf {
     fixtures().join("model/tiny_mlm")
+}
+
+/// The tiny Hugging Face BertForSequenceClassification (labels fiction, nonfiction, press) with its
+/// tokenizer (tiny_mlm's vocabulary).
+pub fn tiny_seqcls() -> PathBuf {
+    fixtures().join("model/tiny_seqcls")
+}
+
+/// The tiny Hugging Face BertForTokenClassification (labels O, B-NP, I-NP, VB, DT).
+pub fn tiny_tokcls() -> PathBuf {
+    fixtures().join("model/tiny_tokcls")
 }
 
 /// The 8000-token WordPiece tokenizer trained on Brown.
