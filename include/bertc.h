@@ -667,10 +667,11 @@ BERT_API bert_status bert_model_load(const char* dir, bert_model** out_model);
 typedef struct bert_task_params {
   size_t struct_size;           /**< set by bert_task_params_init() */
   bert_task task;               /**< BERT_TASK_SEQUENCE_CLASSIFICATION */
-  const char* const* labels;    /**< the label names (id i = labels[i]); NULL: keep the checkpoint's
+  const char* const* labels;    /**< the label names (id i = labels[i]); NULL with num_labels > 0:
+                                   LABEL_0, LABEL_1, ...; NULL with num_labels 0: keep the checkpoint's
                                    label map (only for a checkpoint that already has this head). Copied. */
   const size_t* label_lengths;  /**< byte length of each label; NULL = NUL-terminated */
-  size_t num_labels;            /**< entries in labels; must be > 0 when labels is not NULL */
+  size_t num_labels;            /**< entries in labels (or the number of LABEL_i names); 0 with labels */
   double classifier_dropout;    /**< -1: the checkpoint's (or hidden_dropout_prob); else in [0, 1) */
   uint64_t seed;                /**< 42: initialisation of a new head */
 } bert_task_params;
@@ -730,6 +731,17 @@ BERT_API bert_status bert_model_save(const bert_model* model, const char* dir);
  * (NULL argument, struct_size too small), BERT_ERR_UNSUPPORTED (struct_size from a newer header).
  * Thread-safe. */
 BERT_API bert_status bert_model_config(const bert_model* model, bert_model_params* out_params);
+
+/** (1.1) The model's head: a ::bert_task_value, or -1 for NULL. An accessor: never touches
+ * bert_last_error() (so a load's warning survives it). Thread-safe. */
+BERT_API bert_task bert_model_task(const bert_model* model);
+
+/** (1.1) Number of labels of a classifier (0 for a masked LM or NULL). Accessor; thread-safe. */
+BERT_API size_t bert_model_num_labels(const bert_model* model);
+
+/** (1.1) Name of label `id` (config.json id2label), NUL-terminated, valid until bert_model_free(); NULL
+ * for NULL or an id out of range. Accessor; thread-safe. */
+BERT_API const char* bert_model_label(const bert_model* model, size_t id);
 
 /** Number of distinct parameters (the tied decoder weight counted once), as transformers'
  * model.num_parameters(). Returns BERT_ERR_INVALID_ARGUMENT (NULL argument). Thread-safe. */
@@ -1083,7 +1095,8 @@ BERT_API bert_status bert_trainer_params_init(bert_trainer_params* params, size_
  * (NULL: "words") and one tag per word from tags_field (NULL: "tags"); each word is tokenized on its
  * own and its tag goes on its first word piece (-100 on the others, as HF's word_ids() alignment).
  * Examples longer than max_length are truncated. In memory: `labels` holds one label id per sequence
- * (sequence task) or one per token id (token task; -100 = no label).
+ * (sequence task) or one per token id (token task; -100 = no label), num_labels entries. The label
+ * fields and labels are for classifiers: set on a masked LM's data they are an error.
  * Everything is copied by bert_trainer_create(); the caller keeps ownership. */
 typedef struct bert_trainer_data {
   size_t struct_size;       /**< set by bert_trainer_data_init() */
@@ -1093,10 +1106,12 @@ typedef struct bert_trainer_data {
   const int32_t* token_ids; /**< in-memory word-piece ids of all sequences, back to back */
   const size_t* offsets;    /**< num_sequences + 1 boundaries into token_ids */
   size_t num_sequences;     /**< number of in-memory sequences */
-  const char* label_field;  /**< (1.1) sequence classification JSONL: the label field (NULL: "label") */
-  const char* words_field;  /**< (1.1) token classification JSONL: the words field (NULL: "words") */
-  const char* tags_field;   /**< (1.1) token classification JSONL: the tags field (NULL: "tags") */
+  const char* label_field;  /**< (1.1) sequence classification JSONL: the label field (NULL or "": "label") */
+  const char* words_field;  /**< (1.1) token classification JSONL: the words field (NULL or "": "words") */
+  const char* tags_field;   /**< (1.1) token classification JSONL: the tags field (NULL or "": "tags") */
   const int32_t* labels;    /**< (1.1) in-memory labels of a classifier's data (see above) */
+  size_t num_labels;        /**< (1.1) entries in labels: num_sequences (sequence task) or
+                               offsets[num_sequences] (token task), checked */
 } bert_trainer_data;
 
 /** Empties *data (see bert_tokenizer_params_init() for the statuses). */
@@ -1107,7 +1122,7 @@ BERT_API bert_status bert_trainer_data_init(bert_trainer_data* data, size_t stru
 /** (1.1) The distinct labels of classification training data, sorted (as HF's run_glue / run_ner build
  * their label lists): the label field (task BERT_TASK_SEQUENCE_CLASSIFICATION) or every tag
  * (BERT_TASK_TOKEN_CLASSIFICATION) of data->files, read as bert_trainer_create() reads them (integer
- * labels as their decimal text). Use it to give a new head its labels (bert_task_params.labels). On
+ * labels as their decimal text; files only). Use it to give a new head its labels (bert_task_params.labels). On
  * success *out_labels is an array of *out_count NUL-terminated strings, released with
  * bert_labels_free(). Returns BERT_ERR_INVALID_ARGUMENT (NULL argument; no files; task not a
  * classifier), BERT_ERR_IO, BERT_ERR_FORMAT (bad JSON, missing field), BERT_ERR_INVALID_UTF8,

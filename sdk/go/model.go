@@ -84,15 +84,19 @@ func (m *Model) Close() error {
 	return nil
 }
 
-// headOf reads the task and label map of a new model. It runs after the creating call's warning was
-// read (it replaces the thread's message); a failure (impossible for a valid handle) leaves a masked
-// LM without labels.
+// headOf reads the task and label map of a new model.
 func headOf(p *C.bert_model) (Task, []string) {
-	var cp C.bert_model_params
-	if C.bert_model_params_init(&cp, C.sizeof_bert_model_params) != C.BERT_OK || C.bert_model_config(p, &cp) != C.BERT_OK {
-		return TaskMaskedLM, nil
+	// Accessors: they never touch the thread's message.
+	task := Task(C.bert_model_task(p))
+	n := int(C.bert_model_num_labels(p))
+	if n == 0 {
+		return task, nil
 	}
-	return Task(cp.task), labelsOf(&cp)
+	labels := make([]string, n)
+	for i := range labels {
+		labels[i] = C.GoString(C.bert_model_label(p, C.size_t(i)))
+	}
+	return task, labels
 }
 
 // labelsOf copies the label names of a filled bert_model_params (nil for none).

@@ -228,6 +228,7 @@ func (d *TrainData) cdata(m *cmem, task Task) (*C.bert_trainer_data, error) {
 		return nil, err
 	}
 	p.labels = m.int32s(labels)
+	p.num_labels = C.size_t(len(labels))
 	if n := len(d.Sequences); n > 0 {
 		total := 0
 		for _, s := range d.Sequences {

@@ -170,11 +170,8 @@ BERT_API bert_status bert_model_load_for_task(const char* dir, const bert_task_p
     const bert_task_params p = bertc::api::CopyParams(params, TaskDefaults(), "params");
     bertc::model::HeadSpec head;
     head.task = TaskFrom(p.task);
-    if (p.labels == nullptr && p.num_labels > 0) {
-      throw bertc::InvalidArgument("params.labels is NULL but num_labels is " + std::to_string(p.num_labels));
-    }
     if (p.labels != nullptr && p.num_labels == 0) throw bertc::InvalidArgument("params.labels given with num_labels 0");
-    if (p.labels != nullptr) {
+    if (p.num_labels > 0) {
       if (!bertc::model::IsClassifier(head.task)) {
         throw bertc::InvalidArgument("params.labels are for classification tasks, not a masked LM");
       }
@@ -273,6 +270,20 @@ BERT_API bert_status bert_model_num_parameters(const bert_model* model, uint64_t
     const bertc::api::ModelReadLock lock(*model);
     *out_count = static_cast<uint64_t>(model->impl->num_parameters());
   });
+}
+
+BERT_API bert_task bert_model_task(const bert_model* model) {
+  return model == nullptr || !model->impl ? -1 : static_cast<bert_task>(model->impl->config().task);
+}
+
+BERT_API size_t bert_model_num_labels(const bert_model* model) {
+  return model == nullptr || !model->impl ? 0 : model->impl->config().id2label.size();
+}
+
+BERT_API const char* bert_model_label(const bert_model* model, size_t id) {
+  if (model == nullptr || !model->impl) return nullptr;
+  const auto& labels = model->impl->config().id2label;
+  return id < labels.size() ? labels[id].c_str() : nullptr;
 }
 
 BERT_API void bert_model_free(bert_model* model) { delete model; }

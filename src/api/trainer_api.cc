@@ -87,6 +87,12 @@ struct LoadedData {
 LoadedData LoadData(const bert_trainer_data* user, const char* name, const data::TokenizerHooks& hooks,
                     const bert_trainer_params& p) {
   const bert_trainer_data d = bertc::api::CopyParams(user, DataDefaults(), name);
+  if (d.labels != nullptr || d.num_labels > 0 || d.label_field != nullptr || d.words_field != nullptr ||
+      d.tags_field != nullptr) {
+    throw InvalidArgument(std::string(name) + ": labels, num_labels, label_field, words_field and tags_field are for "
+                          "classifiers; this model is a BertForMaskedLM (put a head on it with "
+                          "bert_model_load_for_task to fine-tune)");
+  }
   const bool has_files = d.num_files > 0 || d.files != nullptr;
   const bool has_ids = d.num_sequences > 0 || d.offsets != nullptr || d.token_ids != nullptr;
   if (has_files == has_ids) {
@@ -157,10 +163,13 @@ data::LabeledReadOptions LabeledOptions(const bert_trainer_data& d, bertc::model
                                         int max_length, int threads) {
   data::LabeledReadOptions o;
   o.task = task == bertc::model::Task::kTokenClassification ? data::LabelTask::kToken : data::LabelTask::kSequence;
-  if (d.jsonl_field != nullptr && *d.jsonl_field != '\0') o.fields.text = d.jsonl_field;
-  if (d.label_field != nullptr) o.fields.label = d.label_field;
-  if (d.words_field != nullptr) o.fields.words = d.words_field;
-  if (d.tags_field != nullptr) o.fields.tags = d.tags_field;
+  auto set = [](const char* value, std::string& field) {
+    if (value != nullptr && *value != '\0') field = value;
+  };
+  set(d.jsonl_field, o.fields.text);
+  set(d.label_field, o.fields.label);
+  set(d.words_field, o.fields.words);
+  set(d.tags_field, o.fields.tags);
   o.max_length = max_length;
   o.ids = ids;
   o.threads = threads;
@@ -205,6 +214,14 @@ data::ExampleSet LoadLabeled(const bert_trainer_data* user, const char* name, co
     if (d.labels == nullptr) {
       throw InvalidArgument(std::string(name) + ".labels is NULL: a " + bertc::model::ArchitectureName(cfg.task) +
                             " is fine-tuned on labelled data");
+    }
+    const bool per_token = cfg.task == bertc::model::Task::kTokenClassification;
+    const size_t want = per_token ? d.offsets[n] : n;
+    if (d.num_labels != want) {
+      throw InvalidArgument(std::string(name) + ".num_labels is " + std::to_string(d.num_labels) + " but the " +
+                            (per_token ? "token classifier needs one label per token id (" :
+                                         "sequence classifier needs one label per sequence (") +
+                            std::to_string(want) + ")");
     }
     try {
       out = data::LabeledFromMemory(d.token_ids, d.offsets, n, d.labels, static_cast<int>(cfg.num_labels()), o);

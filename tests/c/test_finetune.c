@@ -113,7 +113,10 @@ static bert_model* seq_model_from_mlm(void) {
   hp.seed = 5;
   bert_model* m = NULL;
   assert_int_equal(bert_model_load_for_task(TINY, &hp, &m), BERT_OK);
-  /* HF's warning: the head is new. */
+  /* HF's warning: the head is new. The accessors leave it in place. */
+  assert_int_equal(bert_model_task(m), BERT_TASK_SEQUENCE_CLASSIFICATION);
+  assert_int_equal(bert_model_num_labels(m), 3);
+  assert_string_equal(bert_model_label(m, 2), "press");
   assert_non_null(strstr(bert_last_error(), "newly initialized"));
   assert_non_null(strstr(bert_last_error(), "classifier.weight"));
   return m;
@@ -266,6 +269,20 @@ static void test_pipelines_match_hugging_face(void** state) {
   bert_classify_result_free(cr);
   bert_model_free(seq);
   bert_model_free(tagger);
+}
+
+static void test_default_label_names(void** state) {
+  (void)state;
+  bert_task_params hp;
+  assert_int_equal(BERT_TASK_PARAMS_INIT(&hp), BERT_OK);
+  hp.task = BERT_TASK_TOKEN_CLASSIFICATION;
+  hp.num_labels = 4; /* labels NULL: LABEL_0..LABEL_3, as transformers' from_pretrained(num_labels=4) */
+  bert_model* m = NULL;
+  assert_int_equal(bert_model_load_for_task(TINY, &hp, &m), BERT_OK);
+  assert_int_equal(bert_model_task(m), BERT_TASK_TOKEN_CLASSIFICATION);
+  assert_int_equal(bert_model_num_labels(m), 4);
+  assert_string_equal(bert_model_label(m, 3), "LABEL_3");
+  bert_model_free(m);
 }
 
 static void test_label_map_must_agree(void** state) {
@@ -458,11 +475,22 @@ static void test_token_finetuning(void** state) {
   assert_int_equal(bert_trainer_create(m, g_tok, &mem, NULL, &p, &t), BERT_ERR_INVALID_ARGUMENT);
   assert_non_null(strstr(bert_last_error(), "labels"));
   mem.labels = mem_labels;
+  mem.num_labels = 2; /* a token classifier needs one per token id: 3 */
+  assert_int_equal(bert_trainer_create(m, g_tok, &mem, NULL, &p, &t), BERT_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(bert_last_error(), "num_labels is 2"));
+  mem.num_labels = 3;
   assert_int_equal(bert_trainer_create(m, g_tok, &mem, NULL, &p, &t), BERT_OK);
   assert_int_equal(bert_trainer_step(t, NULL, NULL, &sr), BERT_OK);
   assert_int_equal(sr.masked_tokens, 2);
   bert_trainer_free(t);
   bert_model_free(m);
+
+  /* Labels given for a masked LM's data are an error, not silently ignored. */
+  bert_model* mlm = NULL;
+  assert_int_equal(bert_model_load(TINY, &mlm), BERT_OK);
+  assert_int_equal(bert_trainer_create(mlm, g_tok, &mem, NULL, &p, &t), BERT_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(bert_last_error(), "for classifiers"));
+  bert_model_free(mlm);
 }
 
 int main(void) {
@@ -470,6 +498,7 @@ int main(void) {
       cmocka_unit_test(test_create_config_save_load),
       cmocka_unit_test(test_pipelines_match_hugging_face),
       cmocka_unit_test(test_label_map_must_agree),
+      cmocka_unit_test(test_default_label_names),
       cmocka_unit_test(test_sequence_finetuning),
       cmocka_unit_test(test_token_finetuning),
   };

@@ -29,18 +29,19 @@ static const char* const kCovered[] = {
     "bert_fill_mask_result_free", "bert_fill_mask_result_get", "bert_fill_mask_result_num_masks",
     "bert_fill_mask_result_num_predictions", "bert_fill_mask_result_num_queries", "bert_labels_free",
     "bert_last_error", "bert_limits_init", "bert_model_config", "bert_model_create", "bert_model_free",
-    "bert_model_load", "bert_model_load_for_task", "bert_model_load_from_memory", "bert_model_num_parameters",
-    "bert_model_params_init", "bert_model_save", "bert_score_text", "bert_set_limits", "bert_status_str",
-    "bert_string_free", "bert_tag", "bert_tag_result_free", "bert_tag_result_get_group", "bert_tag_result_get_word",
-    "bert_tag_result_num_groups", "bert_tag_result_num_texts", "bert_tag_result_num_words", "bert_tag_words",
-    "bert_task_params_init", "bert_tokenizer_decode", "bert_tokenizer_decode_batch", "bert_tokenizer_encode",
-    "bert_tokenizer_encode_batch", "bert_tokenizer_free", "bert_tokenizer_id_to_token", "bert_tokenizer_load",
-    "bert_tokenizer_load_from_memory", "bert_tokenizer_params_init", "bert_tokenizer_save",
-    "bert_tokenizer_save_to_memory", "bert_tokenizer_special_token_id", "bert_tokenizer_token_to_id",
-    "bert_tokenizer_train", "bert_tokenizer_train_from_lines", "bert_tokenizer_vocab_size", "bert_trainer_create",
-    "bert_trainer_data_init", "bert_trainer_data_labels", "bert_trainer_evaluate", "bert_trainer_free",
-    "bert_trainer_get_info", "bert_trainer_params_init", "bert_trainer_resume", "bert_trainer_save_checkpoint",
-    "bert_trainer_step", "bert_trainer_step_batch", "bert_trainer_train", "bert_version", "bert_version_number",
+    "bert_model_label", "bert_model_load", "bert_model_load_for_task", "bert_model_load_from_memory",
+    "bert_model_num_labels", "bert_model_num_parameters", "bert_model_params_init", "bert_model_save",
+    "bert_model_task", "bert_score_text", "bert_set_limits", "bert_status_str", "bert_string_free", "bert_tag",
+    "bert_tag_result_free", "bert_tag_result_get_group", "bert_tag_result_get_word", "bert_tag_result_num_groups",
+    "bert_tag_result_num_texts", "bert_tag_result_num_words", "bert_tag_words", "bert_task_params_init",
+    "bert_tokenizer_decode", "bert_tokenizer_decode_batch", "bert_tokenizer_encode", "bert_tokenizer_encode_batch",
+    "bert_tokenizer_free", "bert_tokenizer_id_to_token", "bert_tokenizer_load", "bert_tokenizer_load_from_memory",
+    "bert_tokenizer_params_init", "bert_tokenizer_save", "bert_tokenizer_save_to_memory",
+    "bert_tokenizer_special_token_id", "bert_tokenizer_token_to_id", "bert_tokenizer_train",
+    "bert_tokenizer_train_from_lines", "bert_tokenizer_vocab_size", "bert_trainer_create", "bert_trainer_data_init",
+    "bert_trainer_data_labels", "bert_trainer_evaluate", "bert_trainer_free", "bert_trainer_get_info",
+    "bert_trainer_params_init", "bert_trainer_resume", "bert_trainer_save_checkpoint", "bert_trainer_step",
+    "bert_trainer_step_batch", "bert_trainer_train", "bert_version", "bert_version_number",
 };
 
 static bert_tokenizer* g_tok;
@@ -342,10 +343,9 @@ static void test_classify(void** state) {
   expect_invalid(bert_model_load_for_task(NULL, &hp, &seq), "bert_model_load_for_task");
   expect_invalid(bert_model_load_for_task(TINY, &hp, NULL), "bert_model_load_for_task");
   expect_invalid(bert_model_load_for_task(TINY, &hp, &seq), "bert_model_load_for_task"); /* no labels */
-  hp.num_labels = 2; /* labels NULL */
-  expect_invalid(bert_model_load_for_task(TINY, &hp, &seq), "bert_model_load_for_task");
   assert_ptr_equal(seq, SENTINEL);
   hp.labels = labels;
+  hp.num_labels = 2;
   assert_int_equal(bert_model_load_for_task(TINY, &hp, &seq), BERT_OK);
   hp.task = BERT_TASK_TOKEN_CLASSIFICATION;
   bert_model* tagger = NULL;
@@ -422,6 +422,11 @@ static void test_classify(void** state) {
   assert_ptr_equal(found, SENTINEL);
   assert_int_equal(n, 7);
   bert_labels_free(NULL, 0);
+  assert_int_equal(bert_model_task(NULL), -1);
+  assert_int_equal(bert_model_num_labels(NULL), 0);
+  assert_null(bert_model_label(NULL, 0));
+  assert_null(bert_model_label(seq, 2));
+  assert_string_equal(bert_model_label(seq, 1), "pos");
   bert_model_free(seq);
   bert_model_free(tagger);
 }

@@ -865,15 +865,16 @@ class Model {
     return c;
   }
   // (1.1) The head, and a classifier's label names by id (empty for a masked LM).
+  // Accessors: they leave bert_last_error() (a load's warning) alone.
   Expected<Task> try_task() const {
-    auto c = try_config();
-    if (!c) return c.error();
-    return c->task;
+    if (!h_) return detail::Invalid("empty Model");
+    return static_cast<Task>(bert_model_task(h_.get()));
   }
   Expected<std::vector<std::string>> try_labels() const {
-    auto c = try_config();
-    if (!c) return c.error();
-    return std::move(c->labels);
+    if (!h_) return detail::Invalid("empty Model");
+    std::vector<std::string> labels(bert_model_num_labels(h_.get()));
+    for (size_t i = 0; i < labels.size(); ++i) labels[i] = bert_model_label(h_.get(), i);
+    return labels;
   }
   Expected<uint64_t> try_num_parameters() const {
     if (!h_) return detail::Invalid("empty Model");
@@ -1209,6 +1210,7 @@ class TrainerDataView {
                            : "TrainerData: a token classifier needs one label per token id");
       }
       data_.labels = d_->labels.data();
+      data_.num_labels = d_->labels.size();
     }
     return {};
   }

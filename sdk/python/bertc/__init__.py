@@ -1031,12 +1031,13 @@ class Model(_Handle):
     @property
     def task(self) -> Task:
         """The head: Task.MASKED_LM, Task.SEQUENCE_CLASSIFICATION or Task.TOKEN_CLASSIFICATION."""
-        return self.config.task
+        return Task(C.model_task(self._handle()))
 
     @property
     def labels(self) -> List[str]:
         """A classifier's label names by id (config.json id2label); [] for a masked LM."""
-        return self.config.labels
+        h = self._handle()
+        return [C.model_label(h, i).decode() for i in range(C.model_num_labels(h))]
 
     @property
     def num_parameters(self) -> int:
@@ -1305,6 +1306,7 @@ class _Data:
             arr = (ctypes.c_int32 * len(values))(*values)
             self.keep.append(arr)
             self.struct.labels = ctypes.cast(arr, C.c_int32_p)
+            self.struct.num_labels = len(values)
 
 
 def dataset_labels(files: Union[PathLike, Sequence[PathLike]], task: Union[Task, str], *,

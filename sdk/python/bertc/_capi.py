@@ -141,7 +141,7 @@ class TrainerData(ctypes.Structure):
                 ("num_sequences", c_size_t),
                 # (1.1)
                 ("label_field", ctypes.c_char_p), ("words_field", ctypes.c_char_p),
-                ("tags_field", ctypes.c_char_p), ("labels", c_int32_p)]
+                ("tags_field", ctypes.c_char_p), ("labels", c_int32_p), ("num_labels", c_size_t)]
 
 
 class StepResult(ctypes.Structure):
@@ -327,6 +327,9 @@ trainer_params_init = _fn("bert_trainer_params_init", _st, P(TrainerParams), _sz
 trainer_data_init = _fn("bert_trainer_data_init", _st, P(TrainerData), _sz)
 trainer_data_labels = _fn("bert_trainer_data_labels", _st, P(TrainerData), _st, P(c_char_pp), c_size_p)  # (1.1)
 labels_free = _fn("bert_labels_free", None, c_char_pp, _sz)  # (1.1)
+model_task = _fn("bert_model_task", ctypes.c_int32, _vp)  # (1.1)
+model_num_labels = _fn("bert_model_num_labels", _sz, _vp)  # (1.1)
+model_label = _fn("bert_model_label", _cp, _vp, _sz)  # (1.1)
 trainer_create = _fn("bert_trainer_create", _st, _vp, _vp, P(TrainerData), P(TrainerData), P(TrainerParams),
                      c_void_pp)
 trainer_step = _fn("bert_trainer_step", _st, _vp, PROGRESS_FN, _vp, P(StepResult))

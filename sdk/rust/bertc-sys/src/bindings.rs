@@ -816,11 +816,11 @@ pub struct bert_task_params {
     pub struct_size: usize,
     #[doc = "BERT_TASK_SEQUENCE_CLASSIFICATION"]
     pub task: bert_task,
-    #[doc = "the label names (id i = labels[i]); NULL: keep the checkpoint's\nlabel map (only for a checkpoint that already has this head). Copied."]
+    #[doc = "the label names (id i = labels[i]); NULL with num_labels > 0:\nLABEL_0, LABEL_1, ...; NULL with num_labels 0: keep the checkpoint's\nlabel map (only for a checkpoint that already has this head). Copied."]
     pub labels: *const *const ::core::ffi::c_char,
     #[doc = "byte length of each label; NULL = NUL-terminated"]
     pub label_lengths: *const usize,
-    #[doc = "entries in labels; must be > 0 when labels is not NULL"]
+    #[doc = "entries in labels (or the number of LABEL_i names); 0 with labels"]
     pub num_labels: usize,
     #[doc = "-1: the checkpoint's (or hidden_dropout_prob); else in [0, 1)"]
     pub classifier_dropout: f64,
@@ -891,6 +891,18 @@ unsafe extern "C" {
         model: *const bert_model,
         out_params: *mut bert_model_params,
     ) -> bert_status;
+}
+unsafe extern "C" {
+    #[doc = "(1.1) The model's head: a [`bert_task_value`], or -1 for NULL. An accessor: never touches\nbert_last_error() (so a load's warning survives it). Thread-safe."]
+    pub fn bert_model_task(model: *const bert_model) -> bert_task;
+}
+unsafe extern "C" {
+    #[doc = "(1.1) Number of labels of a classifier (0 for a masked LM or NULL). Accessor; thread-safe."]
+    pub fn bert_model_num_labels(model: *const bert_model) -> usize;
+}
+unsafe extern "C" {
+    #[doc = "(1.1) Name of label `id` (config.json id2label), NUL-terminated, valid until bert_model_free(); NULL\nfor NULL or an id out of range. Accessor; thread-safe."]
+    pub fn bert_model_label(model: *const bert_model, id: usize) -> *const ::core::ffi::c_char;
 }
 unsafe extern "C" {
     #[doc = "Number of distinct parameters (the tied decoder weight counted once), as transformers'\nmodel.num_parameters(). Returns BERT_ERR_INVALID_ARGUMENT (NULL argument). Thread-safe."]
@@ -1542,7 +1554,7 @@ unsafe extern "C" {
         struct_size: usize,
     ) -> bert_status;
 }
-#[doc = "Training or evaluation data: either files or token ids in memory (set exactly one). Initialise\nwith BERT_TRAINER_DATA_INIT(&d) (all empty).\nFiles: plain text (one example per line) or, with jsonl_field, JSON Lines with that string field.\nBlank lines are skipped. The files are tokenized once (in parallel) and cached.\nMemory: num_sequences sequences of word-piece ids WITHOUT [CLS]/[SEP]; sequence i is\ntoken_ids[offsets[i] .. offsets[i+1]) (offsets has num_sequences + 1 entries, offsets[0] == 0).\n(1.1) Fine-tuning a classifier: files are JSON Lines. Sequence classification reads the text from\njsonl_field (NULL: \"text\") and the label from label_field (NULL: \"label\"), a label name of the\nmodel's label map or an integer id. Token classification reads an array of words from words_field\n(NULL: \"words\") and one tag per word from tags_field (NULL: \"tags\"); each word is tokenized on its\nown and its tag goes on its first word piece (-100 on the others, as HF's word_ids() alignment).\nExamples longer than max_length are truncated. In memory: `labels` holds one label id per sequence\n(sequence task) or one per token id (token task; -100 = no label).\nEverything is copied by bert_trainer_create(); the caller keeps ownership."]
+#[doc = "Training or evaluation data: either files or token ids in memory (set exactly one). Initialise\nwith BERT_TRAINER_DATA_INIT(&d) (all empty).\nFiles: plain text (one example per line) or, with jsonl_field, JSON Lines with that string field.\nBlank lines are skipped. The files are tokenized once (in parallel) and cached.\nMemory: num_sequences sequences of word-piece ids WITHOUT [CLS]/[SEP]; sequence i is\ntoken_ids[offsets[i] .. offsets[i+1]) (offsets has num_sequences + 1 entries, offsets[0] == 0).\n(1.1) Fine-tuning a classifier: files are JSON Lines. Sequence classification reads the text from\njsonl_field (NULL: \"text\") and the label from label_field (NULL: \"label\"), a label name of the\nmodel's label map or an integer id. Token classification reads an array of words from words_field\n(NULL: \"words\") and one tag per word from tags_field (NULL: \"tags\"); each word is tokenized on its\nown and its tag goes on its first word piece (-100 on the others, as HF's word_ids() alignment).\nExamples longer than max_length are truncated. In memory: `labels` holds one label id per sequence\n(sequence task) or one per token id (token task; -100 = no label), num_labels entries. The label\nfields and labels are for classifiers: set on a masked LM's data they are an error.\nEverything is copied by bert_trainer_create(); the caller keeps ownership."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct bert_trainer_data {
@@ -1560,18 +1572,20 @@ pub struct bert_trainer_data {
     pub offsets: *const usize,
     #[doc = "number of in-memory sequences"]
     pub num_sequences: usize,
-    #[doc = "(1.1) sequence classification JSONL: the label field (NULL: \"label\")"]
+    #[doc = "(1.1) sequence classification JSONL: the label field (NULL or \"\": \"label\")"]
     pub label_field: *const ::core::ffi::c_char,
-    #[doc = "(1.1) token classification JSONL: the words field (NULL: \"words\")"]
+    #[doc = "(1.1) token classification JSONL: the words field (NULL or \"\": \"words\")"]
     pub words_field: *const ::core::ffi::c_char,
-    #[doc = "(1.1) token classification JSONL: the tags field (NULL: \"tags\")"]
+    #[doc = "(1.1) token classification JSONL: the tags field (NULL or \"\": \"tags\")"]
     pub tags_field: *const ::core::ffi::c_char,
     #[doc = "(1.1) in-memory labels of a classifier's data (see above)"]
     pub labels: *const i32,
+    #[doc = "(1.1) entries in labels: num_sequences (sequence task) or\noffsets[num_sequences] (token task), checked"]
+    pub num_labels: usize,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of bert_trainer_data"][::core::mem::size_of::<bert_trainer_data>() - 88usize];
+    ["Size of bert_trainer_data"][::core::mem::size_of::<bert_trainer_data>() - 96usize];
     ["Alignment of bert_trainer_data"][::core::mem::align_of::<bert_trainer_data>() - 8usize];
     ["Offset of field: bert_trainer_data::struct_size"]
         [::core::mem::offset_of!(bert_trainer_data, struct_size) - 0usize];
@@ -1595,6 +1609,8 @@ const _: () = {
         [::core::mem::offset_of!(bert_trainer_data, tags_field) - 72usize];
     ["Offset of field: bert_trainer_data::labels"]
         [::core::mem::offset_of!(bert_trainer_data, labels) - 80usize];
+    ["Offset of field: bert_trainer_data::num_labels"]
+        [::core::mem::offset_of!(bert_trainer_data, num_labels) - 88usize];
 };
 impl Default for bert_trainer_data {
     fn default() -> Self {
@@ -1610,7 +1626,7 @@ unsafe extern "C" {
     pub fn bert_trainer_data_init(data: *mut bert_trainer_data, struct_size: usize) -> bert_status;
 }
 unsafe extern "C" {
-    #[doc = "(1.1) The distinct labels of classification training data, sorted (as HF's run_glue / run_ner build\ntheir label lists): the label field (task BERT_TASK_SEQUENCE_CLASSIFICATION) or every tag\n(BERT_TASK_TOKEN_CLASSIFICATION) of data->files, read as bert_trainer_create() reads them (integer\nlabels as their decimal text). Use it to give a new head its labels (bert_task_params.labels). On\nsuccess *out_labels is an array of *out_count NUL-terminated strings, released with\nbert_labels_free(). Returns BERT_ERR_INVALID_ARGUMENT (NULL argument; no files; task not a\nclassifier), BERT_ERR_IO, BERT_ERR_FORMAT (bad JSON, missing field), BERT_ERR_INVALID_UTF8,\nBERT_ERR_LIMIT, BERT_ERR_OUT_OF_MEMORY. Thread-safe."]
+    #[doc = "(1.1) The distinct labels of classification training data, sorted (as HF's run_glue / run_ner build\ntheir label lists): the label field (task BERT_TASK_SEQUENCE_CLASSIFICATION) or every tag\n(BERT_TASK_TOKEN_CLASSIFICATION) of data->files, read as bert_trainer_create() reads them (integer\nlabels as their decimal text; files only). Use it to give a new head its labels (bert_task_params.labels). On\nsuccess *out_labels is an array of *out_count NUL-terminated strings, released with\nbert_labels_free(). Returns BERT_ERR_INVALID_ARGUMENT (NULL argument; no files; task not a\nclassifier), BERT_ERR_IO, BERT_ERR_FORMAT (bad JSON, missing field), BERT_ERR_INVALID_UTF8,\nBERT_ERR_LIMIT, BERT_ERR_OUT_OF_MEMORY. Thread-safe."]
     pub fn bert_trainer_data_labels(
         data: *const bert_trainer_data,
         task: bert_task,

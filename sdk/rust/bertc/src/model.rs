@@ -447,21 +447,30 @@ impl Model {
     }
 
     /// The model's head: [`Task::MaskedLm`], [`Task::SequenceClassification`] or
-    /// [`Task::TokenClassification`]. (Like every bertc call it replaces the thread's
-    /// [`last_warning`](crate::last_warning).)
+    /// [`Task::TokenClassification`]. An accessor: the thread's
+    /// [`last_warning`](crate::last_warning) is left as it was.
     pub fn task(&self) -> Task {
-        // bert_model_config fails only for NULL arguments or a bad struct_size, neither possible.
-        self.raw_config()
-            .map_or(Task::MaskedLm, |p| Task::from_raw(p.task))
+        // SAFETY: a live model handle.
+        Task::from_raw(unsafe { sys::bert_model_task(self.raw.as_ptr()) })
     }
 
     /// A classifier's label names, indexed by label id (config.json `id2label`); empty for a
-    /// masked LM.
+    /// masked LM. An accessor like [`Model::task`].
     pub fn labels(&self) -> Vec<String> {
-        self.raw_config()
-            // SAFETY: the label arrays point into the model, alive during the copy.
-            .map(|p| unsafe { labels_from_raw(&p) })
-            .unwrap_or_default()
+        // SAFETY: a live model handle; the names are NUL-terminated and live as long as it.
+        unsafe {
+            let n = sys::bert_model_num_labels(self.raw.as_ptr());
+            (0..n)
+                .map(|i| {
+                    let p = sys::bert_model_label(self.raw.as_ptr(), i);
+                    if p.is_null() {
+                        String::new()
+                    } else {
+                        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+                    }
+                })
+                .collect()
+        }
     }
 
     /// Number of distinct parameters (the tied decoder weight counted once), as transformers'

@@ -520,6 +520,7 @@ impl TrainData {
                 )));
             }
             d.labels = labels.as_ptr();
+            d.num_labels = labels.len();
         }
         Ok(RawData {
             data: d,
