@@ -32,6 +32,25 @@ assert n > 0, "no JSON lines"
 PY
 }
 
+labelled() {  # labelled() DIR: genre-like and POS-like JSONL files, 300 train / 60 test lines each
+  python3 - "$1" <<'PY'
+import json, random, sys
+random.seed(11)
+d = sys.argv[1]
+lead = {"press": "the", "nonfiction": "a", "fiction": "he"}
+words = "man said that people of house were good was in world new city and old time day".split()
+tags = {w: ("nn" if w in ("man", "people", "house", "world", "city", "time", "day") else "x" + w[:2]) for w in words}
+tags.update({"the": "at", "a": "at", "he": "pps"})
+for split, n in (("train", 300), ("test", 60)):
+    with open(f"{d}/{split}.genre.jsonl", "w") as g, open(f"{d}/{split}.pos.jsonl", "w") as p:
+        for _ in range(n):
+            label = random.choice(list(lead))
+            ws = [lead[label]] + [random.choice(words) for _ in range(random.randint(3, 9))]
+            g.write(json.dumps({"text": " ".join(ws) + ".", "genre": "g", "label": label}) + "\n")
+            p.write(json.dumps({"words": ws + ["."], "tags": [tags[w] for w in ws] + ["."]}) + "\n")
+PY
+}
+
 corpus() {  # a small training corpus
   python3 - "$1" <<'PY'
 import random, sys
@@ -47,7 +66,7 @@ case "$case_name" in
   help)
     expect_exit 0 "$bertc" --help; grep -q "Commands:" "$tmp/out" || fail "top-level help"
     expect_exit 0 "$bertc" version; grep -q '^bertc [0-9]' "$tmp/out" || fail "version"
-    for c in "tokenizer train" "tokenizer encode" "tokenizer decode" pretrain eval fill-mask plot; do
+    for c in "tokenizer train" "tokenizer encode" "tokenizer decode" pretrain eval fill-mask plot finetune classify tag; do
       # shellcheck disable=SC2086
       expect_exit 0 "$bertc" $c --help
       grep -q "^Usage: bertc $c" "$tmp/out" || fail "'$c --help' lacks a Usage line"
@@ -122,6 +141,51 @@ case "$case_name" in
     done
     grep -q "^masked accuracy " "$tmp/out" || fail "demo printed no evaluation"
     [[ $(grep -c '^  1\. ' "$tmp/out") == 6 ]] || { cat "$tmp/out"; fail "demo printed no fill-mask results"; }
+    ;;
+  finetune)  # sequence + token fine-tuning, inference and evaluation commands, bad input
+    m="$fixtures/model/tiny_mlm"
+    labelled "$tmp"
+    expect_exit 0 "$bertc" finetune --task sequence --model "$m" --train "$tmp/train.genre.jsonl" \
+      --eval "$tmp/test.genre.jsonl" --out "$tmp/seq" --max-length 32 --batch-size 16 --epochs 2 --lr 2e-3 \
+      --eval-steps 10 --save-steps 10 --metric f1 --load-best-at-end --threads 1 --json
+    json_check "$tmp/out" '0 <= o["accuracy"] <= 1 and 0 <= o["f1"] <= 1 and o["examples"] == 60'
+    grep -q "newly initialized" "$tmp/err" || fail "no warning about the new head"
+    grep -q '"BertForSequenceClassification"' "$tmp/seq/config.json" || fail "not saved as a classifier"
+    expect_exit 0 "$bertc" classify --model "$tmp/seq" --json "the man was old." "he said that."
+    json_check "$tmp/out" 'set(o["scores"]) == {"fiction", "nonfiction", "press"} and abs(sum(o["scores"].values()) - 1) < 1e-5'
+    expect_exit 0 "$bertc" classify --model "$tmp/seq" --data "$tmp/test.genre.jsonl" --json
+    json_check "$tmp/out" 'o["examples"] == 60 and o["accuracy"] > 0.6 and len(o["confusion"]) == 3'
+    expect_exit 0 "$bertc" classify --model "$tmp/seq" --data "$tmp/test.genre.jsonl"
+    grep -q "^confusion matrix" "$tmp/out" || fail "no confusion matrix"
+    expect_exit 0 "$bertc" finetune --task token --model "$m" --train "$tmp/train.pos.jsonl" --split 0.2 \
+      --out "$tmp/tok" --max-length 32 --batch-size 16 --epochs 2 --lr 2e-3 --threads 1
+    expect_exit 0 "$bertc" tag --model "$tmp/tok" --json "the man was old."
+    json_check "$tmp/out" '[w["word"] for w in o["words"]] == ["the", "man", "was", "old", "."] and all("entity_group" in g for g in o["groups"])'
+    expect_exit 0 "$bertc" tag --model "$tmp/tok" --data "$tmp/test.pos.jsonl" --json
+    json_check "$tmp/out" 'o["accuracy"] > 0.5'
+    # Bad input: a label the model lacks, words/tags mismatch, a classifier used for the other task.
+    sed 's/"press"/"poetry"/' "$tmp/test.genre.jsonl" > "$tmp/bad.genre.jsonl"
+    expect_exit 1 "$bertc" finetune --task sequence --model "$tmp/seq" --train "$tmp/train.genre.jsonl" \
+      --eval "$tmp/bad.genre.jsonl" --out "$tmp/seq2" --max-length 32 --max-steps 1; one_error_line
+    grep -q "unknown label 'poetry'" "$tmp/err" || fail "unknown label not named"
+    head -3 "$tmp/train.pos.jsonl" | sed 's/, "\."\]}$/]}/' > "$tmp/bad.pos.jsonl"
+    expect_exit 1 "$bertc" finetune --task token --model "$tmp/tok" --train "$tmp/bad.pos.jsonl" --out "$tmp/tok2" \
+      --max-length 32 --batch-size 1 --max-steps 1; one_error_line
+    grep -q "words but" "$tmp/err" || fail "words/tags mismatch not reported"
+    expect_exit 1 "$bertc" tag --model "$tmp/seq" "the man."; one_error_line
+    grep -q "BertForTokenClassification" "$tmp/err" || fail "wrong head not named"
+    expect_exit 1 "$bertc" fill-mask --model "$tmp/seq" "the [MASK]."; one_error_line
+    expect_exit 2 "$bertc" finetune --task nonsense --model "$m" --train x --out y; one_error_line
+    ;;
+  demo_finetune)  # scripts/demo-finetune.sh's pipeline with its real flags, on a tiny model and data
+    labelled "$tmp"
+    expect_exit 0 bash "$(dirname "$0")/../../scripts/demo-finetune-pipeline.sh" "$bertc" "$tmp" \
+      "$fixtures/model/tiny_mlm" "$tmp/demo" 1 1 1
+    for f in genre-pretrained/config.json genre-random/model.safetensors pos-pretrained/config.json; do
+      [[ -s "$tmp/demo/$f" ]] || fail "demo left no $f"
+    done
+    [[ $(grep -c '^confusion matrix' "$tmp/out") == 2 ]] || { cat "$tmp/out"; fail "want two confusion matrices"; }
+    grep -q "token accuracy" "$tmp/out" || fail "no POS evaluation"
     ;;
   *) fail "unknown case $case_name" ;;
 esac
