@@ -37,7 +37,10 @@ for w in $WHAT; do
     hf)
       "$HF_PYTHON" "$ROOT/bench/pretrain/hf_pretrain.py" --tokenizer "$TOK30K" --train "$WORK/train.txt" \
         --hidden 256 --layers 4 --heads 4 --seq 128 --batch 8 --steps "$STEPS" --warmup 3 --threads "$THREADS" \
-        --padding max_length 2>/dev/null | tail -1 ;;
+        --padding max_length > "$WORK/hf.out" || { echo "bench: the HF side failed (see above)" >&2; exit 1; }
+      tail -1 "$WORK/hf.out" | python3 -c 'import json,sys; json.loads(sys.stdin.read())' \
+        || { echo "bench: the HF side printed no JSON result" >&2; exit 1; }
+      tail -1 "$WORK/hf.out" ;;
     peak)
       # matmul peak of this LibTorch build (float32, THREADS threads) and the encoder GEMM shapes.
       "$HF_PYTHON" - "$THREADS" <<'PY'
