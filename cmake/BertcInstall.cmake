@@ -9,6 +9,14 @@ install(TARGETS bertc EXPORT bertcTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime
   PUBLIC_HEADER DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
 
+if(BERTC_ISOLATED_TORCH)
+  # The implementation behind the front, and its private LibTorch copies (component torch-copies:
+  # `cmake --install` puts them next to the library; the .deb leaves them out and uses Debian's LibTorch).
+  install(TARGETS bertc_impl LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_SKIP)
+  install(DIRECTORY "${PROJECT_BINARY_DIR}/src/api/bertc-torch/" DESTINATION ${CMAKE_INSTALL_LIBDIR}/bertc-torch
+          COMPONENT torch-copies PATTERN ".sources" EXCLUDE)
+endif()
+
 install(EXPORT bertcTargets NAMESPACE bertc:: DESTINATION ${BERTC_CMAKE_DIR} COMPONENT dev)
 
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/bertcConfig.cmake.in"

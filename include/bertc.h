@@ -16,6 +16,22 @@
  *    What each minor version added is marked "(1.1)" etc. at the declaration; unmarked is 1.0.
  *  - Call bert_check_version(BERTC_VERSION_NUMBER) once at start-up: it refuses a library older than
  *    the header (functions the header declares may be missing) or of another major version.
+ *
+ * ## Another Torch in the same process
+ *  bertc runs on LibTorch. A process may already carry another Torch (a Python program that imports
+ *  PyPI's torch, a C++ engine linked with its own LibTorch); two Torch builds in one process normally
+ *  crash it. A libbertc built with BERTC_ISOLATE_TORCH (the default of a source build) is a small
+ *  front library that loads the implementation (libbertc-impl.so.1) on the first call, and the
+ *  implementation runs on private copies of its LibTorch (bertc-torch/ next to it): it works beside any
+ *  other Torch, loaded before or after it. When that cannot work (the copies are missing — e.g. the
+ *  Debian package, which uses Debian's LibTorch — and another Torch is loaded; or the implementation
+ *  cannot be loaded), every call returns BERT_ERR_UNSUPPORTED, starting with bert_check_version(),
+ *  and bert_last_error() names both Torch versions and what to do; the process is never killed.
+ *  bert_version(), bert_version_number(), bert_status_str() and bert_last_error() keep working then;
+ *  bert_build_info() returns "{}". Environment (tests, unusual layouts): BERTC_IMPL_LIBRARY (path of
+ *  the implementation), BERTC_TORCH_DIR (where its copies are), BERTC_FRONT_DEBUG=1 (prints what was
+ *  found). A Debian-packaged libbertc refuses to start after another Torch, and a Torch imported after
+ *  it would crash the process: the Python SDK refuses such an `import torch` with an ImportError.
  *  - Every params struct (input options) starts with `size_t struct_size` and is initialised by its
  *    library call `bert_X_params_init(&p, sizeof p)` — or the `BERT_X_PARAMS_INIT(&p)` macro, which
  *    passes sizeof for you — never by copying a struct returned by value. The library writes defaults

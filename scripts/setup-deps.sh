@@ -8,7 +8,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp
   libicu-dev libabsl-dev nlohmann-json3-dev
   libcmocka-dev libgtest-dev
-  abigail-tools dpkg-dev file binutils
+  abigail-tools dpkg-dev file binutils patchelf
   doxygen help2man gnuplot-nox
 )
 

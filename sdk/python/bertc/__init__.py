@@ -185,10 +185,19 @@ def set_limits(limits: Optional[Limits] = None, **changes) -> Limits:
 
 
 # A library with an incompatible ABI (another major, or an older minor) fails the import.
+# So does a library that cannot run in this process (another Torch loaded; see bertc.h).
 if C.check_version(C.BINDINGS_VERSION) != 0:
-    raise ImportError(f"bertc: {C.last_error().decode()} (these bindings need libbertc "
+    _why = C.last_error().decode()
+    if "another Torch" in _why or "implementation" in _why:
+        raise ImportError(f"bertc: {_why} (loaded {library_path()})")
+    raise ImportError(f"bertc: {_why} (these bindings need libbertc "
                       f"{C.BINDINGS_VERSION // 10000}.{C.BINDINGS_VERSION // 100 % 100} or a later 1.x; loaded "
                       f"{library_path()}, version {version()})")
+
+# A libbertc on the system's LibTorch: refuse a later `import torch` of another build (it would crash).
+from . import _torch_guard  # noqa: E402
+
+_torch_guard.install_if_needed()
 
 
 # ---- helpers --------------------------------------------------------------------------------------
