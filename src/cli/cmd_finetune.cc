@@ -140,6 +140,15 @@ struct Scores {
   size_t n;
   std::vector<long long> counts;
   void Add(size_t gold, size_t pred) { ++counts[gold * n + pred]; }
+  // One more label (a gold label the model does not have: never predicted, so always an error).
+  void Grow() {
+    std::vector<long long> c((n + 1) * (n + 1), 0);
+    for (size_t g = 0; g < n; ++g) {
+      for (size_t q = 0; q < n; ++q) c[g * (n + 1) + q] = counts[g * n + q];
+    }
+    counts.swap(c);
+    ++n;
+  }
   long long Total() const {
     long long t = 0;
     for (long long c : counts) t += c;
@@ -166,6 +175,28 @@ struct Scores {
     return present ? sum / static_cast<double>(present) : 0.0;
   }
 };
+
+// The index of gold label `g` in `labels`; a label the model does not have is appended (to labels and
+// scores) and counted in `unknown`: evaluation data may hold labels the training data never had.
+size_t GoldIndex(const std::string& g, std::vector<std::string>& labels, Scores& s, size_t model_labels,
+                 long long& unknown) {
+  const auto it = std::find(labels.begin(), labels.end(), g);
+  const size_t i = static_cast<size_t>(it - labels.begin());
+  if (i >= model_labels) ++unknown;
+  if (it != labels.end()) return i;
+  labels.push_back(g);
+  s.Grow();
+  return labels.size() - 1;
+}
+
+void ReportUnknown(const char* cmd, long long unknown, const std::vector<std::string>& labels, size_t model_labels) {
+  if (unknown == 0) return;
+  std::string names;
+  for (size_t k = model_labels; k < labels.size() && k < model_labels + 8; ++k) names += (names.empty() ? "'" : ", '") + labels[k] + "'";
+  if (labels.size() > model_labels + 8) names += ", ...";
+  std::fprintf(stderr, "bertc: %s: warning: %lld gold label(s) the model does not have (%s), counted as errors\n", cmd,
+               unknown, names.c_str());
+}
 
 void PrintConfusion(const Scores& s, const std::vector<std::string>& labels) {
   size_t w = 6;
@@ -449,24 +480,24 @@ int ClassifyCommand(int argc, char** argv) {
     return 0;
   }
   Scores s(labels.size());
+  std::vector<std::string> all_labels = labels;
+  long long unknown = 0;
   const long long show = args.integer("show", 0, 1LL << 40);
   for (size_t i = 0; i < texts.size(); ++i) {
     bert_classification c;
     c.struct_size = sizeof c;
     Check(bert_classify_result_get(result.get(), i, &c), "classify result");
-    const auto it = std::find(labels.begin(), labels.end(), gold[i]);
-    if (it == labels.end()) {
-      throw ExitError(1, "classify: " + args.str("data") + ": gold label '" + gold[i] + "' is not one of the model's");
-    }
-    s.Add(static_cast<size_t>(it - labels.begin()), c.label);
+    s.Add(GoldIndex(gold[i], all_labels, s, labels.size(), unknown), c.label);
     if (static_cast<long long>(i) < show && !json) {
       std::printf("%-12s -> %-12s %.3f  %s\n", gold[i].c_str(), c.label_name, c.score, texts[i].c_str());
     }
   }
+  ReportUnknown("classify", unknown, all_labels, labels.size());
   if (json) {
     std::string out = "{\"examples\":" + std::to_string(s.Total()) + ",\"accuracy\":" + std::to_string(s.Accuracy()) +
-                      ",\"macro_f1\":" + std::to_string(s.MacroF1()) + ",\"labels\":[";
-    for (size_t k = 0; k < labels.size(); ++k) out += (k ? "," : "") + JsonString(labels[k]);
+                      ",\"macro_f1\":" + std::to_string(s.MacroF1()) + ",\"unknown_gold\":" + std::to_string(unknown) +
+                      ",\"labels\":[";
+    for (size_t k = 0; k < all_labels.size(); ++k) out += (k ? "," : "") + JsonString(all_labels[k]);
     out += "],\"confusion\":[";
     for (size_t g = 0; g < s.n; ++g) {
       out += g ? ",[" : "[";
@@ -477,7 +508,7 @@ int ClassifyCommand(int argc, char** argv) {
   } else {
     std::printf("examples %lld  accuracy %.2f%%  macro-F1 %.2f%%\n", s.Total(), 100.0 * s.Accuracy(),
                 100.0 * s.MacroF1());
-    PrintConfusion(s, labels);
+    PrintConfusion(s, all_labels);
   }
   return 0;
 }
@@ -530,19 +561,20 @@ int TagCommand(int argc, char** argv) {
           "tag failed");
     TagResultPtr result(r);
     Scores s(labels.size());
+    std::vector<std::string> all_labels = labels;
+    long long unknown = 0;
     for (size_t t = 0; t < counts.size(); ++t) {
       for (size_t k = 0; k < bert_tag_result_num_words(result.get(), t); ++k) {
         bert_tagged_word w;
         w.struct_size = sizeof w;
         Check(bert_tag_result_get_word(result.get(), t, k, &w), "tag result");
-        const std::string& g = gold[t][w.word_index];
-        const auto it = std::find(labels.begin(), labels.end(), g);
-        if (it == labels.end()) throw ExitError(1, "tag: gold tag '" + g + "' is not one of the model's");
-        s.Add(static_cast<size_t>(it - labels.begin()), w.label);
+        s.Add(GoldIndex(gold[t][w.word_index], all_labels, s, labels.size(), unknown), w.label);
       }
     }
+    ReportUnknown("tag", unknown, all_labels, labels.size());
     if (json) {
-      std::printf("{\"words\":%lld,\"accuracy\":%.6f,\"macro_f1\":%.6f}\n", s.Total(), s.Accuracy(), s.MacroF1());
+      std::printf("{\"words\":%lld,\"accuracy\":%.6f,\"macro_f1\":%.6f,\"unknown_gold\":%lld}\n", s.Total(),
+                  s.Accuracy(), s.MacroF1(), unknown);
     } else {
       std::printf("tagged words %lld  token accuracy %.2f%%  macro-F1 over tags %.2f%%\n", s.Total(),
                   100.0 * s.Accuracy(), 100.0 * s.MacroF1());

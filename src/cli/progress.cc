@@ -51,12 +51,19 @@ void Progress::Update(uint64_t current, uint64_t total, const std::string& suffi
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double since = std::chrono::duration<double>(now - last_print_).count();
   const bool done = total > 0 && current >= total;
+  if (!have_base_) {
+    have_base_ = true;
+    base_step_ = current;
+    base_time_ = now;
+  }
   if (!tty_ && since < interval_ && !done) return;
   if (tty_ && since < 0.1 && !done) return;
   last_print_ = now;
   std::string eta;
-  if (total > 0 && current > 0 && current < total) {
-    eta = " ETA " + FormatDuration(elapsed * static_cast<double>(total - current) / static_cast<double>(current));
+  if (total > 0 && current > base_step_ && current < total) {
+    const double run = std::chrono::duration<double>(now - base_time_).count();
+    eta = " ETA " + FormatDuration(run * static_cast<double>(total - current) /
+                                   static_cast<double>(current - base_step_));
   }
   char count[64];
   if (total > 0) std::snprintf(count, sizeof count, "%llu/%llu", (unsigned long long)current, (unsigned long long)total);

@@ -26,6 +26,11 @@ class Progress {
   double interval_;
   std::chrono::steady_clock::time_point start_, last_print_;
   bool drawn_ = false;
+  // The first step this process saw and when: a resumed run starts at its checkpoint's step, so the
+  // ETA is measured from here, not from step 0.
+  bool have_base_ = false;
+  uint64_t base_step_ = 0;
+  std::chrono::steady_clock::time_point base_time_;
 };
 
 // Installs a SIGINT/SIGTERM handler that sets a flag (a second Ctrl-C kills the process as usual).

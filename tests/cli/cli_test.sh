@@ -168,6 +168,13 @@ case "$case_name" in
     expect_exit 1 "$bertc" finetune --task sequence --model "$tmp/seq" --train "$tmp/train.genre.jsonl" \
       --eval "$tmp/bad.genre.jsonl" --out "$tmp/seq2" --max-length 32 --max-steps 1; one_error_line
     grep -q "unknown label 'poetry'" "$tmp/err" || fail "unknown label not named"
+    # Scoring test data whose gold labels the model lacks: counted as errors, with a warning.
+    expect_exit 0 "$bertc" classify --model "$tmp/seq" --data "$tmp/bad.genre.jsonl" --json
+    json_check "$tmp/out" 'o["unknown_gold"] > 0 and o["labels"][-1] == "poetry" and len(o["confusion"]) == 4'
+    grep -q "does not have ('poetry')" "$tmp/err" || fail "unknown gold label not reported"
+    sed 's/"nn"/"zz-unseen"/' "$tmp/test.pos.jsonl" > "$tmp/bad-tags.pos.jsonl"
+    expect_exit 0 "$bertc" tag --model "$tmp/tok" --data "$tmp/bad-tags.pos.jsonl" --json
+    json_check "$tmp/out" 'o["unknown_gold"] > 0'
     head -3 "$tmp/train.pos.jsonl" | sed 's/, "\."\]}$/]}/' > "$tmp/bad.pos.jsonl"
     expect_exit 1 "$bertc" finetune --task token --model "$tmp/tok" --train "$tmp/bad.pos.jsonl" --out "$tmp/tok2" \
       --max-length 32 --batch-size 1 --max-steps 1; one_error_line
