@@ -31,6 +31,12 @@ case "$mode" in
     major=$(awk '/^#define BERTC_VERSION_MAJOR/{print $3}' "$src/include/bertc.h")
     [[ "$soname" == "libbertc.so.$major" ]] || { echo "SONAME is '$soname', want libbertc.so.$major"; exit 1; }
     echo "exported: $count bert_* symbols, SONAME $soname"
+    impl="$build/src/api/libbertc-impl.so"
+    if [[ -f "$impl" ]]; then  # BERTC_ISOLATE_TORCH: the front forwards exactly the implementation's functions
+      diff <(nm -D --defined-only "$lib" | awk '{print $NF}' | sort) <(nm -D --defined-only "$impl" | awk '{print $NF}' | sort) ||
+        { echo "the front and libbertc-impl.so export different functions (python3 scripts/gen_front.py)"; exit 1; }
+      echo "front and implementation export the same $count functions"
+    fi
     ;;
   cmake)
     cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
