@@ -6,7 +6,9 @@
 #   bench/finetune/run.sh [BUILD_DIR] [sequence] [token]
 # Env: MODEL (pre-trained model dir, default runs/demo/model from scripts/demo.sh), BROWN_DIR,
 #      EPOCHS (3), LR (1e-4), BATCH (32), MAX_LENGTH (64), WARMUP (0.06), THREADS (2), SEED (42),
-#      HF_PYTHON (/opt/bertc-ref/bin/python; the HF side fails loudly when it is missing), WORK.
+#      HF_PYTHON (/opt/bertc-ref/bin/python; the HF side fails loudly when it is missing), WORK,
+#      TRAIN_LINES (train on a seeded random sample of N training lines: the low-resource setting in
+#      which pre-training matters most; default all 51,606).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${1:-$ROOT/build/release}"
@@ -35,6 +37,20 @@ echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $
 echo "# model $MODEL; epochs $EPOCHS, lr $LR, batch $BATCH, max_length $MAX_LENGTH, warmup $WARMUP, seed $SEED"
 
 python3 "$ROOT/bench/finetune/baselines.py" "$BROWN_DIR" >> "$RESULTS"
+TRAIN_DIR="$BROWN_DIR"
+if [ -n "${TRAIN_LINES:-}" ]; then
+  TRAIN_DIR="$WORK/sample-$TRAIN_LINES"
+  mkdir -p "$TRAIN_DIR"
+  for d in genre pos; do
+    python3 - "$BROWN_DIR/train.$d.jsonl" "$TRAIN_LINES" "$SEED" > "$TRAIN_DIR/train.$d.jsonl" <<'PY'
+import random, sys
+lines = open(sys.argv[1], encoding="utf-8").readlines()
+random.Random(int(sys.argv[3])).shuffle(lines)
+sys.stdout.writelines(lines[:int(sys.argv[2])])
+PY
+  done
+  echo "# training on a random sample of $TRAIN_LINES lines (seed $SEED)"
+fi
 
 bertc_run() {  # task side extra-args...
   local task=$1 side=$2
@@ -43,7 +59,7 @@ bertc_run() {  # task side extra-args...
   [ "$task" = token ] && data=pos
   local out="$WORK/$task-$side"
   rm -rf "$out"
-  "$BERTC" finetune --task "$task" --model "$MODEL" --train "$BROWN_DIR/train.$data.jsonl" --split 0 \
+  "$BERTC" finetune --task "$task" --model "$MODEL" --train "$TRAIN_DIR/train.$data.jsonl" --split 0 \
     --out "$out" --max-length "$MAX_LENGTH" --batch-size "$BATCH" --epochs "$EPOCHS" --lr "$LR" \
     --warmup-ratio "$WARMUP" --seed "$SEED" --threads "$THREADS" --logging-steps 100 "$@" >&2
   local score
@@ -79,9 +95,11 @@ for task in $TASKS; do
   bertc_run "$task" random --random-init
   echo "== $task: (c) Hugging Face Trainer" >&2
   "$HF_PYTHON" "$ROOT/bench/finetune/hf_finetune.py" --task "$task" --model "$MODEL" \
-    --train "$BROWN_DIR/train.$data.jsonl" --test "$BROWN_DIR/test.$data.jsonl" --max-length "$MAX_LENGTH" \
+    --train "$TRAIN_DIR/train.$data.jsonl" --test "$BROWN_DIR/test.$data.jsonl" --max-length "$MAX_LENGTH" \
     --batch "$BATCH" --epochs "$EPOCHS" --lr "$LR" --warmup-ratio "$WARMUP" --seed "$SEED" --threads "$THREADS" \
-    --out "$WORK/$task-hf" >> "$RESULTS"
+    --out "$WORK/$task-hf" > "$WORK/$task-hf.out" || { echo "finetune bench: the HF side failed" >&2; exit 1; }
+  # The Trainer prints its own metrics dict too: keep the script's JSON line.
+  grep '^{"side"' "$WORK/$task-hf.out" | tail -1 | grep . >> "$RESULTS" || { echo "finetune bench: no HF result" >&2; exit 1; }
 done
 
 python3 - "$RESULTS" <<'PY'
