@@ -9,6 +9,7 @@ import sys
 import time
 
 import torch
+import transformers
 import torch.optim.lr_scheduler as lrs
 
 # transformers.pipelines imports torch.optim.lr_scheduler.LRScheduler (via training_args when
@@ -25,7 +26,8 @@ def main(model_dir, threads, iterations, batch, queries_file):
         queries = [line.strip() for line in f if line.strip()]
     hf_logging.set_verbosity_error()
     torch.set_num_threads(threads)
-    fm = pipeline("fill-mask", model=model_dir, tokenizer=model_dir, framework="pt", device=-1, top_k=5)
+    kw = {"framework": "pt"} if int(transformers.__version__.split(".")[0]) < 5 else {}  # 5.x: PyTorch only
+    fm = pipeline("fill-mask", model=model_dir, tokenizer=model_dir, device=-1, top_k=5, **kw)
     for i in range(5):
         fm(queries[i % len(queries)])
     lat = []

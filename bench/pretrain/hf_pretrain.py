@@ -55,13 +55,22 @@ def main():
     ap.add_argument("--padding", default="max_length", choices=["max_length", "longest"])
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    tok = BertTokenizerFast(vocab_file=os.path.join(a.tokenizer, "vocab.txt"), do_lower_case=True)
+    # from_pretrained reads tokenizer.json (+ vocab.txt): transformers 5's BertTokenizerFast(vocab_file=...)
+    # silently builds a tokenizer that maps every word to [UNK], which would make a meaningless HF row.
+    tok = BertTokenizerFast.from_pretrained(a.tokenizer)
     with open(a.train, encoding="utf-8") as f:
         lines = [l.strip() for l in f if l.strip()]
     n = a.batch * (a.steps + a.warmup)
     enc = tok(lines, truncation=True, max_length=a.seq,
               padding="max_length" if a.padding == "max_length" else False)
     data = [{"input_ids": ids} for ids in enc["input_ids"]]
+    # Fail loudly rather than time a run that learns nothing (all [UNK], nothing masked).
+    words = [t for ids in enc["input_ids"][:200] for t in ids if t not in tok.all_special_ids or t == tok.unk_token_id]
+    if not words or sum(t == tok.unk_token_id for t in words) > len(words) // 2:
+        raise SystemExit("hf_pretrain: the tokenizer maps most words to [UNK]; refusing to measure")
+    probe = DataCollatorForLanguageModeling(tok, mlm_probability=0.15)(data[:64])
+    if int((probe["labels"] != -100).sum()) == 0:
+        raise SystemExit("hf_pretrain: the MLM collator masked nothing; refusing to measure")
     real = sum(sum(1 for t in ids if t != tok.pad_token_id) for ids in enc["input_ids"]) / len(data)
     cfg = BertConfig(vocab_size=len(tok), hidden_size=a.hidden, num_hidden_layers=a.layers,
                      num_attention_heads=a.heads, intermediate_size=4 * a.hidden, max_position_embeddings=512)
