@@ -50,3 +50,34 @@ else
   echo "setup-deps: LibTorch matmul will be ~40x slower. Fix: apt-get install libopenblas0-openmp &&" >&2
   echo "            update-alternatives --config libblas.so.3-${arch}" >&2
 fi
+
+# OpenBLAS 0.3.21 (Debian 12) picks its kernels from the CPU model and falls back to generic SSE3
+# kernels (Prescott, ~4x slower GEMM) on CPUs newer than itself. bertc switches to the right kernels
+# when it loads (bert_build_info / `bertc version --verbose` say so); say it here too, because other
+# users of this OpenBLAS in the same process (a Python torch, numpy) keep the generic ones.
+if [[ "$current" == *openblas* ]] && command -v python3 >/dev/null; then
+  python3 - "$current" <<'PY' || true
+import ctypes, sys
+try:
+    lib = ctypes.CDLL(sys.argv[1])
+    lib.openblas_get_corename.restype = ctypes.c_char_p
+    core = lib.openblas_get_corename().decode()
+except (OSError, AttributeError):
+    sys.exit(0)
+flags = set(open("/proc/cpuinfo").read().split())
+level = 3 if "avx512f" in flags else 2 if "avx2" in flags else 1
+kernels = {3: {"skylakex", "cooperlake", "sapphirerapids"},
+           2: {"skylakex", "cooperlake", "sapphirerapids", "haswell", "zen"}}
+import os
+if os.environ.get("OPENBLAS_CORETYPE"):
+    print(f"setup-deps: NOTE: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} forces OpenBLAS's '{core}' "
+          f"kernels; bertc respects it (unset it for the kernels of this CPU).", file=sys.stderr)
+elif level >= 2 and core.lower() not in kernels[level]:
+    want = "SkylakeX/Cooperlake" if level == 3 else "Haswell/Zen"
+    print(f"setup-deps: NOTE: OpenBLAS picks its generic '{core}' kernels on this CPU (it does not know it); "
+          f"bertc switches to {want} when it loads (check: bertc version --verbose). Other programs using this "
+          f"OpenBLAS stay slow unless OPENBLAS_CORETYPE={want.split('/')[0]} is set for them.", file=sys.stderr)
+else:
+    print(f"setup-deps: OpenBLAS kernel on this CPU: {core}")
+PY
+fi
