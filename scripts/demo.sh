@@ -3,7 +3,7 @@
 # fetches the Brown corpus, trains a WordPiece tokenizer, pre-trains a small BERT for a bounded
 # time, evaluates it, renders the loss plot and runs fill-mask on a few sentences.
 #   DEMO_DIR=runs/demo     where the outputs go
-#   DEMO_STEPS=14000       optimizer steps (11-18 minutes on 2 cores, depending on the machine)
+#   DEMO_STEPS=14000       optimizer steps (about 20 minutes on 2 cores, depending on the machine)
 #   DEMO_THREADS=0         threads (0 = all cores)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
