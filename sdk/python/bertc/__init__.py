@@ -31,6 +31,7 @@ import enum
 import functools
 import math
 import os
+import signal
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -1450,13 +1451,29 @@ class Trainer(_Handle):
         """Trains to the end (max_steps or num_epochs), then saves the final model (save_final_model).
         Steps run one C call at a time, so Ctrl-C (KeyboardInterrupt) or an exception from `progress`
         stops after the current step and leaves the trainer usable: call train() again to continue."""
-        while True:
-            info = self.info()
-            if info.global_step >= info.total_steps:
-                break
-            self.step(progress)
-        cb = _Progress(progress)
-        cb.check(C.trainer_train(self._handle(), cb.c_fn, None))  # only finishes: load best, final save
+        # Ctrl-C sets a flag that the loop turns into KeyboardInterrupt after the step. Python's default
+        # handler would raise it wherever the main thread happens to be, and one raised inside a
+        # finalizer (__del__, a weakref callback) is printed and dropped: the loop would never stop.
+        interrupted: List[int] = []
+        previous = None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
+        try:
+            while True:
+                if interrupted:
+                    raise KeyboardInterrupt
+                info = self.info()
+                if info.global_step >= info.total_steps:
+                    break
+                self.step(progress)
+            cb = _Progress(progress)
+            cb.check(C.trainer_train(self._handle(), cb.c_fn, None))  # only finishes: load best, final save
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if interrupted:
+            raise KeyboardInterrupt
 
     def evaluate(self) -> EvalResult:
         r = C.EvalResult(struct_size=ctypes.sizeof(C.EvalResult))

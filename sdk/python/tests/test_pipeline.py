@@ -176,6 +176,27 @@ def test_trainer_ctrl_c_stops_cleanly(small_tok, tmp_path):
     t.close()
 
 
+def test_trainer_ctrl_c_inside_a_finalizer_is_not_lost(small_tok, tmp_path):
+    # Python drops an exception raised in __del__; a Ctrl-C handled there must still stop train().
+    model = tiny_model(small_tok)
+    t = make_trainer(small_tok, model, tmp_path, max_steps=10**6, logging_steps=1)
+
+    class RaisesOnFree:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)
+            for _ in range(3):  # bytecode inside the finalizer, where the default handler would raise
+                pass
+
+    def free_one_at_3(e):
+        if e.current == 3:
+            RaisesOnFree()
+    with pytest.raises(KeyboardInterrupt):
+        t.train(progress=free_one_at_3)
+    assert t.info().global_step == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    t.close()
+
+
 def test_trainer_files_eval_and_final_model(small_tok, tmp_path):
     data = tmp_path / "train.txt"
     data.write_text("\n".join(corpus()) + "\n")
