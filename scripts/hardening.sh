@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The hostile-input checks CI runs after scripts/test.sh: the whole ctest suite (and the SDK suites)
-# under ASan + UBSan, the ThreadSanitizer concurrency program, every libFuzzer target for a bounded
+# The hostile-input checks CI runs after scripts/test.sh: the whole ctest suite under ASan + UBSan
+# (HARDENING_SDKS=1: the SDK suites too), the ThreadSanitizer concurrency program, every libFuzzer target for a bounded
 # time on its seed corpus, and valgrind memcheck on the C example. Non-zero exit on any finding.
 #   FUZZ_SECONDS=30   seconds per fuzz target
 #   HARDENING="tsan fuzz valgrind asan"   which checks to run, in this order
@@ -43,7 +43,9 @@ run() {  # run NAME CMD...
 }
 for w in $what; do
   case $w in
-    asan) run "ASan/UBSan suite" env BERTC_SANITIZE=1 bash scripts/test.sh ;;
+    # The whole ctest suite (C ABI, core, CLI, install) under ASan/UBSan. The SDK suites under ASan
+    # (runtimes preloaded into python/go/cargo) take as long again: HARDENING_SDKS=1 adds them.
+    asan) run "ASan/UBSan suite" env BERTC_SANITIZE=1 BERTC_TEST_SDKS="${HARDENING_SDKS:-0}" bash scripts/test.sh ;;
     tsan) run "ThreadSanitizer" bash scripts/tsan.sh ;;
     fuzz) run "libFuzzer (${FUZZ_SECONDS:-30} s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh ;;
     valgrind)

@@ -5,6 +5,7 @@
 #   BUILD_DIR=build/test   where to build
 #   BERTC_SANITIZE=1       ASan/UBSan build (separate default build dir)
 #   JOBS=N                 parallel build/test jobs (default: all cores)
+#   BERTC_TEST_SDKS=0      skip the SDK suites (scripts/hardening.sh's ASan run: ctest only)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -47,7 +48,9 @@ if [[ $san == ON ]]; then
   # the very runtimes libbertc was linked with
   sdk_env=(LD_PRELOAD="$(ldd "$build/src/api/libbertc.so" | awk '/lib(a|ub)san/ {print $3}' | tr '\n' ' ')")
 fi
-for sdk_test in sdk/*/test.sh; do
+sdk_tests=(sdk/*/test.sh)
+[[ ${BERTC_TEST_SDKS:-1} == 0 ]] && { echo "== SDK suites skipped (BERTC_TEST_SDKS=0)"; sdk_tests=(); }
+for sdk_test in "${sdk_tests[@]}"; do
   [[ -f "$sdk_test" ]] || continue
   echo "== SDK: $sdk_test"
   env "${sdk_env[@]}" BERTC_BUILD_DIR="$root/$build" bash "$sdk_test" || status=1
