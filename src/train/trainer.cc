@@ -479,6 +479,31 @@ StepResult Trainer::Step(const ProgressFn& progress) {
   return r;
 }
 
+
+// Validates a batch the caller built (MLM or labelled: rows x cols ids) and fills in the defaults for
+// an absent attention mask (non-[PAD]) and token types (0). Returns rows * cols.
+template <typename Batch>
+size_t CheckCallerBatch(Batch& batch, int64_t max_length, int64_t vocab_size, int32_t pad) {
+  const size_t n = static_cast<size_t>(batch.rows * batch.cols);
+  if (batch.rows <= 0 || batch.cols <= 0 || batch.input_ids.size() != n) {
+    throw InvalidArgument("batch must have rows, cols > 0 and rows * cols input ids");
+  }
+  if (batch.cols > max_length) {
+    throw InvalidArgument("batch width " + std::to_string(batch.cols) + " exceeds max_length " +
+                          std::to_string(max_length));
+  }
+  for (int32_t id : batch.input_ids) {
+    if (id < 0 || id >= vocab_size) throw InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary");
+  }
+  if (batch.attention_mask.empty()) {
+    batch.attention_mask.resize(n);
+    for (size_t i = 0; i < n; ++i) batch.attention_mask[i] = batch.input_ids[i] != pad;
+  }
+  if (batch.attention_mask.size() != n) throw InvalidArgument("attention_mask must have rows * cols entries");
+  if (batch.token_type_ids.empty()) batch.token_type_ids.assign(n, 0);
+  return n;
+}
+
 StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress) {
   State& s = *s_;
   const model::ScopedIntraOpThreads scoped_threads(s.threads);
@@ -486,23 +511,7 @@ StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress
     throw InvalidArgument(std::string("the model is a ") + model::ArchitectureName(s.model->task()) +
                           ": a batch for it needs classification labels");
   }
-  const size_t n = static_cast<size_t>(batch.rows * batch.cols);
-  if (batch.rows <= 0 || batch.cols <= 0 || batch.input_ids.size() != n) {
-    throw InvalidArgument("batch must have rows, cols > 0 and rows * cols input ids");
-  }
-  if (batch.cols > s.opt.max_length) {
-    throw InvalidArgument("batch width " + std::to_string(batch.cols) + " exceeds max_length " +
-                          std::to_string(s.opt.max_length));
-  }
-  for (int32_t id : batch.input_ids) {
-    if (id < 0 || id >= s.tok.vocab_size) throw InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary");
-  }
-  if (batch.attention_mask.empty()) {
-    batch.attention_mask.resize(n);
-    for (size_t i = 0; i < n; ++i) batch.attention_mask[i] = batch.input_ids[i] != s.tok.ids.pad;
-  }
-  if (batch.attention_mask.size() != n) throw InvalidArgument("attention_mask must have rows * cols entries");
-  if (batch.token_type_ids.empty()) batch.token_type_ids.assign(n, 0);
+  const size_t n = CheckCallerBatch(batch, s.opt.max_length, s.tok.vocab_size, s.tok.ids.pad);
   batch.real_tokens = 0;
   for (int32_t m : batch.attention_mask) batch.real_tokens += m != 0;
   if (batch.labels.empty()) {
@@ -538,23 +547,7 @@ StepResult Trainer::StepOnLabeledBatch(data::LabeledBatch batch, const ProgressF
   State& s = *s_;
   const model::ScopedIntraOpThreads scoped_threads(s.threads);
   if (!s.classifier) throw InvalidArgument("the model is a BertForMaskedLM: labelled batches are for classifiers");
-  const size_t n = static_cast<size_t>(batch.rows * batch.cols);
-  if (batch.rows <= 0 || batch.cols <= 0 || batch.input_ids.size() != n) {
-    throw InvalidArgument("batch must have rows, cols > 0 and rows * cols input ids");
-  }
-  if (batch.cols > s.opt.max_length) {
-    throw InvalidArgument("batch width " + std::to_string(batch.cols) + " exceeds max_length " +
-                          std::to_string(s.opt.max_length));
-  }
-  for (int32_t id : batch.input_ids) {
-    if (id < 0 || id >= s.tok.vocab_size) throw InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary");
-  }
-  if (batch.attention_mask.empty()) {
-    batch.attention_mask.resize(n);
-    for (size_t i = 0; i < n; ++i) batch.attention_mask[i] = batch.input_ids[i] != s.tok.ids.pad;
-  }
-  if (batch.attention_mask.size() != n) throw InvalidArgument("attention_mask must have rows * cols entries");
-  if (batch.token_type_ids.empty()) batch.token_type_ids.assign(n, 0);
+  const size_t n = CheckCallerBatch(batch, s.opt.max_length, s.tok.vocab_size, s.tok.ids.pad);
   const bool per_token = s.model->task() == model::Task::kTokenClassification;
   const size_t want = per_token ? n : static_cast<size_t>(batch.rows);
   if (batch.labels.size() != want) {
