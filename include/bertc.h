@@ -112,7 +112,7 @@
 /** Major version of this header: the ABI (SONAME libbertc.so.MAJOR). */
 #define BERTC_VERSION_MAJOR 1
 /** Minor version of this header: functions, enum values and struct fields added compatibly. */
-#define BERTC_VERSION_MINOR 1
+#define BERTC_VERSION_MINOR 2
 /** Patch version of this header: fixes only. */
 #define BERTC_VERSION_PATCH 0
 /** Header version as one number, MAJOR*10000 + MINOR*100 + PATCH (compare bert_version_number()). */
@@ -1092,6 +1092,20 @@ typedef struct bert_trainer_params {
   const char* metric_for_best_model; /**< (1.1) NULL = "loss": the eval metric that picks the best
                                   checkpoint (best_metric, load_best_model_at_end): "loss" (lower is
                                   better), "accuracy" or, for classifiers, "f1" (higher is better) */
+  /* (1.2) Data parallelism across processes and machines (c10d + Gloo); see "Data-parallel
+   * training" below. A program built against an older header (a smaller struct_size) always gets
+   * world_size 1: it never joins a group by accident. */
+  size_t world_size;           /**< 0 = from the launcher: WORLD_SIZE (torchrun, bertc launch) or
+                                  SLURM_NTASKS (srun), else 1. 1 = not distributed */
+  int32_t rank;                /**< -1 = RANK or SLURM_PROCID (else 0); otherwise in [0, world_size) */
+  int32_t local_rank;          /**< -1 = LOCAL_RANK or SLURM_LOCALID; rank among this machine's processes */
+  int32_t local_world_size;    /**< 0 = LOCAL_WORLD_SIZE or SLURM_NTASKS_PER_NODE, else world_size:
+                                  processes on this machine; threads 0 means cores / this */
+  const char* master;          /**< NULL = MASTER_ADDR:MASTER_PORT. The rendezvous: "host:port" (a c10d
+                                  TCPStore that rank 0 serves on that port; the others connect) or
+                                  "file:///path" (a c10d FileStore on a filesystem every rank shares) */
+  double dist_timeout_seconds; /**< 300: how long the rendezvous and every collective wait for the
+                                  other ranks before failing; in (0, 604800] */
 } bert_trainer_params;
 
 /** Writes the defaults above into *params (see bert_tokenizer_params_init() for the statuses). */
@@ -1188,7 +1202,39 @@ typedef struct bert_trainer_info {
   double best_metric;          /**< best metric_for_best_model at a checkpoint, NaN when none */
   const char* best_checkpoint; /**< "" when none; valid until the next call on this trainer */
   int cache_hit;               /**< 1 when the training data came from the encoded-dataset cache */
+  int32_t rank;                /**< (1.2) this process's rank (0 unless data-parallel) */
+  int32_t world_size;          /**< (1.2) processes training together (1 unless data-parallel) */
 } bert_trainer_info;
+
+/** @name Data-parallel training (1.2)
+ * With world_size > 1 (set in bert_trainer_params or by a launcher's environment) every process
+ * ("rank") creates a trainer with the same model files, data, seed and options; bert_trainer_create()
+ * then joins the group through the rendezvous (`master`) and checks that every rank agrees — a rank
+ * with different training or eval data, seed, model config or initial weights, or options makes every
+ * rank fail with BERT_ERR_INVALID_ARGUMENT naming what differs. Then:
+ *  - A step takes world_size x grad_accum micro-batches of batch_size from the global batch order —
+ *    the order a 1-process run with grad_accum x world_size uses — and rank r computes micro-batches
+ *    r x grad_accum ... (r+1) x grad_accum - 1 of them. Masks and dropout are functions of the
+ *    micro-batch number, so after K steps every rank holds bit-identical weights, equal (to the
+ *    rounding of the summation order) to that 1-process run's.
+ *  - Gradients are summed over the ranks (Gloo ring all-reduce of flat buckets, after the backward
+ *    passes) before clipping and AdamW; the step's loss, token and label counts and evaluation are
+ *    all-reduced too, so results and events are the same on every rank. Evaluation batches are
+ *    split among the ranks.
+ *  - Rank 0 alone writes train_log.jsonl, checkpoints and the final model (other ranks never write
+ *    into output_dir). Resuming needs every rank to see the same checkpoint (a shared filesystem, or
+ *    copies) and the world size the checkpoint was written with (BERT_ERR_INVALID_ARGUMENT names both).
+ *  - threads 0 gives each process cores / local_world_size intra-op threads.
+ *  - Every call that runs a collective (create, step, train, evaluate, resume) fails with BERT_ERR_IO
+ *    when another rank is lost — its process died or nothing arrived within dist_timeout_seconds —
+ *    and the message names the lost ranks ("lost rank 1"); such a trainer is unusable: free it and
+ *    resume all ranks from the last checkpoint. A rank that stops early (cancelled, error) makes the
+ *    others fail this way.
+ *  - Not done: elastic membership (ranks joining or leaving a run), model parallelism, GPUs (NCCL).
+ *    Hosts that write to sockets whose peer died get SIGPIPE unless they ignore it (the bertc tool
+ *    does): a process hosting a trainer with world_size > 1 should set SIGPIPE to SIG_IGN.
+ * @{ */
+/** @} */
 
 /** Creates a trainer for `model` (trained in place: after training the same handle holds the new
  * weights) with `tokenizer` (its vocabulary size must equal the model's). `train` may be NULL for a
@@ -1204,8 +1250,11 @@ typedef struct bert_trainer_info {
  * out-of-range option or unknown enum value; vocab size mismatch; eval_steps without eval data;
  * (1.1) for a classifier: a label the model's label map lacks or an id outside it, a line whose words
  * and tags differ in length, in-memory data without labels, grouping concat_chunk or packed,
- * metric_for_best_model unknown — each message names the file and line),
- * BERT_ERR_IO (a data file missing or unreadable; output_dir cannot be created or written),
+ * metric_for_best_model unknown — each message names the file and line; (1.2) a world_size / rank /
+ * master combination that is impossible or a launcher variable that does not parse, ranks that disagree
+ * on data, seed, model or options),
+ * BERT_ERR_IO (a data file missing or unreadable; output_dir cannot be created or written; (1.2) the
+ * rendezvous failed or timed out, or a rank was lost while checking the configuration),
  * BERT_ERR_FORMAT (bad JSONL line; a field missing or of the wrong type), BERT_ERR_INVALID_UTF8 (a data
  * line is not UTF-8),
  * BERT_ERR_UNSUPPORTED (device "cuda" in a build without CUDA; struct_size from a newer header),
@@ -1220,7 +1269,8 @@ BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer
  * `out` may be NULL. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer; no training data; out->struct_size
  * not set; called from a progress callback of a trainer call on the same model),
  * BERT_ERR_CANCELLED (the callback returned non-zero: the step itself is complete and counted),
- * BERT_ERR_IO (log or checkpoint write failed; the previous checkpoint is intact),
+ * BERT_ERR_IO (log or checkpoint write failed; the previous checkpoint is intact; (1.2) another rank
+ * was lost — the message names it),
  * BERT_ERR_UNSUPPORTED (out->struct_size from a newer header), BERT_ERR_OUT_OF_MEMORY.
  * Not thread-safe for one trainer; holds the model exclusively. */
 BERT_API bert_status bert_trainer_step(bert_trainer* trainer, bert_progress_fn progress, void* user_data,
@@ -1249,7 +1299,7 @@ BERT_API bert_status bert_trainer_train(bert_trainer* trainer, bert_progress_fn 
 /** Evaluates on the eval data without dropout and with fixed masks (the same masked positions every
  * time, so results are comparable across calls); does not change the training trajectory.
  * `out` may be NULL. Returns BERT_ERR_INVALID_ARGUMENT (NULL trainer, no eval data),
- * BERT_ERR_UNSUPPORTED, BERT_ERR_OUT_OF_MEMORY. Not thread-safe for one trainer. */
+ * BERT_ERR_IO ((1.2) another rank was lost), BERT_ERR_UNSUPPORTED, BERT_ERR_OUT_OF_MEMORY. Not thread-safe for one trainer. */
 BERT_API bert_status bert_trainer_evaluate(bert_trainer* trainer, bert_trainer_eval_result* out);
 
 /** Writes OUTPUT_DIR/checkpoint-STEP/ now: model.safetensors + config.json + tokenizer files +
@@ -1266,8 +1316,9 @@ BERT_API bert_status bert_trainer_save_checkpoint(bert_trainer* trainer, const c
  * bit-identically to an uninterrupted run with the same seed, data and thread count (a different
  * thread count resumes with a warning in bert_last_error()). Returns BERT_ERR_INVALID_ARGUMENT (NULL
  * trainer; the checkpoint's model config, seed, batch size, grad_accum, grouping, max_length, mlm
- * settings or training data differ from this trainer's — the message names the field), BERT_ERR_IO
- * (no checkpoint found, files missing), BERT_ERR_FORMAT (corrupt checkpoint files),
+ * settings or training data differ from this trainer's — the message names the field; (1.2) it was
+ * written with another world size, or the ranks resumed different checkpoints), BERT_ERR_IO
+ * (no checkpoint found, files missing; (1.2) another rank was lost), BERT_ERR_FORMAT (corrupt checkpoint files),
  * BERT_ERR_OUT_OF_MEMORY. Not thread-safe for one trainer; holds the model exclusively. */
 BERT_API bert_status bert_trainer_resume(bert_trainer* trainer, const char* checkpoint);
 

@@ -75,6 +75,12 @@ bert_trainer_params TrainerDefaults() {
   p.device = "cpu";
   p.log_file = nullptr;
   p.metric_for_best_model = nullptr;
+  p.world_size = 0;
+  p.rank = -1;
+  p.local_rank = -1;
+  p.local_world_size = 0;
+  p.master = nullptr;
+  p.dist_timeout_seconds = 300;
   return p;
 }
 
@@ -290,6 +296,14 @@ train::TrainerOptions OptionsFrom(const bert_trainer_params& p) {
   o.device = p.device != nullptr ? p.device : "cpu";
   if (p.log_file != nullptr) o.log_file = p.log_file;
   if (p.metric_for_best_model != nullptr) o.metric_for_best_model = p.metric_for_best_model;
+  train::DistributedOptions d;
+  d.world_size = CheckedInt<int>(p.world_size, "params.world_size");
+  d.rank = p.rank;
+  d.local_rank = p.local_rank;
+  d.local_world_size = p.local_world_size;
+  if (p.master != nullptr) d.rendezvous = p.master;
+  d.timeout_seconds = p.dist_timeout_seconds;
+  o.distributed = train::ResolveDistributed(d);
   return o;
 }
 
@@ -364,7 +378,10 @@ BERT_API bert_status bert_trainer_create(bert_model* model, const bert_tokenizer
     bertc::api::RequireNonNull(tokenizer, "tokenizer");
     bertc::api::RequireNonNull(out, "out");
     if (!model->impl || !tokenizer->impl) throw InvalidArgument("model or tokenizer handle is empty");
-    const bert_trainer_params p = bertc::api::CopyParams(params, TrainerDefaults(), "params");
+    bert_trainer_params p = bertc::api::CopyParams(params, TrainerDefaults(), "params");
+    if (params != nullptr && params->struct_size < offsetof(bert_trainer_params, dist_timeout_seconds) + sizeof(double)) {
+      p.world_size = 1;  // built against a header before 1.2: never distributed by the environment
+    }
     if (!(p.eval_split >= 0 && p.eval_split < 1)) throw InvalidArgument("params.eval_split must be in [0, 1)");
     if (p.max_length < 3) throw InvalidArgument("params.max_length must be at least 3");
     if (p.max_length > static_cast<uint64_t>(model->impl->config().max_position_embeddings)) {
@@ -572,6 +589,8 @@ BERT_API bert_status bert_trainer_get_info(bert_trainer* trainer, bert_trainer_i
     v.best_metric = t.best_metric();
     v.best_checkpoint = trainer->best_checkpoint.c_str();
     v.cache_hit = trainer->cache_hit ? 1 : 0;
+    v.rank = t.rank();
+    v.world_size = t.world_size();
     bertc::api::CopyResult(v, out, "out");
   });
 }

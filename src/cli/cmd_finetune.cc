@@ -213,10 +213,12 @@ void PrintConfusion(const Scores& s, const std::vector<std::string>& labels) {
 
 struct FinetuneProgress {
   Progress bar{"finetune"};
+  bool quiet = false;  // ranks other than 0 of a data-parallel run print nothing
 };
 
 int OnFinetuneEvent(void* user, const bert_event* ev) {
   auto* p = static_cast<FinetuneProgress*>(user);
+  if (p->quiet) return Interrupted() ? 1 : 0;
   char buf[256];
   switch (ev->kind) {
     case BERT_EVENT_TRAIN_STEP:
@@ -277,6 +279,7 @@ int FinetuneCommand(int argc, char** argv) {
       .Option("seed", "N", "42", "seed for data order, dropout and the new head")
       .Option("threads", "N", "0", "intra-op threads (0 = all cores)")
       .Flag("json", false, "print the final evaluation as one JSON object");
+  AddDistributedOptions(args);
   if (!args.Parse(argc, argv)) return 0;
   for (const char* req : {"task", "model", "out"}) {
     if (args.str(req).empty()) throw UsageError(std::string("finetune: --") + req + " is required");
@@ -367,6 +370,7 @@ int FinetuneCommand(int argc, char** argv) {
   tp.metric_for_best_model = metric.c_str();
   const std::string out = args.str("out");
   tp.output_dir = out.c_str();
+  FillDistributedParams(args, tp);
 
   FinetuneProgress progress;
   InstallInterruptHandler();
@@ -382,7 +386,8 @@ int FinetuneCommand(int argc, char** argv) {
   bert_trainer_info info;
   info.struct_size = sizeof info;
   Check(bert_trainer_get_info(trainer.get(), &info), "trainer");
-  std::fprintf(stderr, "bertc: %s with %zu labels, %lld training examples, %lld eval examples, step %lld of %lld\n",
+  progress.quiet = info.rank != 0;
+  if (info.rank == 0) std::fprintf(stderr, "bertc: %s with %zu labels, %lld training examples, %lld eval examples, step %lld of %lld\n",
                task == BERT_TASK_SEQUENCE_CLASSIFICATION ? "sequence classification" : "token classification",
                model_labels.size(), static_cast<long long>(info.train_examples),
                static_cast<long long>(info.eval_examples), static_cast<long long>(info.global_step),
@@ -396,6 +401,12 @@ int FinetuneCommand(int argc, char** argv) {
                              "; continue with the same command plus --resume latest");
   }
   Check(st, "fine-tuning failed");
+  if (info.rank != 0) {
+    bert_trainer_eval_result ev;  // evaluation is a collective: take part, rank 0 reports
+    ev.struct_size = sizeof ev;
+    if (info.eval_examples > 0) Check(bert_trainer_evaluate(trainer.get(), &ev), "evaluation failed");
+    return 0;
+  }
   if (info.eval_examples > 0) {
     bert_trainer_eval_result ev;
     ev.struct_size = sizeof ev;

@@ -80,10 +80,12 @@ bert_model_params ModelParamsFromConfig(const std::string& spec, size_t vocab_si
 
 struct RunProgress {
   Progress bar{"pretrain"};
+  bool quiet = false;  // ranks other than 0 of a data-parallel run print nothing
 };
 
 int OnTrainEvent(void* user, const bert_event* ev) {
   auto* p = static_cast<RunProgress*>(user);
+  if (p->quiet) return Interrupted() ? 1 : 0;
   char buf[256];
   switch (ev->kind) {
     case BERT_EVENT_TRAIN_STEP:
@@ -153,6 +155,7 @@ int PretrainCommand(int argc, char** argv) {
       .Flag("load-best-at-end", false, "finish with the checkpoint of lowest eval loss")
       .Option("resume", "latest|DIR", "", "continue from a checkpoint (latest = newest in --out)")
       .Option("device", "DEV", "cpu", "cpu, or cuda with a CUDA LibTorch build");
+  AddDistributedOptions(args);
   if (!args.Parse(argc, argv)) return 0;
   for (const char* req : {"tokenizer", "out"}) {
     if (args.str(req).empty()) throw UsageError(std::string("pretrain: --") + req + " is required");
@@ -194,6 +197,7 @@ int PretrainCommand(int argc, char** argv) {
   tp.output_dir = out.c_str();
   const std::string device = args.str("device");
   tp.device = device.c_str();
+  FillDistributedParams(args, tp);
 
   TokenizerPtr tok = LoadTokenizer(args.str("tokenizer"));
   ModelPtr model;
@@ -230,12 +234,20 @@ int PretrainCommand(int argc, char** argv) {
   bert_trainer_info info;
   info.struct_size = sizeof info;
   Check(bert_trainer_get_info(trainer.get(), &info), "trainer");
-  std::fprintf(stderr,
-               "bertc: %.2fM parameters, %lld training examples (%.1f%% padding), %lld eval examples, "
-               "step %lld of %lld\n",
-               static_cast<double>(n_params) / 1e6, static_cast<long long>(info.train_examples),
-               100.0 * info.train_padding_share, static_cast<long long>(info.eval_examples),
-               static_cast<long long>(info.global_step), static_cast<long long>(info.total_steps));
+  const bool rank0 = info.rank == 0;
+  progress.quiet = !rank0;
+  if (rank0) {
+    std::fprintf(stderr,
+                 "bertc: %.2fM parameters, %lld training examples (%.1f%% padding), %lld eval examples, "
+                 "step %lld of %lld\n",
+                 static_cast<double>(n_params) / 1e6, static_cast<long long>(info.train_examples),
+                 100.0 * info.train_padding_share, static_cast<long long>(info.eval_examples),
+                 static_cast<long long>(info.global_step), static_cast<long long>(info.total_steps));
+    if (info.world_size > 1) {
+      std::fprintf(stderr, "bertc: data-parallel over %d processes (global batch %zu x %zu x %d)\n", info.world_size,
+                   tp.batch_size, tp.grad_accum, info.world_size);
+    }
+  }
 
   const bert_status st = bert_trainer_train(trainer.get(), OnTrainEvent, &progress);
   progress.bar.Finish();
@@ -246,15 +258,17 @@ int PretrainCommand(int argc, char** argv) {
                              "; continue with the same command plus --resume latest");
   }
   Check(st, "training failed");
-  if (info.eval_examples > 0) {
+  if (info.eval_examples > 0) {  // all-reduced: every rank computes it, rank 0 prints it
     bert_trainer_eval_result ev;
     ev.struct_size = sizeof ev;
     Check(bert_trainer_evaluate(trainer.get(), &ev), "evaluation failed");
-    std::printf("final eval: loss %.4f  perplexity %.2f  masked accuracy %.2f%% (%lld masked tokens)\n", ev.loss,
+    if (rank0) std::printf("final eval: loss %.4f  perplexity %.2f  masked accuracy %.2f%% (%lld masked tokens)\n", ev.loss,
                 ev.perplexity, 100.0 * ev.accuracy, static_cast<long long>(ev.masked_tokens));
   }
-  std::printf("model saved to %s (load it with bertc fill-mask --model %s, or transformers' from_pretrained)\n",
-              out.c_str(), out.c_str());
+  if (rank0) {
+    std::printf("model saved to %s (load it with bertc fill-mask --model %s, or transformers' from_pretrained)\n",
+                out.c_str(), out.c_str());
+  }
   return 0;
 }
 
@@ -273,6 +287,7 @@ int EvalCommand(int argc, char** argv) {
   Check(BERT_TRAINER_PARAMS_INIT(&tp), "bertc library");
   FillCommonTrainerParams(args, "eval", tp);
   tp.eval_split = 0;
+  tp.world_size = 1;  // one process evaluates, whatever a launcher's environment says
   tp.save_final_model = 0;
   tp.output_dir = nullptr;
   ModelPtr model = LoadModel(args.str("model"));

@@ -17,6 +17,7 @@ int PlotCommand(int argc, char** argv);       // bertc plot
 int FinetuneCommand(int argc, char** argv);   // bertc finetune
 int ClassifyCommand(int argc, char** argv);   // bertc classify
 int TagCommand(int argc, char** argv);        // bertc tag
+int LaunchCommand(int argc, char** argv);     // bertc launch -n N -- COMMAND
 
 // Throws ExitError(1, "<what>: <last error>") when `status` is not BERT_OK.
 void Check(bert_status status, const std::string& what);

@@ -73,6 +73,7 @@ const char kUsage[] =
     "  finetune            fine-tune for sequence classification or token classification (JSONL)\n"
     "  classify            label texts with a sequence classifier (--data: evaluate it)\n"
     "  tag                 tag words with a token classifier (--data: evaluate it)\n"
+    "  launch -n N -- CMD  run N ranks of a data-parallel 'pretrain' / 'finetune' on this machine\n"
     "  plot                render a run's loss curves to PNG (gnuplot) or SVG\n"
     "  version [--verbose] print the library version (--verbose: build, BLAS and GEMM kernel in use)\n"
     "\n"
@@ -112,6 +113,7 @@ int Dispatch(int argc, char** argv) {
   }
   if (cmd == "tokenizer") return TokenizerCommand(argc - 2, argv + 2);
   if (cmd == "pretrain") return PretrainCommand(argc - 2, argv + 2);
+  if (cmd == "launch") return LaunchCommand(argc - 2, argv + 2);
   if (cmd == "eval") return EvalCommand(argc - 2, argv + 2);
   if (cmd == "fill-mask") return FillMaskCommand(argc - 2, argv + 2);
   if (cmd == "plot") return PlotCommand(argc - 2, argv + 2);

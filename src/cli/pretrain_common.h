@@ -2,6 +2,7 @@
 #ifndef BERTC_CLI_PRETRAIN_COMMON_H_
 #define BERTC_CLI_PRETRAIN_COMMON_H_
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +69,36 @@ inline void FillCommonTrainerParams(const Args& args, const std::string& cmd, be
   tp.batch_size = static_cast<size_t>(args.integer("batch-size", 1, 1 << 20));
   tp.seed = static_cast<uint64_t>(args.integer("seed", 0, 1LL << 62));
   tp.threads = static_cast<size_t>(args.integer("threads", 0, 1024));
+}
+
+// Data-parallel options (pretrain, finetune). Unset ones come from the launcher's environment.
+inline void AddDistributedOptions(Args& args) {
+  args.Option("world-size", "N", "", "processes training together (default: WORLD_SIZE as torchrun, srun and "
+                                     "'bertc launch' set it, else 1)")
+      .Option("rank", "R", "", "this process's rank, 0..N-1 (default: RANK or SLURM_PROCID)")
+      .Option("local-rank", "R", "", "rank among this machine's processes (default: LOCAL_RANK)")
+      .Option("master", "HOST:PORT", "", "rendezvous: rank 0 serves a c10d TCPStore on HOST:PORT, or "
+                                         "file:///PATH on a shared filesystem (default: MASTER_ADDR:MASTER_PORT)")
+      .Option("dist-timeout", "S", "300", "seconds to wait for the other ranks before failing");
+}
+
+inline void FillDistributedParams(const Args& args, bert_trainer_params& tp) {
+  // A rank whose peer died must get an error from its socket write (and report the lost rank), not
+  // be killed by SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  if (!args.str("world-size").empty()) tp.world_size = static_cast<size_t>(args.integer("world-size", 1, 1 << 20));
+  if (!args.str("rank").empty()) tp.rank = static_cast<int32_t>(args.integer("rank", 0, 1 << 20));
+  if (!args.str("local-rank").empty()) tp.local_rank = static_cast<int32_t>(args.integer("local-rank", 0, 1 << 20));
+  if (!args.str("master").empty()) tp.master = args.str("master").c_str();
+  tp.dist_timeout_seconds = args.number("dist-timeout", 0.001, 604800);
+}
+
+// This process's rank in the run the trainer joined (0 when not distributed).
+inline int TrainerRank(bert_trainer* trainer) {
+  bert_trainer_info info;
+  info.struct_size = sizeof info;
+  Check(bert_trainer_get_info(trainer, &info), "trainer");
+  return info.rank;
 }
 
 }  // namespace bertc::cli

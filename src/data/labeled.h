@@ -73,6 +73,7 @@ class ConfusionMatrix {
  public:
   explicit ConfusionMatrix(size_t num_labels) : n_(num_labels), counts_(num_labels * num_labels, 0) {}
   void Add(size_t gold, size_t predicted) { ++counts_[gold * n_ + predicted]; }
+  void Add(size_t gold, size_t predicted, int64_t count) { counts_[gold * n_ + predicted] += count; }
   int64_t count(size_t gold, size_t predicted) const { return counts_[gold * n_ + predicted]; }
   int64_t total() const;
   size_t num_labels() const { return n_; }

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <sched.h>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.h"
@@ -21,6 +23,7 @@
 #include "train/block_cache.h"
 #include "train/checkpoint_dir.h"
 #include "train/checkpoint_state.h"
+#include "train/distributed.h"
 
 namespace bertc::train {
 namespace fs = std::filesystem;
@@ -37,14 +40,23 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Makes the trainer's generator torch's default CPU generator for the scope (dropout draws from the
-// default generator), so other torch users in the process neither see nor disturb the stream.
-// Runs the trainer's dropout from its own generator (state kept in `state` between steps, so it is
-// checkpointed and resumed) without touching LibTorch's process-wide default generator.
+// The dropout seed of micro-batch `index` of a run seeded with `seed` (splitmix64 finaliser).
+uint64_t DropoutSeed(uint64_t seed, uint64_t index) {
+  uint64_t z = seed ^ (index * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Runs one micro-batch's dropout from a generator seeded by (seed, global micro-batch index) without
+// touching LibTorch's process-wide default generator. Seeding per micro-batch makes the draws a
+// function of the data position alone: a resumed run, and a data-parallel run whose ranks each take
+// some of a step's micro-batches, draw exactly what one uninterrupted process does. The state after
+// the micro-batch is kept in `state` (written to checkpoints as rng_state.safetensors).
 class ScopedTrainerGenerator {
  public:
-  explicit ScopedTrainerGenerator(at::Tensor& state)
-      : state_(state), gen_(at::detail::createCPUGenerator()), scope_((gen_.set_state(state), gen_)) {}
+  ScopedTrainerGenerator(at::Tensor& state, uint64_t seed)
+      : state_(state), gen_(at::detail::createCPUGenerator(seed)), scope_(gen_) {}
   ~ScopedTrainerGenerator() { state_ = gen_.get_state(); }
   ScopedTrainerGenerator(const ScopedTrainerGenerator&) = delete;
   ScopedTrainerGenerator& operator=(const ScopedTrainerGenerator&) = delete;
@@ -58,6 +70,51 @@ class ScopedTrainerGenerator {
 at::Tensor ToLong(const std::vector<int32_t>& v, int64_t rows, int64_t cols, const at::Device& device) {
   at::Tensor t = torch::from_blob(const_cast<int32_t*>(v.data()), {rows, cols}, torch::kInt32).to(torch::kLong);
   return device.is_cpu() ? t : t.to(device);
+}
+
+json TrajectoryArgs(const TrainerOptions& o, uint64_t train_fingerprint) {
+  char fp[24];
+  std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(train_fingerprint));
+  return json{{"seed", o.seed},
+              {"batch_size", o.batch_size},
+              {"grad_accum", o.grad_accum},
+              {"grouping", data::GroupingName(o.grouping)},
+              {"max_length", o.max_length},
+              {"mlm_probability", o.mlm.mlm_probability},
+              {"whole_word_mask", o.mlm.whole_word_mask},
+              {"at_least_one", o.mlm.at_least_one},
+              {"pad_to_max_length", o.pad_to_max_length},
+              {"train_data_fingerprint", fp}};
+}
+
+// Fingerprint of a model's architecture and weights: parameter and buffer names, shapes, dtypes and
+// bytes (FNV-1a), so ranks that would train different models find out before the first step.
+uint64_t ModelFingerprint(model::BertImpl& m, const model::BertConfig& cfg) {
+  uint64_t h = data::Fnv1a64(model::ConfigToJson(cfg));
+  auto add = [&h](const std::string& name, const at::Tensor& t0) {
+    const at::Tensor t = t0.detach().to(at::kCPU).contiguous();
+    h = data::Fnv1a64(name, h);
+    for (int64_t d : t.sizes()) h = data::Fnv1a64(std::string_view(reinterpret_cast<const char*>(&d), sizeof d), h);
+    h = data::Fnv1a64(std::string_view(reinterpret_cast<const char*>(t.data_ptr()), t.numel() * t.element_size()), h);
+  };
+  for (const auto& p : m.named_parameters()) add(p.key(), p.value());
+  for (const auto& b : m.named_buffers()) add(b.key(), b.value());
+  return h;
+}
+
+// What every rank of a data-parallel run must agree on, and what a disagreement means.
+void CheckSameRun(ProcessGroup& pg, const std::vector<std::pair<const char*, uint64_t>>& facts) {
+  std::vector<int64_t> mine;
+  for (const auto& f : facts) mine.push_back(static_cast<int64_t>(f.second));
+  const auto all = pg.AllGather(mine);
+  for (size_t i = 0; i < facts.size(); ++i) {
+    for (size_t r = 1; r < all.size(); ++r) {
+      if (all[r][i] != all[0][i]) {
+        throw InvalidArgument("distributed training: rank " + std::to_string(r) + " disagrees with rank 0 on " +
+                              facts[i].first + "; every rank must run the same command on the same files");
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -97,6 +154,10 @@ struct Trainer::State {
   data::BatchPlanOptions plan_options;
   uint64_t train_fingerprint = 0;
   size_t batches_per_epoch = 0;
+  // Data parallelism (world > 1): this rank's place and the group it all-reduces with.
+  std::unique_ptr<ProcessGroup> pg;
+  int world = 1;
+  int rank = 0;
 
   // Position.
   int64_t global_step = 0;
@@ -128,7 +189,7 @@ struct Trainer::State {
   void AppendLog(const json& entry) {
     log_history.push_back(entry);
     const std::string path = LogPath();
-    if (path.empty()) return;
+    if (path.empty() || rank != 0) return;  // rank 0 alone writes the log
     std::FILE* f = std::fopen(path.c_str(), "ab");
     if (f == nullptr) throw IoError("cannot open log file '" + path + "': " + std::strerror(errno));
     const std::string line = entry.dump() + "\n";
@@ -158,19 +219,19 @@ struct Trainer::State {
   bool PadToMax() const { return opt.pad_to_max_length || data::PadsToMaxLength(opt.grouping); }
 
   // Forward + backward of one micro-batch; returns the (unscaled) loss, NaN when nothing is masked.
-  double MicroStep(const data::MlmBatch& b, int accum) {
+  double MicroStep(const data::MlmBatch& b, double accum) {
     if (b.num_masked() == 0) return std::numeric_limits<double>::quiet_NaN();
     const at::Tensor ids = ToLong(b.input_ids, b.rows, b.cols, device);
     const at::Tensor types = ToLong(b.token_type_ids, b.rows, b.cols, device);
     const at::Tensor mask = ToLong(b.attention_mask, b.rows, b.cols, device);
     const at::Tensor labels = ToLong(b.labels, b.rows, b.cols, device);
     model::MlmOutput out = model->ForwardWithLoss(ids, types, mask, labels, opt.masked_only_logits);
-    (out.loss / static_cast<double>(accum)).backward();
+    (out.loss / accum).backward();
     return out.loss.item<double>();
   }
 
   // Forward + backward of one labelled micro-batch; NaN when it has no label.
-  double MicroStep(const data::LabeledBatch& b, int accum) {
+  double MicroStep(const data::LabeledBatch& b, double accum) {
     if (b.labeled == 0) return std::numeric_limits<double>::quiet_NaN();
     const at::Tensor ids = ToLong(b.input_ids, b.rows, b.cols, device);
     const at::Tensor types = ToLong(b.token_type_ids, b.rows, b.cols, device);
@@ -179,23 +240,32 @@ struct Trainer::State {
     at::Tensor labels = ToLong(b.labels, per_token ? b.rows : 1, per_token ? b.cols : b.rows, device);
     if (!per_token) labels = labels.view({b.rows});
     model::ClassifierOutput out = model->ForwardClassifier(ids, types, mask, labels);
-    (out.loss / static_cast<double>(accum)).backward();
+    (out.loss / accum).backward();
     return out.loss.item<double>();
   }
 
   static int64_t Scored(const data::MlmBatch& b) { return b.num_masked(); }
   static int64_t Scored(const data::LabeledBatch& b) { return b.labeled; }
 
+  // One optimizer step over this rank's micro-batches (`index`: their global micro-batch numbers).
+  // With world > 1 every rank passes its share of the step's world * micro.size() micro-batches; the
+  // gradients (each loss scaled by 1 / all micro-batches) and the step's loss and counts are summed
+  // over the ranks before clipping and the update, so every rank makes the same update.
   template <class Batch>
-  StepResult Update(const std::vector<const Batch*>& micro) {
+  StepResult Update(const std::vector<const Batch*>& micro, const std::vector<uint64_t>& index) {
     ScopedBlockCache cache;  // the step's large tensors reuse the previous step's blocks
-    ScopedTrainerGenerator gen(generator_state);
     model->train();
     StepResult r;
     double loss_sum = 0;
-    int counted = 0;
-    for (const Batch* b : micro) {
-      const double l = MicroStep(*b, static_cast<int>(micro.size()));
+    double counted = 0;
+    const double all_micro = static_cast<double>(micro.size()) * world;
+    for (size_t k = 0; k < micro.size(); ++k) {
+      const Batch* b = micro[k];
+      double l;
+      {
+        ScopedTrainerGenerator gen(generator_state, DropoutSeed(opt.seed, index[k]));
+        l = MicroStep(*b, all_micro);
+      }
       if (!std::isnan(l)) {
         loss_sum += l;
         ++counted;
@@ -203,7 +273,19 @@ struct Trainer::State {
       r.tokens += b->real_tokens;
       r.masked += Scored(*b);
     }
-    r.loss = counted > 0 ? loss_sum / static_cast<double>(micro.size()) : std::numeric_limits<double>::quiet_NaN();
+    if (pg) {
+      AllReduceGradients(*pg, all_params);
+      std::vector<at::Tensor> stats{at::tensor({loss_sum, counted, static_cast<double>(r.tokens),
+                                                static_cast<double>(r.masked)},
+                                               at::kDouble)};
+      pg->AllReduceSum(stats);
+      const double* v = stats[0].data_ptr<double>();
+      loss_sum = v[0];
+      counted = v[1];
+      r.tokens = static_cast<int64_t>(v[2]);
+      r.masked = static_cast<int64_t>(v[3]);
+    }
+    r.loss = counted > 0 ? loss_sum / all_micro : std::numeric_limits<double>::quiet_NaN();
     // One norm pass over the gradients; the clipping factor is applied inside the fused AdamW pass
     // instead of rescaling every gradient in place first (same numbers, one pass fewer).
     r.grad_norm = GradNorm(all_params);
@@ -330,7 +412,24 @@ Trainer::Trainer(model::Bert model, TokenizerInfo tokenizer, std::shared_ptr<con
     throw InvalidArgument("unknown device '" + o.device + "' (expected cpu or cuda[:N])");
   }
   s.threads = o.threads;  // 0: adaptive, resolved at each call (model/intra_op_threads.h)
-  if (!o.output_dir.empty()) {
+  const DistributedOptions& d = o.distributed;
+  if (d.world_size < 1 || d.rank < 0 || d.rank >= d.world_size) {
+    throw InvalidArgument("distributed: rank " + std::to_string(d.rank) + " / world size " +
+                          std::to_string(d.world_size) + " is impossible");
+  }
+  s.world = d.world_size;
+  s.rank = d.rank;
+  if (s.world > 1) {
+    if (!s.device.is_cpu()) throw Unsupported("data-parallel training runs on the CPU (Gloo); device must be 'cpu'");
+    if (s.threads <= 0 && d.local_world_size > 1) {
+      // The machine's cores shared by its processes, so they do not oversubscribe it.
+      cpu_set_t set;
+      const int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                                     : static_cast<int>(std::thread::hardware_concurrency());
+      s.threads = std::max(1, cores / d.local_world_size);
+    }
+  }
+  if (!o.output_dir.empty() && s.rank == 0) {
     EnsureWritableDir(o.output_dir);
     RemoveStaleTemps(o.output_dir);
   }
@@ -350,7 +449,7 @@ Trainer::Trainer(model::Bert model, TokenizerInfo tokenizer, std::shared_ptr<con
     s.batches_per_epoch = data::BatchesPerEpoch(s.train->size(), s.plan_options);
     if (total == 0) {
       const double steps =
-          std::ceil(o.num_epochs * static_cast<double>(s.batches_per_epoch) / static_cast<double>(o.grad_accum));
+          std::ceil(o.num_epochs * static_cast<double>(s.batches_per_epoch) / static_cast<double>(o.grad_accum * s.world));
       if (!(steps <= 1e15)) {  // also catches overflow to inf before the integer cast
         throw InvalidArgument("num_epochs " + std::to_string(o.num_epochs) + " gives an impossible number of steps");
       }
@@ -363,12 +462,34 @@ Trainer::Trainer(model::Bert model, TokenizerInfo tokenizer, std::shared_ptr<con
       o.warmup_steps > 0 ? o.warmup_steps
                          : static_cast<int64_t>(std::ceil(o.warmup_ratio * static_cast<double>(s.schedule.total_steps)));
   s.generator_state = at::detail::createCPUGenerator(o.seed).get_state();
+  if (s.world > 1) {
+    s.pg = ProcessGroup::Connect(d);
+    json run = TrajectoryArgs(o, 0);
+    run.erase("seed");
+    run["learning_rate"] = o.learning_rate;
+    run["adam"] = {o.adam.beta1, o.adam.beta2, o.adam.eps, o.adam.weight_decay};
+    run["max_grad_norm"] = o.max_grad_norm;
+    run["schedule"] = ScheduleName(o.schedule);
+    run["warmup"] = {o.warmup_steps, o.warmup_ratio};
+    run["steps"] = {o.max_steps, o.num_epochs, s.schedule.total_steps};
+    run["cadence"] = {o.logging_steps, o.eval_steps, o.save_steps, o.save_total_limit, o.load_best_model_at_end};
+    run["masked_only_logits"] = o.masked_only_logits;
+    run["metric_for_best_model"] = o.metric_for_best_model;
+    CheckSameRun(*s.pg, {{"the world size", static_cast<uint64_t>(s.world)},
+                         {"the training data", s.train_fingerprint},
+                         {"the evaluation data", s.eval ? ExamplesFingerprint(*s.eval) : 0},
+                         {"the seed", o.seed},
+                         {"the model (config or initial weights)", ModelFingerprint(*s.model, cfg)},
+                         {"the training options", data::Fnv1a64(run.dump())}});
+  }
   s.train_start = s.log_start = Now();
 }
 
 Trainer::~Trainer() = default;
 
 int64_t Trainer::global_step() const { return s_->global_step; }
+int Trainer::rank() const { return s_->rank; }
+int Trainer::world_size() const { return s_->world; }
 int64_t Trainer::total_steps() const { return s_->schedule.total_steps; }
 double Trainer::epoch() const { return s_->Epoch(); }
 int64_t Trainer::train_examples() const { return s_->train ? static_cast<int64_t>(s_->train->size()) : 0; }
@@ -396,29 +517,42 @@ StepResult Trainer::Step(const ProgressFn& progress) {
   const model::ScopedIntraOpThreads scoped_threads(s.threads);
   if (!s.train) throw InvalidArgument("the trainer has no training data; use StepOnBatch");
   StepResult r;
+  // A step takes world * grad_accum micro-batches of the global batch order; rank r collates
+  // numbers [r * grad_accum, (r + 1) * grad_accum) of them (every rank walks the whole order, so the
+  // data position is the same everywhere and equals a 1-process run with grad_accum * world).
+  const int per_rank = s.opt.grad_accum;
+  std::vector<uint64_t> index;
+  index.reserve(static_cast<size_t>(per_rank));
   if (s.classifier) {
     std::vector<data::LabeledBatch> micro;
-    micro.reserve(static_cast<size_t>(s.opt.grad_accum));
-    for (int k = 0; k < s.opt.grad_accum; ++k) {
+    micro.reserve(static_cast<size_t>(per_rank));
+    for (int k = 0; k < per_rank * s.world; ++k) {
       const std::vector<uint32_t>& idx = s.NextBatch();
-      const int width = data::PaddedWidth(*s.train, idx, s.PadToMax(), s.opt.max_length);
-      micro.push_back(data::CollateLabeled(*s.train, idx, width, s.tok.ids.pad));
+      if (k / per_rank == s.rank) {
+        const int width = data::PaddedWidth(*s.train, idx, s.PadToMax(), s.opt.max_length);
+        micro.push_back(data::CollateLabeled(*s.train, idx, width, s.tok.ids.pad));
+        index.push_back(s.micro_batches);
+      }
       ++s.micro_batches;
     }
     std::vector<const data::LabeledBatch*> ptrs;
     for (auto& b : micro) ptrs.push_back(&b);
-    r = s.Update(ptrs);
+    r = s.Update(ptrs, index);
   } else {
     std::vector<data::MlmBatch> micro;
-    micro.reserve(static_cast<size_t>(s.opt.grad_accum));
-    for (int k = 0; k < s.opt.grad_accum; ++k) {
+    micro.reserve(static_cast<size_t>(per_rank));
+    for (int k = 0; k < per_rank * s.world; ++k) {
       const std::vector<uint32_t>& idx = s.NextBatch();
-      const int width = data::PaddedWidth(*s.train, idx, s.PadToMax(), s.opt.max_length);
-      micro.push_back(s.collator->Collate(*s.train, idx, width, s.micro_batches++));
+      if (k / per_rank == s.rank) {
+        const int width = data::PaddedWidth(*s.train, idx, s.PadToMax(), s.opt.max_length);
+        micro.push_back(s.collator->Collate(*s.train, idx, width, s.micro_batches));
+        index.push_back(s.micro_batches);
+      }
+      ++s.micro_batches;
     }
     std::vector<const data::MlmBatch*> ptrs;
     for (auto& b : micro) ptrs.push_back(&b);
-    r = s.Update(ptrs);
+    r = s.Update(ptrs, index);
   }
   r.epoch = s.Epoch();
 
@@ -475,6 +609,18 @@ StepResult Trainer::Step(const ProgressFn& progress) {
     ev.epoch = r.epoch;
     Emit(progress, ev, cancel);
   }
+  const bool had_event = (s.opt.logging_steps > 0 && (step % s.opt.logging_steps == 0 || step == s.schedule.total_steps)) ||
+                         (s.opt.eval_steps > 0 && step % s.opt.eval_steps == 0) ||
+                         (s.opt.save_steps > 0 && step % s.opt.save_steps == 0);
+  if (s.pg && had_event) {
+    // Every rank reaches the same events; one rank's cancellation (Ctrl-C forwarded to all of them a
+    // moment apart) stops them all after this same step instead of leaving the others waiting.
+    std::vector<at::Tensor> flag{at::tensor({cancel ? 1.0 : 0.0}, at::kDouble)};
+    s.pg->AllReduceSum(flag);
+    if (flag[0].item<double>() > 0 && !cancel) {
+      throw Cancelled("training cancelled by another rank's progress callback after step " + std::to_string(step));
+    }
+  }
   if (cancel) throw Cancelled("training cancelled by the progress callback after step " + std::to_string(step));
   return r;
 }
@@ -514,8 +660,11 @@ StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress
   const size_t n = CheckCallerBatch(batch, s.opt.max_length, s.tok.vocab_size, s.tok.ids.pad);
   batch.real_tokens = 0;
   for (int32_t m : batch.attention_mask) batch.real_tokens += m != 0;
+  // Caller batches in a data-parallel run: each rank's is its own micro-batch number (and mask stream).
+  const uint64_t micro_index = s.micro_batches * static_cast<uint64_t>(s.world) + static_cast<uint64_t>(s.rank);
   if (batch.labels.empty()) {
-    s.collator->Mask(batch, s.micro_batches++);
+    s.collator->Mask(batch, micro_index);
+    ++s.micro_batches;
   } else {
     if (batch.labels.size() != n) throw InvalidArgument("labels must have rows * cols entries");
     batch.masked_positions.clear();
@@ -527,7 +676,7 @@ StepResult Trainer::StepOnBatch(data::MlmBatch batch, const ProgressFn& progress
     }
     ++s.micro_batches;
   }
-  StepResult r = s.Update(std::vector<const data::MlmBatch*>{&batch});
+  StepResult r = s.Update(std::vector<const data::MlmBatch*>{&batch}, {micro_index});
   r.epoch = s.Epoch();
   if (progress) {
     Event ev;
@@ -566,8 +715,9 @@ StepResult Trainer::StepOnLabeledBatch(data::LabeledBatch batch, const ProgressF
   }
   batch.real_tokens = 0;
   for (int32_t m : batch.attention_mask) batch.real_tokens += m != 0;
+  const uint64_t micro_index = s.micro_batches * static_cast<uint64_t>(s.world) + static_cast<uint64_t>(s.rank);
   ++s.micro_batches;
-  StepResult r = s.Update(std::vector<const data::LabeledBatch*>{&batch});
+  StepResult r = s.Update(std::vector<const data::LabeledBatch*>{&batch}, {micro_index});
   r.epoch = s.Epoch();
   if (progress) {
     Event ev;
@@ -586,8 +736,9 @@ StepResult Trainer::StepOnLabeledBatch(data::LabeledBatch batch, const ProgressF
 namespace {
 
 // Loss, accuracy and macro-F1 of a classifier over `examples` (no dropout).
+// With a process group, each rank scores batches rank, rank + world, ... and the sums are all-reduced.
 EvalResult EvaluateClassifier(model::BertImpl& model, const data::ExampleSet& examples, const TrainerOptions& o,
-                              bool pad_to_max, int32_t pad_id, const at::Device& device) {
+                              bool pad_to_max, int32_t pad_id, const at::Device& device, ProcessGroup* pg) {
   data::BatchPlanOptions po;
   po.grouping = o.grouping;
   po.batch_size = o.eval_batch_size;
@@ -596,7 +747,9 @@ EvalResult EvaluateClassifier(model::BertImpl& model, const data::ExampleSet& ex
   const size_t num_labels = static_cast<size_t>(model.config().num_labels());
   data::ConfusionMatrix cm(num_labels);
   double loss_sum = 0;
-  for (const auto& idx : batches) {
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    if (pg != nullptr && static_cast<int>(bi % static_cast<size_t>(pg->world_size())) != pg->rank()) continue;
+    const auto& idx = batches[bi];
     const int width = data::PaddedWidth(examples, idx, pad_to_max, o.max_length);
     const data::LabeledBatch b = data::CollateLabeled(examples, idx, width, pad_id);
     if (b.labeled == 0) continue;
@@ -613,6 +766,22 @@ EvalResult EvaluateClassifier(model::BertImpl& model, const data::ExampleSet& ex
       if (b.labels[i] == data::kIgnoreIndex) continue;
       cm.Add(static_cast<size_t>(b.labels[i]), static_cast<size_t>(p[i]));
     }
+  }
+  if (pg != nullptr) {
+    std::vector<at::Tensor> sums{at::empty({static_cast<int64_t>(num_labels * num_labels) + 1}, at::kDouble)};
+    double* v = sums[0].data_ptr<double>();
+    for (size_t g = 0; g < num_labels; ++g) {
+      for (size_t q = 0; q < num_labels; ++q) v[g * num_labels + q] = static_cast<double>(cm.count(g, q));
+    }
+    v[num_labels * num_labels] = loss_sum;
+    pg->AllReduceSum(sums);
+    v = sums[0].data_ptr<double>();
+    data::ConfusionMatrix all(num_labels);
+    for (size_t g = 0; g < num_labels; ++g) {
+      for (size_t q = 0; q < num_labels; ++q) all.Add(g, q, static_cast<int64_t>(v[g * num_labels + q]));
+    }
+    cm = std::move(all);
+    loss_sum = v[num_labels * num_labels];
   }
   EvalResult e;
   e.masked_tokens = cm.total();
@@ -638,7 +807,7 @@ EvalResult Trainer::Evaluate() {
     ScopedBlockCache cache;
     torch::NoGradGuard no_grad;
     s.model->eval();
-    EvalResult e = EvaluateClassifier(*s.model, *s.eval, s.opt, s.PadToMax(), s.tok.ids.pad, s.device);
+    EvalResult e = EvaluateClassifier(*s.model, *s.eval, s.opt, s.PadToMax(), s.tok.ids.pad, s.device, s.pg.get());
     s.model->train();
     s.last_eval_metric = s.opt.metric_for_best_model == "loss" ? e.loss
                          : s.opt.metric_for_best_model == "f1" ? e.f1
@@ -663,6 +832,7 @@ EvalResult Trainer::Evaluate() {
   double loss_sum = 0;
   int64_t correct = 0, total = 0;
   for (size_t bi = 0; bi < batches.size(); ++bi) {
+    if (static_cast<int>(bi % static_cast<size_t>(s.world)) != s.rank) continue;  // another rank's batch
     const int width = data::PaddedWidth(*s.eval, batches[bi], s.PadToMax(), s.opt.max_length);
     const data::MlmBatch b = s.collator->Collate(*s.eval, batches[bi], width, kEvalStreamBit | bi);
     if (b.num_masked() == 0) continue;
@@ -680,6 +850,14 @@ EvalResult Trainer::Evaluate() {
     total += n;
   }
   s.model->train();
+  if (s.pg) {
+    std::vector<at::Tensor> sums{at::tensor({loss_sum, static_cast<double>(correct), static_cast<double>(total)}, at::kDouble)};
+    s.pg->AllReduceSum(sums);
+    const double* v = sums[0].data_ptr<double>();
+    loss_sum = v[0];
+    correct = static_cast<int64_t>(v[1]);
+    total = static_cast<int64_t>(v[2]);
+  }
   EvalResult e;
   e.masked_tokens = total;
   e.examples = static_cast<int64_t>(s.eval->size());
@@ -706,7 +884,7 @@ void Trainer::Train(const ProgressFn& progress) {
   if (s.opt.load_best_model_at_end && !s.best_checkpoint.empty() && IsDirectory(s.best_checkpoint)) {
     model::LoadWeights(*s.model, (fs::path(s.best_checkpoint) / "model.safetensors").string());
   }
-  if (s.opt.save_final_model && !s.opt.output_dir.empty()) {
+  if (s.opt.save_final_model && !s.opt.output_dir.empty() && s.rank == 0) {
     model::SaveBert(*s.model, s.opt.output_dir);
     if (s.tok.save) s.tok.save(s.opt.output_dir);
     json state{{"global_step", s.global_step},
@@ -723,20 +901,6 @@ void Trainer::Train(const ProgressFn& progress) {
 
 namespace {
 
-json TrajectoryArgs(const TrainerOptions& o, uint64_t train_fingerprint) {
-  char fp[24];
-  std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(train_fingerprint));
-  return json{{"seed", o.seed},
-              {"batch_size", o.batch_size},
-              {"grad_accum", o.grad_accum},
-              {"grouping", data::GroupingName(o.grouping)},
-              {"max_length", o.max_length},
-              {"mlm_probability", o.mlm.mlm_probability},
-              {"whole_word_mask", o.mlm.whole_word_mask},
-              {"at_least_one", o.mlm.at_least_one},
-              {"pad_to_max_length", o.pad_to_max_length},
-              {"train_data_fingerprint", fp}};
-}
 
 }  // namespace
 
@@ -745,6 +909,17 @@ std::string Trainer::SaveCheckpoint() {
   const model::ScopedIntraOpThreads scoped_threads(s.threads);
   if (s.opt.output_dir.empty()) throw InvalidArgument("output_dir is not set; cannot save a checkpoint");
   const std::string final_dir = CheckpointPath(s.opt.output_dir, s.global_step);
+  if (s.rank != 0) {
+    // Rank 0 alone writes; the others keep the same best-checkpoint bookkeeping (the metric is the
+    // all-reduced one, identical on every rank).
+    if (s.last_eval_step == s.global_step && !std::isnan(s.last_eval_metric) &&
+        (std::isnan(s.best_metric) ||
+         (s.greater_is_better ? s.last_eval_metric > s.best_metric : s.last_eval_metric < s.best_metric))) {
+      s.best_metric = s.last_eval_metric;
+      s.best_checkpoint = final_dir;
+    }
+    return final_dir;
+  }
   // Unique per process and per save, so two trainers of one process never share a temp directory.
   static std::atomic<uint64_t> save_counter{0};
   char suffix[64];
@@ -790,7 +965,11 @@ std::string Trainer::SaveCheckpoint() {
                        {"log_loss_count", s.log_loss_count}}},
                      {"optimizer_step", s.optimizer->step_count()},
                      {"threads", s.threads},
-                     {"args", TrajectoryArgs(s.opt, s.train_fingerprint)},
+                     {"args", [&] {
+                        json a = TrajectoryArgs(s.opt, s.train_fingerprint);
+                        a["world_size"] = s.world;
+                        return a;
+                      }()},
                      {"log_history", s.log_history}};
     // trainer_state.json last: its presence marks the checkpoint complete.
     WriteFileAtomic((fs::path(tmp) / kTrainerStateFile).string(), state.dump(2));
@@ -824,6 +1003,14 @@ void Trainer::Resume(const std::string& checkpoint) {
   const CheckpointState state = ParseTrainerState(ReadFile(state_path), state_path);
   const json want = TrajectoryArgs(s.opt, s.train_fingerprint);
   const json& have = state.args;
+  const int have_world = have.is_object() && have.contains("world_size") && have.at("world_size").is_number_integer()
+                             ? have.at("world_size").get<int>()
+                             : 1;
+  if (have_world != s.world) {
+    throw InvalidArgument("cannot resume from '" + dir + "': it was written by a run with world size " +
+                          std::to_string(have_world) + " and this run has world size " + std::to_string(s.world) +
+                          "; resume with " + std::to_string(have_world) + " process" + (have_world == 1 ? "" : "es"));
+  }
   for (auto it = want.begin(); it != want.end(); ++it) {
     if (!have.contains(it.key()) || have.at(it.key()) != it.value()) {
       throw InvalidArgument("cannot resume from '" + dir + "': " + it.key() + " was " +
@@ -863,6 +1050,17 @@ void Trainer::Resume(const std::string& checkpoint) {
   s.log_tokens = 0;
   s.log_start = Now();
   s.model->train();
+  if (s.pg) {
+    // Every rank must have picked the same checkpoint (a shared output_dir, or identical copies).
+    const auto steps = s.pg->AllGather({s.global_step});
+    for (size_t r = 0; r < steps.size(); ++r) {
+      if (steps[r][0] != s.global_step) {
+        throw InvalidArgument("distributed training: rank " + std::to_string(r) + " resumed at step " +
+                              std::to_string(steps[r][0]) + " but rank " + std::to_string(s.rank) + " at step " +
+                              std::to_string(s.global_step) + "; every rank must see the same checkpoints");
+      }
+    }
+  }
 }
 
 }  // namespace bertc::train

@@ -26,6 +26,7 @@
 #include "data/mlm_collator.h"
 #include "model/bert.h"
 #include "train/adamw.h"
+#include "train/distributed.h"
 #include "train/schedule.h"
 
 namespace bertc::train {
@@ -65,6 +66,13 @@ struct TrainerOptions {
   int threads = 0;  // <= 0: all cores
   std::string device = "cpu";
   std::string log_file;  // "" -> output_dir/train_log.jsonl (no log when output_dir is "")
+  // Data parallelism (resolved: see ResolveDistributed). With world_size > 1 the constructor joins
+  // the group (all ranks must construct with the same data, seed, model and options, checked), a
+  // step takes world_size * grad_accum micro-batches of the global order (this rank's grad_accum of
+  // them), gradients and the step's loss / counts are summed over the ranks, evaluation is sharded and
+  // all-reduced, and rank 0 alone writes the log, checkpoints and the final model. Threads 0 means
+  // cores / local_world_size.
+  DistributedOptions distributed;
 };
 
 // What the trainer needs from the tokenizer.
@@ -138,6 +146,8 @@ class Trainer {
   void Resume(const std::string& checkpoint = "");
 
   int64_t global_step() const;
+  int rank() const;        // 0 unless data-parallel
+  int world_size() const;  // 1 unless data-parallel
   int64_t total_steps() const;
   double epoch() const;
   bool finished() const { return global_step() >= total_steps(); }

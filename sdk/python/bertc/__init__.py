@@ -1218,6 +1218,8 @@ class TrainerInfo:
     best_metric: float
     best_checkpoint: str
     cache_hit: bool
+    rank: int = 0  # (1.2) this process's rank in a data-parallel run
+    world_size: int = 1  # (1.2) processes training together
 
 
 _GROUPING = {"truncate_pad": 0, "concat_chunk": 1, "dynamic": 2, "packed": 3}
@@ -1225,7 +1227,7 @@ _SCHEDULE = {"linear": 0, "constant": 1, "cosine": 2}
 _TRAINER_FIELDS = {f for f, _ in C.TrainerParams._fields_} - {"struct_size"}
 _FLAG_FIELDS = {"whole_word_mask", "at_least_one_mask", "masked_only_logits", "pad_to_max_length", "use_cache",
                 "load_best_model_at_end", "save_final_model"}
-_STRING_FIELDS = {"output_dir", "cache_dir", "device", "log_file", "metric_for_best_model"}
+_STRING_FIELDS = {"output_dir", "cache_dir", "device", "log_file", "metric_for_best_model", "master"}
 _DATA_FIELDS = ("jsonl_field", "label_field", "words_field", "tags_field")
 DataSpec = Union[PathLike, Sequence[PathLike], Sequence[Sequence[int]], None]
 # In-memory labels: per sequence (sequence classification) or per token id (token classification; a
@@ -1350,8 +1352,11 @@ class Trainer(_Handle):
     ("loss", "accuracy", "f1") picks the best checkpoint. Options are the fields of
     bert_trainer_params (output_dir, max_length, grouping ("dynamic", "packed", ...), mlm_probability,
     batch_size, learning_rate, max_steps, num_epochs, logging_steps, eval_steps, save_steps, schedule
-    ("linear", ...), metric_for_best_model, seed, threads, ...). The model cannot be closed while the
-    trainer exists. Not thread-safe."""
+    ("linear", ...), metric_for_best_model, seed, threads, ...). Data-parallel training (1.2): every
+    process creates its Trainer with world_size, rank and master="host:port" (or leaves them to the
+    environment torchrun / srun / `bertc launch` set: WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT), and
+    dist_timeout_seconds; see the C header's "Data-parallel training". The model cannot be closed while
+    the trainer exists. Not thread-safe."""
 
     _free = staticmethod(C.trainer_free)
 
@@ -1494,4 +1499,5 @@ class Trainer(_Handle):
         i = C.TrainerInfo(struct_size=ctypes.sizeof(C.TrainerInfo))
         _check(C.trainer_get_info(self._handle(), ctypes.byref(i)))
         return TrainerInfo(i.global_step, i.total_steps, i.epoch, i.train_examples, i.eval_examples, i.train_tokens,
-                           i.train_padding_share, i.best_metric, (i.best_checkpoint or b"").decode(), bool(i.cache_hit))
+                           i.train_padding_share, i.best_metric, (i.best_checkpoint or b"").decode(), bool(i.cache_hit),
+                           int(i.rank), int(i.world_size))

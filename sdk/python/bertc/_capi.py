@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 
 # The header version these bindings were written against (BERTC_VERSION_NUMBER of bertc.h): 1.1, for
 # fine-tuning (tasks, classify/tag, labelled trainer data). Every struct below has its 1.1 size.
-BINDINGS_VERSION = 10100
+BINDINGS_VERSION = 10200
 
 c_size_t = ctypes.c_size_t
 c_int32_p = ctypes.POINTER(ctypes.c_int32)
@@ -132,7 +132,11 @@ class TrainerParams(ctypes.Structure):
                 ("save_total_limit", c_size_t), ("load_best_model_at_end", ctypes.c_int),
                 ("save_final_model", ctypes.c_int), ("seed", ctypes.c_uint64), ("threads", c_size_t),
                 ("device", ctypes.c_char_p), ("log_file", ctypes.c_char_p),
-                ("metric_for_best_model", ctypes.c_char_p)]  # (1.1)
+                ("metric_for_best_model", ctypes.c_char_p),  # (1.1)
+                # (1.2) data parallelism
+                ("world_size", c_size_t), ("rank", ctypes.c_int32), ("local_rank", ctypes.c_int32),
+                ("local_world_size", ctypes.c_int32), ("master", ctypes.c_char_p),
+                ("dist_timeout_seconds", ctypes.c_double)]
 
 
 class TrainerData(ctypes.Structure):
@@ -161,7 +165,8 @@ class TrainerInfo(ctypes.Structure):
                 ("epoch", ctypes.c_double), ("train_examples", c_size_t), ("eval_examples", c_size_t),
                 ("train_tokens", ctypes.c_uint64), ("train_padding_share", ctypes.c_double),
                 ("best_metric", ctypes.c_double), ("best_checkpoint", ctypes.c_char_p),
-                ("cache_hit", ctypes.c_int)]
+                ("cache_hit", ctypes.c_int),
+                ("rank", ctypes.c_int32), ("world_size", ctypes.c_int32)]  # (1.2)
 
 
 class Limits(ctypes.Structure):

@@ -269,3 +269,44 @@ def test_limits():
     assert bertc.get_limits() == before
     with pytest.raises(TypeError):
         bertc.set_limits(max_texts=3)
+
+
+def test_data_parallel_ranks_as_threads(small_tok, tmp_path):
+    """Two ranks (threads here; processes or machines in real use) train in step: same weights on both,
+    the info says who is who, and a rank alone times out with a clear error."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = ids_of(small_tok, corpus(64))
+    out, errors = {}, {}
+
+    def rank(r):
+        try:
+            model = tiny_model(small_tok)
+            tr = bertc.Trainer(model, small_tok, data, max_length=16, batch_size=4, max_steps=3, threads=1, eval_split=0,
+                               save_final_model=False, world_size=2, rank=r, master=f"127.0.0.1:{port}",
+                               dist_timeout_seconds=60)
+            info = tr.info()
+            losses = [tr.step().loss for _ in range(3)]
+            model.save(tmp_path / f"rank-{r}")
+            out[r] = (info.rank, info.world_size, losses)
+            tr.close()
+        except Exception as e:  # reported below
+            errors[r] = e
+
+    threads = [threading.Thread(target=rank, args=(r,)) for r in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert out[0][:2] == (0, 2) and out[1][:2] == (1, 2)
+    assert out[0][2] == out[1][2]
+    assert (tmp_path / "rank-0" / "model.safetensors").read_bytes() == \
+        (tmp_path / "rank-1" / "model.safetensors").read_bytes()
+    with pytest.raises(bertc.BertcIOError, match="could not rendezvous"):
+        bertc.Trainer(tiny_model(small_tok), small_tok, data, max_length=16, batch_size=4, max_steps=1, save_final_model=False,
+                      world_size=2, rank=1, master="127.0.0.1:9", dist_timeout_seconds=1)
+    with pytest.raises(bertc.InvalidArgumentError, match="rank 2 is not below the world size 2"):
+        bertc.Trainer(tiny_model(small_tok), small_tok, data, max_length=16, world_size=2, rank=2, master="127.0.0.1:9")
