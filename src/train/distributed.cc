@@ -243,38 +243,144 @@ std::vector<std::vector<int64_t>> ProcessGroup::AllGather(const std::vector<int6
 
 void ProcessGroup::Barrier() { impl_->Wait(impl_->pg->barrier(), "a barrier"); }
 
-void AllReduceGradients(ProcessGroup& pg, const std::vector<at::Tensor>& params, size_t bucket_bytes) {
-  // Parameters in order, grouped by dtype into buckets; each bucket is one flat buffer.
-  size_t i = 0;
-  while (i < params.size()) {
-    const at::ScalarType dtype = params[i].scalar_type();
-    const size_t elem = params[i].element_size();
-    size_t j = i, bytes = 0;
-    while (j < params.size() && params[j].scalar_type() == dtype &&
-           (j == i || bytes + static_cast<size_t>(params[j].numel()) * elem <= bucket_bytes)) {
-      bytes += static_cast<size_t>(params[j].numel()) * elem;
-      ++j;
+struct GradientReducer::Impl {
+  struct Bucket {
+    std::vector<size_t> params;  // indices into Impl::params
+    at::Tensor flat;
+    size_t pending = 0;          // gradients still to arrive in this backward pass
+    bool launched = false;
+    c10::intrusive_ptr<c10d::Work> work;
+  };
+  ProcessGroup::Impl* pg = nullptr;
+  std::vector<at::Tensor> params;
+  std::vector<size_t> bucket_of, offset_of;
+  std::vector<bool> arrived;
+  std::vector<Bucket> buckets;
+  std::vector<unsigned> hooks;
+  size_t next_launch = 0;
+  bool armed = false;
+
+  at::Tensor Slot(size_t i) {
+    return buckets[bucket_of[i]].flat.narrow(0, static_cast<int64_t>(offset_of[i]), params[i].numel());
+  }
+
+  void LaunchReady() {
+    while (next_launch < buckets.size() && buckets[next_launch].pending == 0) {
+      Bucket& b = buckets[next_launch++];
+      std::vector<at::Tensor> one{b.flat};
+      b.work = pg->pg->allreduce(one);
+      b.launched = true;
     }
-    std::vector<at::Tensor> flat_parts;
-    flat_parts.reserve(j - i);
-    for (size_t k = i; k < j; ++k) {
-      const at::Tensor& p = params[k];
-      flat_parts.push_back(p.grad().defined() ? p.grad().reshape({-1}) : at::zeros({p.numel()}, p.options()));
+  }
+
+  void OnGradient(size_t i, const at::TensorBase& grad) {
+    if (!armed || arrived[i]) return;
+    arrived[i] = true;
+    at::Tensor slot = Slot(i);
+    const at::Tensor g = at::Tensor(grad).reshape({-1});
+    const at::Tensor& earlier = params[i].grad();
+    if (earlier.defined()) {
+      at::add_out(slot, earlier.reshape({-1}), g);  // what AccumulateGrad is about to compute
+    } else {
+      slot.copy_(g);
     }
-    std::vector<at::Tensor> bucket{at::cat(flat_parts)};
-    pg.AllReduceSum(bucket);
-    int64_t offset = 0;
-    for (size_t k = i; k < j; ++k) {
-      at::Tensor p = params[k];
-      const at::Tensor part = bucket[0].narrow(0, offset, p.numel()).view(p.sizes());
-      if (p.grad().defined()) {
-        p.mutable_grad().copy_(part);
-      } else {
-        p.mutable_grad() = part.clone();
+    if (--buckets[bucket_of[i]].pending == 0) LaunchReady();
+  }
+};
+
+GradientReducer::GradientReducer(ProcessGroup& pg, std::vector<at::Tensor> params, size_t bucket_bytes)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.pg = pg.impl_.get();
+  m.params = std::move(params);
+  const size_t n = m.params.size();
+  m.bucket_of.assign(n, 0);
+  m.offset_of.assign(n, 0);
+  m.arrived.assign(n, false);
+  // Reverse parameter order: the head and the last layers finish first in backward.
+  size_t bytes = 0;
+  for (size_t k = n; k-- > 0;) {
+    const at::Tensor& p = m.params[k];
+    const size_t sz = static_cast<size_t>(p.numel()) * p.element_size();
+    if (m.buckets.empty() || bytes + sz > bucket_bytes ||
+        m.params[m.buckets.back().params.front()].scalar_type() != p.scalar_type()) {
+      m.buckets.emplace_back();
+      bytes = 0;
+    }
+    Impl::Bucket& b = m.buckets.back();
+    m.bucket_of[k] = m.buckets.size() - 1;
+    m.offset_of[k] = static_cast<size_t>(bytes / p.element_size());
+    b.params.push_back(k);
+    bytes += sz;
+  }
+  for (auto& b : m.buckets) {
+    int64_t numel = 0;
+    for (size_t k : b.params) numel += m.params[k].numel();
+    b.flat = at::empty({numel}, m.params[b.params.front()].options().requires_grad(false));
+  }
+  Impl* self = impl_.get();
+  for (size_t k = 0; k < n; ++k) {
+    m.hooks.push_back(m.params[k].register_hook([self, k](const at::TensorBase& grad) { self->OnGradient(k, grad); }));
+  }
+}
+
+GradientReducer::~GradientReducer() {
+  Impl& m = *impl_;
+  for (size_t k = 0; k < m.params.size() && k < m.hooks.size(); ++k) {
+    try {
+      m.params[k].remove_hook(m.hooks[k]);
+    } catch (...) {  // never throw from a destructor
+    }
+  }
+  for (auto& b : m.buckets) {
+    if (b.work) {
+      try {
+        b.work->wait();
+      } catch (...) {
       }
-      offset += p.numel();
     }
-    i = j;
+  }
+}
+
+void GradientReducer::Arm() {
+  Impl& m = *impl_;
+  std::fill(m.arrived.begin(), m.arrived.end(), false);
+  for (auto& b : m.buckets) {
+    b.pending = b.params.size();
+    b.launched = false;
+    b.work.reset();
+  }
+  m.next_launch = 0;
+  m.armed = true;
+}
+
+void GradientReducer::Finish() {
+  Impl& m = *impl_;
+  m.armed = false;
+  // Gradients that never arrived (a parameter this rank's last micro-batch did not reach): their
+  // accumulation from earlier micro-batches, or zeros — every rank sends every bucket.
+  for (size_t k = 0; k < m.params.size(); ++k) {
+    if (m.arrived[k]) continue;
+    m.arrived[k] = true;
+    const at::Tensor& g = m.params[k].grad();
+    at::Tensor slot = m.Slot(k);
+    if (g.defined()) {
+      slot.copy_(g.reshape({-1}));
+    } else {
+      slot.zero_();
+    }
+    --m.buckets[m.bucket_of[k]].pending;
+  }
+  m.LaunchReady();
+  for (auto& b : m.buckets) m.pg->Wait(b.work, "a gradient all-reduce");
+  for (size_t k = 0; k < m.params.size(); ++k) {
+    at::Tensor p = m.params[k];
+    const at::Tensor sum = m.Slot(k).view(p.sizes());
+    if (p.grad().defined()) {
+      p.mutable_grad().copy_(sum);
+    } else {
+      p.mutable_grad() = sum.clone();
+    }
   }
 }
 

@@ -59,13 +59,35 @@ class ProcessGroup {
   struct Impl;
 
  private:
+  friend class GradientReducer;
   explicit ProcessGroup(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-// Sums gradients over the ranks in flat buckets of at most `bucket_bytes` (parameters without a
-// gradient take part as zeros, so every rank sends the same layout), in place.
-void AllReduceGradients(ProcessGroup& pg, const std::vector<at::Tensor>& params, size_t bucket_bytes = 64u << 20);
+// Sums gradients over the ranks in flat buckets of about `bucket_bytes`, overlapped with the backward
+// pass of a step's last micro-batch: hooks on the parameters copy each finished gradient (plus what
+// earlier micro-batches accumulated) into its bucket, and a full bucket's all-reduce starts while
+// backward goes on. Buckets follow the parameters in reverse (the order backward finishes them) and
+// start strictly in bucket order, so every rank issues the same collectives in the same order whatever
+// its timing. Parameters that got no gradient take part as zeros (or their earlier accumulation).
+// Not thread-safe; the hooks are removed when the reducer is destroyed.
+class GradientReducer {
+ public:
+  GradientReducer(ProcessGroup& pg, std::vector<at::Tensor> params, size_t bucket_bytes = 16u << 20);
+  ~GradientReducer();
+  GradientReducer(const GradientReducer&) = delete;
+  GradientReducer& operator=(const GradientReducer&) = delete;
+
+  // The next backward pass is the step's last: collect and start the buckets as gradients arrive.
+  void Arm();
+  // After that backward pass: starts what has not started, waits, and writes the sums into .grad.
+  void Finish();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace bertc::train
 

@@ -156,6 +156,7 @@ struct Trainer::State {
   size_t batches_per_epoch = 0;
   // Data parallelism (world > 1): this rank's place and the group it all-reduces with.
   std::unique_ptr<ProcessGroup> pg;
+  std::unique_ptr<GradientReducer> reducer;  // after pg: destroyed first
   int world = 1;
   int rank = 0;
 
@@ -177,6 +178,8 @@ struct Trainer::State {
   double log_loss_sum = 0;
   int64_t log_loss_count = 0;
   int64_t log_tokens = 0;
+  int64_t log_steps = 0;          // steps in the current logging window
+  double log_comm_seconds = 0;    // data-parallel: time spent waiting for all-reduces in the window
   double log_start = 0;
   double train_start = 0;
   std::vector<std::string> warnings;
@@ -262,6 +265,7 @@ struct Trainer::State {
     for (size_t k = 0; k < micro.size(); ++k) {
       const Batch* b = micro[k];
       double l;
+      if (reducer && k + 1 == micro.size()) reducer->Arm();  // the step's last backward: overlap the all-reduce
       {
         ScopedTrainerGenerator gen(generator_state, DropoutSeed(opt.seed, index[k]));
         l = MicroStep(*b, all_micro);
@@ -274,7 +278,8 @@ struct Trainer::State {
       r.masked += Scored(*b);
     }
     if (pg) {
-      AllReduceGradients(*pg, all_params);
+      const double comm_start = Now();
+      reducer->Finish();
       std::vector<at::Tensor> stats{at::tensor({loss_sum, counted, static_cast<double>(r.tokens),
                                                 static_cast<double>(r.masked)},
                                                at::kDouble)};
@@ -284,6 +289,7 @@ struct Trainer::State {
       counted = v[1];
       r.tokens = static_cast<int64_t>(v[2]);
       r.masked = static_cast<int64_t>(v[3]);
+      log_comm_seconds += Now() - comm_start;
     }
     r.loss = counted > 0 ? loss_sum / all_micro : std::numeric_limits<double>::quiet_NaN();
     // One norm pass over the gradients; the clipping factor is applied inside the fused AdamW pass
@@ -299,13 +305,20 @@ struct Trainer::State {
   }
 
   json StepLogEntry(const StepResult& r, double mean_loss, double tps) const {
-    return json{{"step", r.step},
-                {"epoch", Epoch()},
-                {"loss", mean_loss},
-                {"learning_rate", r.learning_rate},
-                {"grad_norm", r.grad_norm},
-                {"tokens_per_second", tps},
-                {"elapsed", Now() - train_start}};
+    json e{{"step", r.step},
+           {"epoch", Epoch()},
+           {"loss", mean_loss},
+           {"learning_rate", r.learning_rate},
+           {"grad_norm", r.grad_norm},
+           {"tokens_per_second", tps},
+           {"elapsed", Now() - train_start}};
+    if (world > 1) {
+      // Seconds per step this rank spent in the gradient and statistics all-reduces (waiting for
+      // the slowest rank included), and the world size, so a log tells what the network costs.
+      e["allreduce_seconds"] = log_steps > 0 ? log_comm_seconds / static_cast<double>(log_steps) : 0.0;
+      e["world_size"] = world;
+    }
+    return e;
   }
 };
 
@@ -464,6 +477,7 @@ Trainer::Trainer(model::Bert model, TokenizerInfo tokenizer, std::shared_ptr<con
   s.generator_state = at::detail::createCPUGenerator(o.seed).get_state();
   if (s.world > 1) {
     s.pg = ProcessGroup::Connect(d);
+    s.reducer = std::make_unique<GradientReducer>(*s.pg, s.all_params);
     json run = TrajectoryArgs(o, 0);
     run.erase("seed");
     run["learning_rate"] = o.learning_rate;
@@ -563,6 +577,7 @@ StepResult Trainer::Step(const ProgressFn& progress) {
     ++s.log_loss_count;
   }
   s.log_tokens += r.tokens;
+  ++s.log_steps;
   const int64_t step = s.global_step;
   if (s.opt.logging_steps > 0 && (step % s.opt.logging_steps == 0 || step == s.schedule.total_steps)) {
     const double now = Now();
@@ -583,6 +598,8 @@ StepResult Trainer::Step(const ProgressFn& progress) {
     s.log_loss_sum = 0;
     s.log_loss_count = 0;
     s.log_tokens = 0;
+    s.log_steps = 0;
+    s.log_comm_seconds = 0;
     s.log_start = Now();
   }
   if (s.opt.eval_steps > 0 && step % s.opt.eval_steps == 0) {
@@ -1048,6 +1065,8 @@ void Trainer::Resume(const std::string& checkpoint) {
   s.log_loss_sum = state.log_loss_sum;
   s.log_loss_count = state.log_loss_count;
   s.log_tokens = 0;
+  s.log_steps = 0;
+  s.log_comm_seconds = 0;
   s.log_start = Now();
   s.model->train();
   if (s.pg) {
