@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -86,6 +87,17 @@ type TrainerOptions struct {
 	Threads int     // intra-op threads of this trainer's calls; 0: all cores
 	Device  string  // "": "cpu"; "cuda"/"cuda:N" with a CUDA build
 	LogFile string  // "": OutputDir/train_log.jsonl
+
+	// Data parallelism (ABI 1.2; the C header's "Data-parallel training"): every process creates its
+	// trainer with the same model, data and options; their gradients are summed each step and rank 0
+	// alone writes. Unset fields come from the launcher's environment (torchrun, srun, bertc launch:
+	// WORLD_SIZE, RANK, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR:MASTER_PORT); nothing set: 1 process.
+	WorldSize      int           // processes training together; 0: WORLD_SIZE or SLURM_NTASKS, else 1
+	Rank           *int          // this process's rank in [0, WorldSize); nil: RANK or SLURM_PROCID
+	LocalRank      *int          // rank among this machine's processes; nil: LOCAL_RANK
+	LocalWorldSize int           // processes on this machine (Threads 0 = cores / this); 0: LOCAL_WORLD_SIZE
+	Master         string        // rendezvous "host:port" (rank 0 serves it) or "file:///path"; "": MASTER_ADDR:MASTER_PORT
+	DistTimeout    time.Duration // how long the rendezvous and each collective wait for the others; 0: 300 s
 }
 
 func (o *TrainerOptions) fill(p *C.bert_trainer_params, m *cmem) {
@@ -166,6 +178,20 @@ func (o *TrainerOptions) fill(p *C.bert_trainer_params, m *cmem) {
 	str(&p.device, o.Device, "Device")
 	str(&p.log_file, o.LogFile, "LogFile")
 	str(&p.metric_for_best_model, o.MetricForBestModel, "MetricForBestModel")
+	size(&p.world_size, o.WorldSize)
+	if o.Rank != nil {
+		p.rank = C.int32_t(*o.Rank)
+	}
+	if o.LocalRank != nil {
+		p.local_rank = C.int32_t(*o.LocalRank)
+	}
+	if o.LocalWorldSize != 0 {
+		p.local_world_size = C.int32_t(o.LocalWorldSize)
+	}
+	str(&p.master, o.Master, "Master")
+	if o.DistTimeout != 0 {
+		p.dist_timeout_seconds = C.double(o.DistTimeout.Seconds())
+	}
 }
 
 // TrainData is training or evaluation data: either Files or Sequences (set exactly one).
@@ -723,6 +749,8 @@ type TrainerInfo struct {
 	BestMetric        float64 // best MetricForBestModel at a checkpoint, NaN when none
 	BestCheckpoint    string  // "" when none
 	CacheHit          bool    // the training data came from the encoded-dataset cache
+	Rank              int     // this process's rank (0 unless data-parallel)
+	WorldSize         int     // processes training together (1 unless data-parallel)
 }
 
 // Info returns the trainer's position and data statistics. It may be called from a progress func.
@@ -742,5 +770,6 @@ func (t *Trainer) Info() (TrainerInfo, error) {
 		TrainExamples: int(r.train_examples), EvalExamples: int(r.eval_examples), TrainTokens: int64(r.train_tokens),
 		TrainPaddingShare: float64(r.train_padding_share), BestMetric: float64(r.best_metric),
 		BestCheckpoint: C.GoString(r.best_checkpoint), CacheHit: r.cache_hit != 0,
+		Rank: int(r.rank), WorldSize: int(r.world_size),
 	}, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -447,5 +449,66 @@ func TestTrainerLifetimes(t *testing.T) {
 	}
 	if _, err := tr2.Step(context.Background(), nil); !errors.Is(err, bertc.ErrClosed) {
 		t.Fatalf("trainer closed in its callback: %v", err)
+	}
+}
+
+// Two ranks of a data-parallel run (goroutines here; processes or machines in real use) make the same
+// updates; a rank alone fails its rendezvous with a clear error.
+func TestTrainerDataParallel(t *testing.T) {
+	f := newTrainerFixture(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := l.Addr().String()
+	l.Close()
+	type result struct {
+		losses []float64
+		info   bertc.TrainerInfo
+		err    error
+	}
+	results := make([]result, 2)
+	var wg sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func(r int) {
+			defer wg.Done()
+			m := f.model(t)
+			opts := f.options("")
+			opts.NoSaveFinalModel, opts.EvalSplit = true, bertc.Ptr(0.0)
+			opts.WorldSize, opts.Rank, opts.Master, opts.DistTimeout = 2, bertc.Ptr(r), master, time.Minute
+			tr, err := bertc.NewTrainer(m, f.tok, &bertc.TrainData{Files: []string{f.corpus}}, nil, opts)
+			if err != nil {
+				results[r].err = err
+				return
+			}
+			defer tr.Close()
+			results[r].info, results[r].err = tr.Info()
+			for i := 0; i < 3 && results[r].err == nil; i++ {
+				s, err := tr.Step(context.Background(), nil)
+				results[r].losses, results[r].err = append(results[r].losses, s.Loss), err
+			}
+		}(r)
+	}
+	wg.Wait()
+	for r, res := range results {
+		if res.err != nil {
+			t.Fatalf("rank %d: %v", r, res.err)
+		}
+		if res.info.Rank != r || res.info.WorldSize != 2 {
+			t.Fatalf("rank %d info %+v", r, res.info)
+		}
+	}
+	for i := range results[0].losses {
+		if results[0].losses[i] != results[1].losses[i] {
+			t.Fatalf("step %d: ranks report losses %v and %v", i+1, results[0].losses[i], results[1].losses[i])
+		}
+	}
+	opts := f.options("")
+	opts.NoSaveFinalModel = true
+	opts.WorldSize, opts.Rank, opts.Master, opts.DistTimeout = 2, bertc.Ptr(1), "127.0.0.1:9", time.Second
+	_, err = bertc.NewTrainer(f.model(t), f.tok, &bertc.TrainData{Files: []string{f.corpus}}, nil, opts)
+	if !errors.Is(err, bertc.ErrIO) || !strings.Contains(err.Error(), "could not rendezvous") {
+		t.Fatalf("lonely rank: %v", err)
 	}
 }

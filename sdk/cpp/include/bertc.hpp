@@ -1269,6 +1269,12 @@ struct TrainerOptions {
   // (1.1) The eval metric that picks the best checkpoint: empty = "loss" (lower is better),
   // "accuracy" or, for classifiers, "f1" (higher is better).
   std::string metric_for_best_model;
+  // (1.2) Data parallelism (bertc.h "Data-parallel training"): unset fields come from the launcher's
+  // environment (WORLD_SIZE, RANK, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR:MASTER_PORT), else 1 process.
+  std::optional<size_t> world_size;
+  std::optional<int32_t> rank, local_rank, local_world_size;
+  std::string master;  // "host:port" (rank 0 serves it) or "file:///path"; empty: MASTER_ADDR:MASTER_PORT
+  std::optional<double> dist_timeout_seconds;  // default 300
 };
 
 struct StepResult {
@@ -1294,6 +1300,7 @@ struct TrainerInfo {
   double train_padding_share = 0, best_metric = 0;
   std::string best_checkpoint;
   bool cache_hit = false;
+  int32_t rank = 0, world_size = 1;  // (1.2) this process in a data-parallel run
 };
 
 // A training run; the model's task decides which: MLM pre-training of a masked LM, or (1.1) fine-tuning
@@ -1350,6 +1357,12 @@ class Trainer {
     if (!o.device.empty()) p.device = o.device.c_str();
     if (!o.log_file.empty()) p.log_file = o.log_file.c_str();
     if (!o.metric_for_best_model.empty()) p.metric_for_best_model = o.metric_for_best_model.c_str();
+    if (o.world_size) p.world_size = *o.world_size;
+    if (o.rank) p.rank = *o.rank;
+    if (o.local_rank) p.local_rank = *o.local_rank;
+    if (o.local_world_size) p.local_world_size = *o.local_world_size;
+    if (!o.master.empty()) p.master = o.master.c_str();
+    if (o.dist_timeout_seconds) p.dist_timeout_seconds = *o.dist_timeout_seconds;
 
     detail::TrainerDataView tv(train ? &*train : nullptr), ev(eval ? &*eval : nullptr);
     if (auto e = tv.Init(*task); !e) return e.error();
@@ -1424,7 +1437,8 @@ class Trainer {
     i.struct_size = sizeof i;
     if (auto e = detail::Check(bert_trainer_get_info(h_.get(), &i)); !e) return e.error();
     return TrainerInfo{i.global_step,  i.total_steps, i.epoch, i.train_examples, i.eval_examples, i.train_tokens,
-                       i.train_padding_share, i.best_metric, i.best_checkpoint, i.cache_hit != 0};
+                       i.train_padding_share, i.best_metric, i.best_checkpoint, i.cache_hit != 0,
+                       i.rank,        i.world_size};
   }
 
 #if BERTC_HPP_EXCEPTIONS

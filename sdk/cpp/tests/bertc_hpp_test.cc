@@ -3,6 +3,9 @@
 #include <bertc.hpp>
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -277,6 +280,84 @@ TEST(Cpp, TrainerPipelineCheckpointResume) {
   EXPECT_EQ(reloaded.config().hidden_size, 32u);
   EXPECT_EQ(reloaded.fill_mask(tok, "the cat sat on the [MASK].")[0].size(), 5u);
   fs::remove_all(out);
+}
+
+// (1.2) Two ranks of a data-parallel run (threads here; processes or machines in real use) make the
+// same updates; a rank alone fails its rendezvous with kIo.
+TEST(Cpp, DataParallelRanksTrainInStep) {
+  bertc::TokenizerTrainOptions to;
+  to.vocab_size = 80;
+  to.min_frequency = 1;
+  const auto tok = bertc::Tokenizer::train_from_lines(Lines(), to);
+  std::vector<int32_t> ids;
+  std::vector<size_t> offsets{0};
+  bertc::EncodeOptions eo;
+  eo.add_special_tokens = false;
+  for (const auto& e : tok.encode_batch(Lines(), eo)) {
+    ids.insert(ids.end(), e.ids.begin(), e.ids.end());
+    offsets.push_back(ids.size());
+  }
+  bertc::ModelConfig mc;
+  mc.vocab_size = tok.vocab_size();
+  mc.hidden_size = 32;
+  mc.num_hidden_layers = 1;
+  mc.num_attention_heads = 2;
+  mc.intermediate_size = 64;
+  mc.max_position_embeddings = 32;
+  mc.seed = 3;
+  bertc::TrainerOptions o;
+  o.max_length = 16;
+  o.batch_size = 4;
+  o.max_steps = 3;
+  o.threads = 1;
+  o.eval_split = 0.0;
+  o.save_final_model = false;
+  o.world_size = 2;
+  o.dist_timeout_seconds = 60;
+  {  // a free port: bind to port 0, read it, close
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    ::close(fd);
+    o.master = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  }
+  std::vector<std::vector<double>> losses(2);
+  std::vector<bertc::TrainerInfo> infos(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> ranks;
+  for (int32_t r = 0; r < 2; ++r) {
+    ranks.emplace_back([&, r] {
+      bertc::TrainerOptions mine = o;
+      mine.rank = r;
+      auto model = bertc::Model::create(mc);
+      auto trainer = bertc::Trainer::try_create(model, tok, bertc::TrainerData::FromIds(ids, offsets), std::nullopt, mine);
+      if (!trainer) {
+        errors[static_cast<size_t>(r)] = trainer.error().message;
+        return;
+      }
+      infos[static_cast<size_t>(r)] = trainer->info();
+      for (int i = 0; i < 3; ++i) losses[static_cast<size_t>(r)].push_back(trainer->step().loss);
+    });
+  }
+  for (auto& t : ranks) t.join();
+  ASSERT_EQ(errors, std::vector<std::string>(2)) << errors[0] << errors[1];
+  EXPECT_EQ(infos[0].rank, 0);
+  EXPECT_EQ(infos[1].rank, 1);
+  EXPECT_EQ(infos[1].world_size, 2);
+  EXPECT_EQ(losses[0], losses[1]);
+  bertc::TrainerOptions lonely = o;
+  lonely.rank = 1;
+  lonely.master = "127.0.0.1:9";
+  lonely.dist_timeout_seconds = 1;
+  auto model = bertc::Model::create(mc);
+  auto t = bertc::Trainer::try_create(model, tok, bertc::TrainerData::FromIds(ids, offsets), std::nullopt, lonely);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().status, bertc::Status::kIo);
+  EXPECT_NE(t.error().message.find("could not rendezvous"), std::string::npos) << t.error().message;
 }
 
 TEST(Cpp, ModelFromMemoryBorrowed) {

@@ -127,6 +127,20 @@ pub struct TrainerOptions {
     /// `load_best_model_at_end`): `None` or `"loss"` (lower is better), `"accuracy"` or, for
     /// classifiers, `"f1"` (higher is better).
     pub metric_for_best_model: Option<String>,
+    /// (ABI 1.2) Processes training together (data parallelism; the header's "Data-parallel
+    /// training"); 0 = from the launcher's `WORLD_SIZE` (or `SLURM_NTASKS`), else 1.
+    pub world_size: usize,
+    /// (1.2) This process's rank in `[0, world_size)`; `None` = `RANK` (or `SLURM_PROCID`).
+    pub rank: Option<i32>,
+    /// (1.2) Rank among this machine's processes; `None` = `LOCAL_RANK`.
+    pub local_rank: Option<i32>,
+    /// (1.2) Processes on this machine (`threads` 0 = cores / this); 0 = `LOCAL_WORLD_SIZE`.
+    pub local_world_size: usize,
+    /// (1.2) Rendezvous: `"host:port"` (rank 0 serves a c10d TCPStore there) or `"file:///path"`;
+    /// `None` = `MASTER_ADDR:MASTER_PORT`.
+    pub master: Option<String>,
+    /// (1.2) Seconds the rendezvous and every collective wait for the other ranks.
+    pub dist_timeout_seconds: f64,
 }
 
 setters!(TrainerOptions {
@@ -161,6 +175,9 @@ setters!(TrainerOptions {
     save_final_model: bool,
     seed: u64,
     threads: usize,
+    world_size: usize,
+    local_world_size: usize,
+    dist_timeout_seconds: f64,
 } into {
     device: String,
 } opt {
@@ -168,6 +185,9 @@ setters!(TrainerOptions {
     cache_dir: PathBuf,
     log_file: PathBuf,
     metric_for_best_model: String,
+    rank: i32,
+    local_rank: i32,
+    master: String,
 });
 
 impl TrainerOptions {
@@ -227,6 +247,13 @@ impl Default for TrainerOptions {
             // SAFETY: NULL or a static string.
             metric_for_best_model: (!p.metric_for_best_model.is_null())
                 .then(|| unsafe { string_from_ptr(p.metric_for_best_model) }),
+            world_size: p.world_size,
+            rank: (p.rank >= 0).then_some(p.rank),
+            local_rank: (p.local_rank >= 0).then_some(p.local_rank),
+            local_world_size: usize::try_from(p.local_world_size).unwrap_or(0),
+            // SAFETY: NULL or a static string.
+            master: (!p.master.is_null()).then(|| unsafe { string_from_ptr(p.master) }),
+            dist_timeout_seconds: p.dist_timeout_seconds,
         }
     }
 }
@@ -234,7 +261,7 @@ impl Default for TrainerOptions {
 /// `bert_trainer_params` with the strings it points to.
 struct RawTrainerParams {
     params: sys::bert_trainer_params,
-    _strings: [Option<CString>; 5],
+    _strings: [Option<CString>; 6],
 }
 
 impl TrainerOptions {
@@ -248,6 +275,7 @@ impl TrainerOptions {
                 self.metric_for_best_model.as_deref(),
                 "metric_for_best_model",
             )?,
+            opt_cstring(self.master.as_deref(), "master")?,
         ];
         let mut p = TrainerOptions::raw_defaults();
         p.output_dir = opt_ptr(&strings[0]);
@@ -286,6 +314,13 @@ impl TrainerOptions {
         p.device = opt_ptr(&strings[2]);
         p.log_file = opt_ptr(&strings[3]);
         p.metric_for_best_model = opt_ptr(&strings[4]);
+        p.world_size = self.world_size;
+        p.rank = self.rank.unwrap_or(-1);
+        p.local_rank = self.local_rank.unwrap_or(-1);
+        p.local_world_size = i32::try_from(self.local_world_size)
+            .map_err(|_| Error::invalid_argument("local_world_size is too large"))?;
+        p.master = opt_ptr(&strings[5]);
+        p.dist_timeout_seconds = self.dist_timeout_seconds;
         Ok(RawTrainerParams {
             params: p,
             _strings: strings,
@@ -598,6 +633,10 @@ pub struct TrainerInfo {
     pub best_checkpoint: Option<PathBuf>,
     /// The training data came from the encoded-dataset cache.
     pub cache_hit: bool,
+    /// (1.2) This process's rank (0 unless data-parallel).
+    pub rank: i32,
+    /// (1.2) Processes training together (1 unless data-parallel).
+    pub world_size: i32,
 }
 
 /// A training run on a model, which it trains in place. The model's task decides what it does:
@@ -886,6 +925,8 @@ impl<'m> Trainer<'m> {
             best_metric: (!r.best_metric.is_nan()).then_some(r.best_metric),
             best_checkpoint: best,
             cache_hit: r.cache_hit != 0,
+            rank: r.rank,
+            world_size: r.world_size,
         })
     }
 

@@ -407,3 +407,58 @@ fn trainer_errors_name_the_problem() {
         40
     );
 }
+
+/// Two ranks of a data-parallel run (threads here; processes or machines in real use) make the same
+/// updates and say who is who; a rank alone fails its rendezvous with an I/O error naming it.
+#[test]
+fn data_parallel_ranks_train_in_step() {
+    let f = fixture("data_parallel");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let master = format!("127.0.0.1:{port}");
+    let tok = &f.tok;
+    let corpus = &f.corpus;
+    let results: Vec<(i32, i32, Vec<f64>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|r| {
+                let master = master.clone();
+                s.spawn(move || {
+                    let mut model = tiny_model(64);
+                    let opts = TrainerOptions::default()
+                        .max_length(32)
+                        .batch_size(4)
+                        .max_steps(3)
+                        .threads(1)
+                        .eval_split(0.0)
+                        .save_final_model(false)
+                        .world_size(2)
+                        .rank(r)
+                        .master(master)
+                        .dist_timeout_seconds(60.0);
+                    let mut t = Trainer::new(&mut model, tok, Some(corpus), None, &opts).unwrap();
+                    let info = t.info().unwrap();
+                    (info.rank, info.world_size, run_steps(&mut t, 3))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!((results[0].0, results[0].1), (0, 2));
+    assert_eq!((results[1].0, results[1].1), (1, 2));
+    assert_eq!(results[0].2, results[1].2);
+
+    let mut model = tiny_model(64);
+    let lonely = TrainerOptions::default()
+        .max_length(32)
+        .save_final_model(false)
+        .world_size(2)
+        .rank(1)
+        .master("127.0.0.1:9")
+        .dist_timeout_seconds(1.0);
+    let err = Trainer::new(&mut model, tok, Some(corpus), None, &lonely).unwrap_err();
+    assert_eq!(err.status(), Status::Io);
+    assert!(err.message().contains("could not rendezvous"), "{err}");
+}
