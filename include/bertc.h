@@ -1101,9 +1101,11 @@ typedef struct bert_trainer_params {
   int32_t local_rank;          /**< -1 = LOCAL_RANK or SLURM_LOCALID; rank among this machine's processes */
   int32_t local_world_size;    /**< 0 = LOCAL_WORLD_SIZE or SLURM_NTASKS_PER_NODE, else world_size:
                                   processes on this machine; threads 0 means cores / this */
-  const char* master;          /**< NULL = MASTER_ADDR:MASTER_PORT. The rendezvous: "host:port" (a c10d
-                                  TCPStore that rank 0 serves on that port; the others connect) or
-                                  "file:///path" (a c10d FileStore on a filesystem every rank shares) */
+  const char* master;          /**< NULL = MASTER_ADDR:MASTER_PORT (under torchrun, whose agent serves
+                                  its own store there — TORCHELASTIC_USE_AGENT_STORE=True —
+                                  MASTER_PORT + 1). The rendezvous: "host:port" (a c10d TCPStore that
+                                  rank 0 serves on that port; the others connect) or "file:///path"
+                                  (a c10d FileStore on a filesystem every rank shares) */
   double dist_timeout_seconds; /**< 300: how long the rendezvous and every collective wait for the
                                   other ranks before failing; in (0, 604800] */
 } bert_trainer_params;

@@ -32,7 +32,7 @@ unset WORLD_SIZE RANK LOCAL_RANK LOCAL_WORLD_SIZE MASTER_ADDR MASTER_PORT
 echo "# bench/distributed on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $cores cores"
 "$bertc" version --verbose | grep -E "blas|gemm|kernel" | sed 's/^/# /' || true
 if [[ ! -f "$work/tok/vocab.txt" ]]; then
-  "$bertc" tokenizer train --files "$work/train.txt" --vocab-size 8000 --out "$work/tok" >/dev/null
+  "$bertc" tokenizer train --files "$work/train.txt" --vocab-size 8000 --out "$work/tok" >/dev/null 2>&1
 fi
 
 steps_for() { local c; for c in $steps_spec; do [[ ${c%%:*} == "$1" ]] && { echo "${c#*:}"; return; }; done; echo 50; }

@@ -106,7 +106,17 @@ DistributedOptions ResolveDistributed(DistributedOptions o) {
                             " needs a rendezvous: set master (host:port or file:///path) or MASTER_ADDR and "
                             "MASTER_PORT");
     }
-    o.rendezvous = (addr.find(':') != std::string::npos ? "[" + addr + "]" : addr) + ":" + port;
+    std::string p = port;
+    if (EnvString({"TORCHELASTIC_USE_AGENT_STORE"}) == "True") {
+      // torchrun's agent already serves a TCPStore on MASTER_PORT, in the store protocol of the
+      // PyTorch that runs torchrun — which LibTorch 1.13's client may not speak (PyTorch 2.x's does
+      // not). bertc's rank 0 serves its own on the next port instead.
+      char* end = nullptr;
+      const long n = std::strtol(port.c_str(), &end, 10);
+      if (*end != '\0' || n <= 0 || n >= 65535) throw InvalidArgument("MASTER_PORT='" + port + "' is not a port");
+      p = std::to_string(n + 1);
+    }
+    o.rendezvous = (addr.find(':') != std::string::npos ? "[" + addr + "]" : addr) + ":" + p;
   }
   if (o.world_size > 1 && o.rendezvous.rfind(kFilePrefix, 0) != 0) ParseHostPort(o.rendezvous);  // validates
   return o;
@@ -143,7 +153,7 @@ struct ProcessGroup::Impl {
     if (!store_error.empty() && store_on_rank0) {
       who = "lost rank 0 (it served the rendezvous store at " + options.rendezvous + ", which is gone too)";
     } else if (!store_error.empty()) {
-      who = "the rendezvous store is unreachable";
+      who = "the rendezvous store at " + options.rendezvous + " is unreachable (its launcher is gone?)";
     } else if (missing.empty()) {
       who = "every rank is still running (a timeout or a network error)";
     } else {

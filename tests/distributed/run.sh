@@ -5,7 +5,8 @@
 # Cases: equal (ranks bit-identical, equal to 1 process with the same global batch), killed (a rank
 # SIGKILLed: the other names it and stops; --resume continues bit-identically), mismatch (ranks that
 # disagree are refused), cli (bertc pretrain under the launcher, rank 0 alone writes), interrupt
-# (Ctrl-C to the launcher reaches every rank: checkpoint, exit 130), launcher (usage and failing ranks).
+# (Ctrl-C to the launcher reaches every rank: checkpoint, exit 130), launcher (usage and failing ranks),
+# torchrun (PyTorch's launcher starts bertc's ranks; skipped without torch).
 set -uo pipefail
 case_name=$1 bertc=$2 rank_prog=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bertc_dist_${case_name}.XXXXXX")
@@ -140,6 +141,19 @@ SH
     [[ $rc == 130 ]] || fail "launcher exit status $rc after Ctrl-C (want 130)"
     grep -q "interrupted: checkpoint written" "$tmp/int.err" || fail "no checkpoint on Ctrl-C"
     ls -d "$tmp"/int/checkpoint-* >/dev/null 2>&1 || fail "no checkpoint directory"
+    ;;
+  torchrun)  # PyTorch's own launcher starts the ranks (skipped without a Python that has torch.distributed)
+    # BERTC_TORCHRUN: a torchrun (e.g. a venv's with PyPI torch 2.x; Debian's torch 1.13 torchrun is broken
+    # on Python 3.11); else the one on PATH.
+    torchrun=${BERTC_TORCHRUN:-$(command -v torchrun || true)}
+    [[ -n $torchrun && -x $torchrun ]] || { echo "no torchrun: skipped"; exit 77; }
+    "$torchrun" --no_python --standalone --nproc_per_node 1 /bin/true >/dev/null 2>&1 ||
+      { echo "$torchrun cannot start processes here (Debian's torch 1.13 on Python 3.11): skipped"; exit 77; }
+    "$torchrun" --no_python --standalone --nproc_per_node 2 "$bertc" pretrain \
+      --tokenizer "$tmp/tok" --train "$tmp/train.txt" --config tiny --max-length 32 --batch-size 8 --max-steps 4 \
+      --logging-steps 1 --threads 1 --out "$tmp/tr" >"$tmp/tr.out" 2>"$tmp/tr.err" || fail "torchrun -> bertc pretrain failed"
+    grep -q "data-parallel over 2 processes" "$tmp/tr.err" || fail "the ranks did not find each other"
+    [[ -s "$tmp/tr/model.safetensors" ]] || fail "no final model"
     ;;
   launcher)
     "$bertc" launch -- pretrain >"$tmp/u.out" 2>"$tmp/u.err"; [[ $? == 2 ]] || fail "launch without -n is not a usage error"

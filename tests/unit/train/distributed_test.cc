@@ -98,6 +98,10 @@ TEST(Distributed, ResolveReadsTheLaunchersEnvironment) {
   EXPECT_EQ(r.local_rank, 1);
   EXPECT_EQ(r.local_world_size, 2);
   EXPECT_EQ(r.rendezvous, "10.0.0.1:29511");
+  // Under torchrun, whose agent serves its own store on MASTER_PORT, bertc's is on the next port.
+  ::setenv("TORCHELASTIC_USE_AGENT_STORE", "True", 1);
+  EXPECT_EQ(ResolveDistributed(o).rendezvous, "10.0.0.1:29512");
+  ::unsetenv("TORCHELASTIC_USE_AGENT_STORE");
   // Explicit values win over the environment.
   o.world_size = 2;
   o.rank = 0;
@@ -183,6 +187,27 @@ TEST(Distributed, TwoRanksEqualOneProcessWithTheSameGlobalBatch) {
     EXPECT_TRUE(torch::equal(item.value(), p1[item.key()])) << "ranks differ in " << item.key();
     EXPECT_TRUE(torch::allclose(item.value(), ps[item.key()], 1e-5, 1e-6)) << "1-process run differs in " << item.key();
   }
+}
+
+TEST(Distributed, FileStoreRendezvous) {
+  auto data = ToyExamples(32, 3);
+  TrainerOptions base = ToyOptions("");
+  base.save_final_model = false;
+  const std::string file = FreshDir("filestore");
+  auto runs = RunRanks(
+      2,
+      [&](int r) {
+        TrainerOptions o = RankOptions(base, r, 2, 1);
+        o.distributed.rendezvous = "file://" + file;
+        return o;
+      },
+      [&](int) { return data; },
+      [&](int, RankRun& run) {
+        for (int i = 0; i < 2; ++i) run.losses.push_back(run.trainer->Step().loss);
+      });
+  for (const auto& run : runs) ASSERT_TRUE(run.error.empty()) << run.error;
+  EXPECT_EQ(runs[0].losses, runs[1].losses);
+  fs::remove_all(file);
 }
 
 TEST(Distributed, EvaluationIsShardedAndAllReduced) {
