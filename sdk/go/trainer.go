@@ -92,6 +92,9 @@ type TrainerOptions struct {
 	// trainer with the same model, data and options; their gradients are summed each step and rank 0
 	// alone writes. Unset fields come from the launcher's environment (torchrun, srun, bertc launch:
 	// WORLD_SIZE, RANK, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR:MASTER_PORT); nothing set: 1 process.
+	// A program training with WorldSize > 1 should call signal.Ignore(syscall.SIGPIPE): Gloo writes to
+	// a dead peer's socket from C threads, and an unhandled SIGPIPE there ends a Go program instead of
+	// the trainer returning ErrIO naming the lost rank.
 	WorldSize      int           // processes training together; 0: WORLD_SIZE or SLURM_NTASKS, else 1
 	Rank           *int          // this process's rank in [0, WorldSize); nil: RANK or SLURM_PROCID
 	LocalRank      *int          // rank among this machine's processes; nil: LOCAL_RANK

@@ -329,14 +329,19 @@ GradientReducer::GradientReducer(ProcessGroup& pg, std::vector<at::Tensor> param
     b.flat = at::empty({numel}, m.params[b.params.front()].options().requires_grad(false));
   }
   Impl* self = impl_.get();
+  constexpr unsigned kNoHook = ~0u;
   for (size_t k = 0; k < n; ++k) {
-    m.hooks.push_back(m.params[k].register_hook([self, k](const at::TensorBase& grad) { self->OnGradient(k, grad); }));
+    // A frozen parameter gets no gradient and cannot take a hook: Finish() sends its zeros.
+    m.hooks.push_back(m.params[k].requires_grad()
+                          ? m.params[k].register_hook([self, k](const at::TensorBase& grad) { self->OnGradient(k, grad); })
+                          : kNoHook);
   }
 }
 
 GradientReducer::~GradientReducer() {
   Impl& m = *impl_;
   for (size_t k = 0; k < m.params.size() && k < m.hooks.size(); ++k) {
+    if (m.hooks[k] == ~0u) continue;
     try {
       m.params[k].remove_hook(m.hooks[k]);
     } catch (...) {  // never throw from a destructor

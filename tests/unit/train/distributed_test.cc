@@ -338,5 +338,36 @@ TEST(Distributed, LostRankIsNamedAndCheckpointsNeedTheSameWorldSize) {
   fs::remove_all(base.output_dir);
 }
 
+// A rank that stops answering (hung, not dead) is noticed after the timeout, not waited for forever.
+TEST(Distributed, HungRankTimesOut) {
+  auto data = ToyExamples(32, 3);
+  TrainerOptions base = ToyOptions("");
+  base.save_final_model = false;
+  const int port = FreePort();
+  auto runs = RunRanks(
+      2, [&](int r) { return RankOptions(base, r, 2, port, /*timeout=*/2); }, [&](int) { return data; },
+      [&](int r, RankRun& run) {
+        run.trainer->Step();
+        if (r == 1) {
+          std::this_thread::sleep_for(std::chrono::seconds(9));  // hung past rank 0's timeout and roll call
+          run.trainer.reset();
+          return;
+        }
+        const auto start = std::chrono::steady_clock::now();
+        try {
+          run.trainer->Step();
+        } catch (const Error& e) {
+          run.error = e.what();
+          run.code = e.code();
+        }
+        run.losses.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      });
+  EXPECT_EQ(runs[0].code, ErrorCode::kIo) << runs[0].error;
+  EXPECT_NE(runs[0].error.find("lost rank 1"), std::string::npos) << runs[0].error;
+  ASSERT_EQ(runs[0].losses.size(), 1u);
+  EXPECT_GE(runs[0].losses[0], 1.5);  // waited for the timeout (2 s)...
+  EXPECT_LT(runs[0].losses[0], 8.5);  // ...and the roll call (2 s), not for rank 1
+}
+
 }  // namespace
 }  // namespace bertc::train
