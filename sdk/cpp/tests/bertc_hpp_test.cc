@@ -205,28 +205,44 @@ TEST(Cpp, ConcurrentInferenceMatchesSequential) {
   for (int v : ok) EXPECT_EQ(v, 1);
 }
 
-// Create, train with a callback, cancel, evaluate, checkpoint, resume, save, reload.
-TEST(Cpp, TrainerPipelineCheckpointResume) {
+// The trainer tests' setup: an 80-token tokenizer trained on Lines(), their ids (no specials) with
+// offsets, and a 1-layer hidden-32 model config for it.
+struct TinyTraining {
+  bertc::Tokenizer tok;
+  std::vector<int32_t> ids;
+  std::vector<size_t> offsets{0};
+  bertc::ModelConfig mc;
+};
+
+TinyTraining MakeTinyTraining() {
+  TinyTraining t;
   bertc::TokenizerTrainOptions to;
   to.vocab_size = 80;
   to.min_frequency = 1;
-  const auto tok = bertc::Tokenizer::train_from_lines(Lines(), to);
-  std::vector<int32_t> ids;
-  std::vector<size_t> offsets{0};
+  t.tok = bertc::Tokenizer::train_from_lines(Lines(), to);
   bertc::EncodeOptions eo;
   eo.add_special_tokens = false;
-  for (const auto& e : tok.encode_batch(Lines(), eo)) {
-    ids.insert(ids.end(), e.ids.begin(), e.ids.end());
-    offsets.push_back(ids.size());
+  for (const auto& e : t.tok.encode_batch(Lines(), eo)) {
+    t.ids.insert(t.ids.end(), e.ids.begin(), e.ids.end());
+    t.offsets.push_back(t.ids.size());
   }
-  bertc::ModelConfig mc;
-  mc.vocab_size = tok.vocab_size();
-  mc.hidden_size = 32;
-  mc.num_hidden_layers = 1;
-  mc.num_attention_heads = 2;
-  mc.intermediate_size = 64;
-  mc.max_position_embeddings = 32;
-  mc.seed = 3;
+  t.mc.vocab_size = t.tok.vocab_size();
+  t.mc.hidden_size = 32;
+  t.mc.num_hidden_layers = 1;
+  t.mc.num_attention_heads = 2;
+  t.mc.intermediate_size = 64;
+  t.mc.max_position_embeddings = 32;
+  t.mc.seed = 3;
+  return t;
+}
+
+// Create, train with a callback, cancel, evaluate, checkpoint, resume, save, reload.
+TEST(Cpp, TrainerPipelineCheckpointResume) {
+  const TinyTraining tt = MakeTinyTraining();
+  const auto& tok = tt.tok;
+  const auto& ids = tt.ids;
+  const auto& offsets = tt.offsets;
+  const auto& mc = tt.mc;
   const std::string out = TempDir("train");
   bertc::TrainerOptions o;
   o.output_dir = out;
@@ -285,26 +301,11 @@ TEST(Cpp, TrainerPipelineCheckpointResume) {
 // (1.2) Two ranks of a data-parallel run (threads here; processes or machines in real use) make the
 // same updates; a rank alone fails its rendezvous with kIo.
 TEST(Cpp, DataParallelRanksTrainInStep) {
-  bertc::TokenizerTrainOptions to;
-  to.vocab_size = 80;
-  to.min_frequency = 1;
-  const auto tok = bertc::Tokenizer::train_from_lines(Lines(), to);
-  std::vector<int32_t> ids;
-  std::vector<size_t> offsets{0};
-  bertc::EncodeOptions eo;
-  eo.add_special_tokens = false;
-  for (const auto& e : tok.encode_batch(Lines(), eo)) {
-    ids.insert(ids.end(), e.ids.begin(), e.ids.end());
-    offsets.push_back(ids.size());
-  }
-  bertc::ModelConfig mc;
-  mc.vocab_size = tok.vocab_size();
-  mc.hidden_size = 32;
-  mc.num_hidden_layers = 1;
-  mc.num_attention_heads = 2;
-  mc.intermediate_size = 64;
-  mc.max_position_embeddings = 32;
-  mc.seed = 3;
+  const TinyTraining tt = MakeTinyTraining();
+  const auto& tok = tt.tok;
+  const auto& ids = tt.ids;
+  const auto& offsets = tt.offsets;
+  const auto& mc = tt.mc;
   bertc::TrainerOptions o;
   o.max_length = 16;
   o.batch_size = 4;
