@@ -1466,7 +1466,7 @@ pub struct bert_trainer_params {
     pub local_rank: i32,
     #[doc = "0 = LOCAL_WORLD_SIZE or SLURM_NTASKS_PER_NODE, else world_size:\nprocesses on this machine; threads 0 means cores / this"]
     pub local_world_size: i32,
-    #[doc = "NULL = MASTER_ADDR:MASTER_PORT. The rendezvous: \"host:port\" (a c10d\nTCPStore that rank 0 serves on that port; the others connect) or\n\"file:///path\" (a c10d FileStore on a filesystem every rank shares)"]
+    #[doc = "NULL = MASTER_ADDR:MASTER_PORT (under torchrun, whose agent serves\nits own store there — TORCHELASTIC_USE_AGENT_STORE=True —\nMASTER_PORT + 1). The rendezvous: \"host:port\" (a c10d TCPStore that\nrank 0 serves on that port; the others connect) or \"file:///path\"\n(a c10d FileStore on a filesystem every rank shares)"]
     pub master: *const ::core::ffi::c_char,
     #[doc = "300: how long the rendezvous and every collective wait for the\nother ranks before failing; in (0, 604800]"]
     pub dist_timeout_seconds: f64,
