@@ -14,7 +14,7 @@ max_length=$(python3 -c "import json,sys; print(min(64, json.load(open(sys.argv[
   "$model/config.json")
 mkdir -p "$out"
 # BERT-tiny-sized models fine-tune best with a learning rate far above BERT-base's 2e-5.
-common=(--max-length "$max_length" --batch-size 32 --epochs "$epochs" --lr 1e-4 --warmup-ratio 0.06
+common=(--max-length "$max_length" --batch-size 32 --epochs "$epochs" --lr 3e-4 --warmup-ratio 0.06
         --logging-steps 200 --threads "$threads" --seed 42 --split 0)
 
 for init in pretrained random; do

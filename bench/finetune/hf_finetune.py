@@ -3,7 +3,7 @@
 pre-trained files as `bertc finetune`, with the same hyperparameters, and is scored the same way.
 
   python hf_finetune.py --task sequence|token --model DIR --train FILE.jsonl --test FILE.jsonl
-                        [--max-length 64 --batch 32 --epochs 3 --lr 1e-4 --warmup-ratio 0.06
+                        [--max-length 64 --batch 32 --epochs 3 --lr 3e-4 --warmup-ratio 0.06
                          --weight-decay 0.01 --seed 42 --threads 2]
 
 Same math as bertc: AdamW with HF's decay grouping, linear schedule with warmup, clipping at 1.0,
@@ -70,7 +70,7 @@ def main():
     ap.add_argument("--max-length", type=int, default=64)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--epochs", type=float, default=3)
-    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--warmup-ratio", type=float, default=0.0)
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=42)

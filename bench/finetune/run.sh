@@ -5,7 +5,7 @@
 # with the same hyperparameters on both sides; scores on test.*.jsonl; training tokens/s of (a) vs (c).
 #   bench/finetune/run.sh [BUILD_DIR] [sequence] [token]
 # Env: MODEL (pre-trained model dir, default runs/demo/model from scripts/demo.sh), BROWN_DIR,
-#      EPOCHS (3), LR (1e-4), BATCH (32), MAX_LENGTH (64), WARMUP (0.06), THREADS (2), SEED (42),
+#      EPOCHS (3), LR (3e-4), BATCH (32), MAX_LENGTH (64), WARMUP (0.06), THREADS (2), SEED (42),
 #      HF_PYTHON (/opt/bertc-ref/bin/python; the HF side fails loudly when it is missing), WORK,
 #      TRAIN_LINES (train on a seeded random sample of N training lines: the low-resource setting in
 #      which pre-training matters most; default all 51,606), REPEATS (1: run (a), (b), (c) N times,
@@ -27,7 +27,7 @@ done
 [ -n "$BROWN_DIR" ] || { echo "finetune bench: Brown jsonl files not found; set BROWN_DIR" >&2; exit 1; }
 HF_PYTHON="${HF_PYTHON:-/opt/bertc-ref/bin/python}"
 [ -x "$HF_PYTHON" ] || { echo "finetune bench: HF side needs $HF_PYTHON (tests/fixtures/setup-ref-env.sh)" >&2; exit 1; }
-EPOCHS="${EPOCHS:-3}" LR="${LR:-1e-4}" BATCH="${BATCH:-32}" MAX_LENGTH="${MAX_LENGTH:-64}" WARMUP="${WARMUP:-0.06}"
+EPOCHS="${EPOCHS:-3}" LR="${LR:-3e-4}" BATCH="${BATCH:-32}" MAX_LENGTH="${MAX_LENGTH:-64}" WARMUP="${WARMUP:-0.06}"
 THREADS="${THREADS:-2}" SEED="${SEED:-42}" REPEATS="${REPEATS:-1}"
 WORK="${WORK:-/tmp/bertc-finetune-bench}"
 mkdir -p "$WORK"
