@@ -185,12 +185,15 @@ BERT_API const char* bert_version(void);
 BERT_API unsigned bert_version_number(void);
 
 /** Describes this build and how it runs on this machine, as one JSON object: {"version", "abi",
- * "libtorch", "compiler", "blas": {"library", "kernel", "chosen_by", "generic"}, "cpu": {"model",
- * "isa"}, "default_threads"}. "kernel" is the GEMM kernel set LibTorch's BLAS runs; when OpenBLAS
- * picked kernels below the CPU's instruction set (a CPU newer than the OpenBLAS release), bertc
- * selects the right ones when the library loads and "chosen_by" says so; "generic": true means slow
- * kernels are still in use (e.g. OPENBLAS_CORETYPE forced them). Static string, never NULL.
- * Thread-safe. */
+ * "libtorch", "compiler", "blas": {"library", "kernel", "chosen_by", "generic"}, "gemm": {"dense",
+ * "isa"}, "cpu": {"model", "isa"}, "default_threads"}. "gemm.dense" names what runs the GEMMs of the
+ * dense layers (training and inference): "oneDNN X.Y.Z", which picks its kernels from the CPU's
+ * instruction set at run time ("gemm.isa", e.g. "avx512_core", "avx2"), or "LibTorch BLAS (...)"
+ * when the library was built without oneDNN or BERTC_GEMM=blas is set in the environment. "kernel"
+ * is the GEMM kernel set LibTorch's BLAS runs (attention and everything else); when OpenBLAS picked
+ * kernels below the CPU's instruction set (a CPU newer than the OpenBLAS release), bertc selects the
+ * right ones when the library loads and "chosen_by" says so; "generic": true means slow kernels are
+ * still in use (e.g. OPENBLAS_CORETYPE forced them). Static string, never NULL. Thread-safe. */
 BERT_API const char* bert_build_info(void);
 
 /** Checks that the loaded library can serve a caller compiled against header version `expected`

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
-  libtorch-dev libopenblas0-openmp libgloo-dev
+  libtorch-dev libopenblas0-openmp libgloo-dev libdnnl-dev
   libicu-dev libabsl-dev nlohmann-json3-dev
   libcmocka-dev libgtest-dev
   abigail-tools dpkg-dev file binutils patchelf

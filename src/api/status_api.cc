@@ -2,6 +2,7 @@
 #include "api/guard.h"
 #include "bertc.h"
 #include "common/gemm_backend.h"
+#include "model/dense.h"
 #include "model/intra_op_threads.h"
 
 #include <nlohmann/json.hpp>
@@ -52,6 +53,8 @@ BERT_API const char* bert_build_info(void) {
       j["compiler"] = "gcc " __VERSION__;
 #endif
       j["blas"] = {{"library", g.library}, {"kernel", g.kernel}, {"chosen_by", g.chosen_by}, {"generic", g.generic}};
+      const bertc::model::DenseBackend& d = bertc::model::DenseGemmBackend();
+      j["gemm"] = {{"dense", d.description}, {"isa", d.isa}};
       j["cpu"] = {{"model", g.cpu}, {"isa", g.isa}};
       const char* omp = std::getenv("OMP_NUM_THREADS");
       j["default_threads"] = omp != nullptr ? std::string("OMP_NUM_THREADS=") + omp

@@ -27,6 +27,7 @@
 
 #include "common/error.h"
 #include "common/limits.h"
+#include "model/dense.h"
 
 namespace bertc::model {
 
@@ -141,13 +142,13 @@ class BertSelfAttentionImpl : public nn::Module {
       const at::Tensor w = at::cat({query->weight, key->weight, value->weight}, 0);
       const at::Tensor bias = at::cat({query->bias, key->bias, value->bias}, 0);
       const at::Tensor qkv =
-          at::addmm(bias, h, w.t()).view({b, t, 3, heads, head_size}).permute({2, 0, 3, 1, 4}).contiguous();
+          Dense(h, w, bias).view({b, t, 3, heads, head_size}).permute({2, 0, 3, 1, 4}).contiguous();
       q = qkv.select(0, 0).view({b * heads, t, head_size});
       k = qkv.select(0, 1).view({b * heads, t, head_size});
       v = qkv.select(0, 2).view({b * heads, t, head_size});
     } else {
       auto project = [&](nn::Linear& l) {
-        return at::addmm(l->bias, h, l->weight.t())
+        return Dense(h, l->weight, l->bias)
             .view({b, t, heads, head_size})
             .permute({0, 2, 1, 3})
             .contiguous()
@@ -182,9 +183,9 @@ class BertResidualOutputImpl : public nn::Module {
   }
   // x [N, in_features], residual [N, H] -> [N, H].
   at::Tensor forward(const at::Tensor& x, const at::Tensor& residual, bool dropout) {
-    at::Tensor y = at::addmm(dense->bias, x, dense->weight.t());
+    at::Tensor y = Dense(x, dense->weight, dense->bias);
     if (dropout && dropout_p > 0) y = Dropout(y, dropout_p, true);
-    // In place on a fresh tensor: neither addmm nor dropout's backward needs its output.
+    // In place on a fresh tensor: neither Dense nor dropout's backward needs its output.
     return LayerNorm(y.add_(residual));
   }
   nn::Linear dense;
@@ -212,7 +213,7 @@ class BertIntermediateImpl : public nn::Module {
   explicit BertIntermediateImpl(const BertConfig& c) : dense(c.hidden_size, c.intermediate_size), act(c.hidden_act) {
     register_module("dense", dense);
   }
-  at::Tensor forward(const at::Tensor& h) { return Activation(at::addmm(dense->bias, h, dense->weight.t()), act); }
+  at::Tensor forward(const at::Tensor& h) { return Activation(Dense(h, dense->weight, dense->bias), act); }
   nn::Linear dense;
   std::string act;
 };
@@ -328,7 +329,7 @@ class BertPredictionHeadTransformImpl : public nn::Module {
     register_module("LayerNorm", LayerNorm);
   }
   at::Tensor forward(const at::Tensor& h) {  // [N, H]
-    return LayerNorm(Activation(at::addmm(dense->bias, h, dense->weight.t()), act));
+    return LayerNorm(Activation(Dense(h, dense->weight, dense->bias), act));
   }
   nn::Linear dense;
   nn::LayerNorm LayerNorm;
@@ -345,7 +346,7 @@ class BertLMPredictionHeadImpl : public nn::Module {
   }
   // The decoder is tied: its weight is the word-embedding matrix, passed in by the caller.
   at::Tensor forward(const at::Tensor& h, const at::Tensor& decoder_weight) {  // [N, H] -> [N, V]
-    return at::addmm(bias, transform(h), decoder_weight.t());
+    return Dense(transform(h), decoder_weight, bias);
   }
   at::Tensor bias;
   BertPredictionHeadTransform transform;
@@ -485,7 +486,7 @@ at::Tensor InferDense(const at::Tensor& x, const nn::Linear& l) {
   if (w.size(1) > w.size(0) && x.size(0) < kSwappedDenseMaxRows) {
     return at::addmm(l->bias.unsqueeze(1), w, x.t()).t();
   }
-  return at::addmm(l->bias, x, w.t());
+  return Dense(x, w, l->bias);
 }
 
 at::Tensor InferLayerNorm(const at::Tensor& x, const nn::LayerNorm& ln) {
@@ -548,7 +549,7 @@ at::Tensor InferHead(const BertLMPredictionHeadImpl& p, const at::Tensor& hidden
 #ifdef BERTC_SKINNY_GEMM_AVX2
   if (UseSkinnyLinear(x, decoder_weight, p.bias)) return SkinnyLinear(x.contiguous(), decoder_weight, p.bias);
 #endif
-  if (n > 2) return at::addmm(p.bias, x, decoder_weight.t());
+  if (n > 2) return Dense(x, decoder_weight, p.bias);
   at::Tensor out = at::empty({n, decoder_weight.size(0)}, x.options());
   for (int64_t i = 0; i < n; ++i) {
     at::Tensor row = out[i];

@@ -1,5 +1,6 @@
-/* bert_build_info(): the GEMM backend and kernels in use. On a CPU with AVX2 or AVX-512 the kernels
- * are never the generic SSE ones, whether OpenBLAS recognised the CPU or not (ctest runs this suite
+/* bert_build_info(): the GEMM backends and kernels in use. On a CPU with AVX2 or AVX-512 the kernels
+ * are never the generic SSE ones, whether OpenBLAS recognised the CPU or not, and oneDNN (the dense
+ * layers' GEMMs) dispatches to AVX2 or AVX-512 (ctest runs this suite
  * a second time with BERTC_SIMULATE_GENERIC_BLAS=1: bertc must correct a generic pick). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +35,11 @@ static void test_build_info_describes_the_backend(void** state) {
     assert_true(has(info, "\"generic\":false"));
     assert_false(has(info, "\"kernel\":\"Prescott\""));
     if (getenv("BERTC_SIMULATE_GENERIC_BLAS") != NULL) assert_true(has(info, "\"chosen_by\":\"bertc (OpenBLAS chose Prescott"));
+  }
+  assert_true(has(info, "\"gemm\":{\"dense\":"));
+  if (avx2 && has(info, "\"dense\":\"oneDNN")) {
+    /* oneDNN dispatches on the instruction set itself: AVX2 or better here, never SSE4.1/AVX. */
+    assert_true(has(info, "\"isa\":\"avx2") || has(info, "\"isa\":\"avx512"));
   }
 }
 

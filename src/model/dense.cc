@@ -1,0 +1,204 @@
+#include "model/dense.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#ifdef BERTC_WITH_ONEDNN
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#endif
+
+#include "common/error.h"
+
+namespace bertc::model {
+
+namespace {
+
+#ifdef BERTC_WITH_ONEDNN
+const char* IsaName(dnnl_cpu_isa_t isa) {
+  switch (isa) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "generic";
+  }
+}
+#endif
+
+DenseBackend Detect() {
+  DenseBackend b;
+#ifdef BERTC_WITH_ONEDNN
+  const dnnl_version_t* v = dnnl_version();
+  const std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  b.isa = IsaName(dnnl_get_effective_cpu_isa());
+  const char* choice = std::getenv("BERTC_GEMM");
+  if (choice != nullptr && std::strcmp(choice, "blas") == 0) {
+    b.description = "LibTorch BLAS (BERTC_GEMM=blas; oneDNN " + version + " not used)";
+    return b;
+  }
+  b.onednn = true;
+  b.description = "oneDNN " + version;
+#else
+  b.description = "LibTorch BLAS (bertc built without oneDNN)";
+#endif
+  return b;
+}
+
+#ifdef BERTC_WITH_ONEDNN
+struct GemmArgs {
+  char ta, tb;
+  int64_t m, n, k;
+  const float* a;
+  int64_t lda;
+  const float* b;
+  int64_t ldb;
+  float beta;
+  float* c;
+  int64_t ldc;
+};
+
+// One dnnl_sgemm with the asynchronous signals blocked in this thread. oneDNN's JIT GEMM kernels
+// (every release before the fix of oneDNN issue #4845, Debian's 2.6 included) point rsp into a heap
+// buffer while they run, so a signal handled meanwhile (the host's Ctrl-C handler, a profiler's
+// SIGPROF) writes its frame into the heap and corrupts it. Blocked, the signal waits the few
+// milliseconds of the call and is then delivered as usual. Synchronous signals stay unblocked.
+dnnl_status_t SignalSafeSgemm(const GemmArgs& g) {
+  sigset_t block, old;
+  sigfillset(&block);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) sigdelset(&block, sig);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  const dnnl_status_t s = dnnl_sgemm(g.ta, g.tb, g.m, g.n, g.k, 1.0f, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return s;
+}
+
+// Below this many flops a GEMM runs on one thread (splitting costs more than it saves).
+constexpr double kSplitMinFlops = 4e6;
+
+// Row-major C[m, n] = op(A) op(B) + beta C on this thread's OpenMP thread count (the intra-op count
+// LibTorch set for the calling thread). bertc splits C between the threads itself, so that every
+// thread running oneDNN's kernels has its signals blocked (oneDNN's own threads would not).
+void Sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float beta, float* c, int64_t ldc) {
+  const GemmArgs g{ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc};
+  const bool by_rows = m >= n;
+  const int64_t dim = by_rows ? m : n;
+  constexpr int64_t kAlign = 16;
+  int parts = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kSplitMinFlops) parts = 1;
+  parts = static_cast<int>(std::min<int64_t>(parts, (dim + kAlign - 1) / kAlign));
+  std::atomic<int> status{dnnl_success};
+  if (parts <= 1) {
+    status = SignalSafeSgemm(g);
+  } else {
+#pragma omp parallel num_threads(parts)
+    {
+      omp_set_num_threads(1);  // oneDNN runs single-threaded inside this region
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int64_t chunk = ((dim + nt - 1) / nt + kAlign - 1) / kAlign * kAlign;
+      const int64_t lo = std::min(dim, chunk * t), hi = std::min(dim, lo + chunk);
+      if (lo < hi) {
+        GemmArgs part = g;
+        if (by_rows) {  // rows lo..hi of op(A) and C
+          part.m = hi - lo;
+          part.a = ta == 'N' ? a + lo * lda : a + lo;
+          part.c = c + lo * ldc;
+        } else {  // columns lo..hi of op(B) and C
+          part.n = hi - lo;
+          part.b = tb == 'N' ? b + lo : b + lo * ldb;
+          part.c = c + lo;
+        }
+        const dnnl_status_t s = SignalSafeSgemm(part);
+        if (s != dnnl_success) status = s;
+      }
+    }
+  }
+  if (status == dnnl_out_of_memory) Fail(ErrorCode::kOutOfMemory, "out of memory in oneDNN sgemm");
+  if (status != dnnl_success) Fail(ErrorCode::kInternal, "oneDNN sgemm failed with status " + std::to_string(status.load()));
+}
+
+// y = x w^T + b; x [n, in] and w [out, in] contiguous float.
+at::Tensor Forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  const int64_t n = x.size(0), in = x.size(1), out = w.size(0);
+  at::Tensor y = b.defined() ? b.unsqueeze(0).expand({n, out}).contiguous() : at::zeros({n, out}, x.options());
+  if (n > 0 && out > 0) {
+    if (in == 0) return y;
+    Sgemm('N', 'T', n, out, in, x.data_ptr<float>(), in, w.data_ptr<float>(), in, 1.0f, y.data_ptr<float>(), out);
+  }
+  return y;
+}
+
+class DenseFunction : public torch::autograd::Function<DenseFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w,
+                            const at::Tensor& b) {
+    ctx->save_for_backward({x, w});
+    return Forward(x, w, b);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& x = saved[0];
+    const at::Tensor& w = saved[1];
+    const at::Tensor g = grads[0].contiguous();
+    const int64_t n = x.size(0), in = x.size(1), out = w.size(0);
+    at::Tensor dx, dw, db;
+    if (ctx->needs_input_grad(0)) {  // dx [n, in] = g [n, out] w [out, in]
+      dx = at::empty({n, in}, x.options());
+      if (out == 0) {
+        dx.zero_();
+      } else if (n > 0 && in > 0) {
+        Sgemm('N', 'N', n, in, out, g.data_ptr<float>(), out, w.data_ptr<float>(), in, 0.0f, dx.data_ptr<float>(), in);
+      }
+    }
+    if (ctx->needs_input_grad(1)) {  // dw [out, in] = g^T [out, n] x [n, in]
+      dw = at::empty({out, in}, w.options());
+      if (n == 0) {
+        dw.zero_();
+      } else if (out > 0 && in > 0) {
+        Sgemm('T', 'N', out, in, n, g.data_ptr<float>(), out, x.data_ptr<float>(), in, 0.0f, dw.data_ptr<float>(), in);
+      }
+    }
+    if (ctx->needs_input_grad(2)) db = g.sum(0);
+    return {dx, dw, db};
+  }
+};
+#endif
+
+}  // namespace
+
+const DenseBackend& DenseGemmBackend() {
+  static const DenseBackend backend = Detect();
+  return backend;
+}
+
+at::Tensor Dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+#ifdef BERTC_WITH_ONEDNN
+  if (DenseGemmBackend().onednn && x.dim() == 2 && w.dim() == 2 && x.size(1) == w.size(1) &&
+      x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && x.device().is_cpu() && w.device().is_cpu() &&
+      (!b.defined() || (b.scalar_type() == at::kFloat && b.dim() == 1 && b.size(0) == w.size(0)))) {
+    // autograd::Function takes no undefined inputs: no bias is a zero bias that needs no gradient.
+    return DenseFunction::apply(x.contiguous(), w.contiguous(), b.defined() ? b : at::zeros({w.size(0)}, w.options()));
+  }
+#endif
+  return b.defined() ? at::addmm(b, x, w.t()) : at::mm(x, w.t());
+}
+
+}  // namespace bertc::model

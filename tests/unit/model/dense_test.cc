@@ -1,0 +1,124 @@
+// Dense layers (model/dense.h): the same numbers as LibTorch's addmm forward and backward, for every
+// transpose the GEMMs use, on 1 and 2 threads, and safe while the process is flooded with signals.
+#include "model/dense.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "model/intra_op_threads.h"
+
+namespace bertc::model {
+namespace {
+
+struct Grads {
+  at::Tensor y, dx, dw, db;
+};
+
+Grads RunDense(bool reference, const at::Tensor& x0, const at::Tensor& w0, const at::Tensor& b0, const at::Tensor& gy) {
+  at::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true),
+             b = b0.clone().requires_grad_(true);
+  at::Tensor y = reference ? at::addmm(b, x, w.t()) : Dense(x, w, b);
+  torch::autograd::backward({y}, {gy});
+  return {y.detach(), x.grad(), w.grad(), b.grad()};
+}
+
+void ExpectSame(const Grads& a, const Grads& b, int64_t n, int64_t in, int64_t out) {
+  SCOPED_TRACE(testing::Message() << "n " << n << " in " << in << " out " << out);
+  // Float sums of up to 3,000 products in another order: relative 1e-5 of the magnitude.
+  EXPECT_TRUE(at::allclose(a.y, b.y, 1e-5, 1e-4));
+  EXPECT_TRUE(at::allclose(a.dx, b.dx, 1e-5, 1e-4 * (1 + out / 100)));
+  EXPECT_TRUE(at::allclose(a.dw, b.dw, 1e-5, 1e-4 * (1 + n / 100)));
+  EXPECT_TRUE(at::allclose(a.db, b.db, 1e-5, 1e-4 * (1 + n / 100)));
+}
+
+TEST(Dense, MatchesAddmmForwardAndBackward) {
+  at::manual_seed(3);
+  // Row counts below, at and above the split granularity; shapes where rows or columns dominate.
+  const std::vector<std::array<int64_t, 3>> shapes = {{1, 8, 5},      {7, 16, 33},   {64, 128, 384},
+                                                      {200, 128, 512}, {33, 512, 128}, {150, 64, 3000},
+                                                      {0, 16, 8}};
+  for (int threads : {1, 2}) {
+    ScopedIntraOpThreads scoped(threads);
+    for (const auto& s : shapes) {
+      const int64_t n = s[0], in = s[1], out = s[2];
+      const at::Tensor x = at::randn({n, in}), w = at::randn({out, in}), b = at::randn({out}), gy = at::randn({n, out});
+      ExpectSame(RunDense(true, x, w, b, gy), RunDense(false, x, w, b, gy), n, in, out);
+    }
+  }
+}
+
+TEST(Dense, NonContiguousInputsAndNoBias) {
+  at::manual_seed(4);
+  const at::Tensor x = at::randn({40, 96}).t();  // [96, 40], a transposed view
+  const at::Tensor w = at::randn({24, 40});
+  EXPECT_TRUE(at::allclose(Dense(x, w, at::Tensor()), at::mm(x, w.t()), 1e-5, 1e-5));
+  const at::Tensor xd = at::randn({5, 6}, at::kDouble), wd = at::randn({3, 6}, at::kDouble);  // falls back
+  EXPECT_TRUE(at::allclose(Dense(xd, wd, at::zeros({3}, at::kDouble)), at::mm(xd, wd.t())));
+}
+
+std::atomic<int> g_signals{0};
+void CountSignal(int) { g_signals.fetch_add(1, std::memory_order_relaxed); }
+
+// oneDNN's JIT GEMM kernels point rsp into the heap (oneDNN issue #4845): a signal handled while one
+// runs used to corrupt the heap (a Ctrl-C during distributed training aborted in free()). Flood this
+// thread and the process with signals during thousands of GEMMs; results must stay exact.
+TEST(Dense, SignalsDuringGemmsAreHarmless) {
+  struct sigaction sa = {}, old = {};
+  sa.sa_handler = CountSignal;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+  at::manual_seed(5);
+  const at::Tensor x0 = at::randn({160, 512}), w0 = at::randn({128, 512}), b0 = at::randn({128});
+  const at::Tensor gy = at::randn({160, 128});
+  const Grads expected = RunDense(true, x0, w0, b0, gy);
+  const pthread_t target = pthread_self();
+  std::atomic<bool> stop{false};
+  std::thread pinger([&] {
+    while (!stop.load()) {
+      pthread_kill(target, SIGUSR1);
+      kill(getpid(), SIGUSR1);
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  });
+  int wrong = 0;
+  for (int threads : {1, 2}) {
+    ScopedIntraOpThreads scoped(threads);
+    for (int i = 0; i < 600; ++i) {
+      const Grads got = RunDense(false, x0, w0, b0, gy);  // all three GEMM forms: NT, NN, TN
+      if (!at::allclose(got.y, expected.y, 1e-4, 1e-3) || !at::allclose(got.dx, expected.dx, 1e-4, 1e-3) ||
+          !at::allclose(got.dw, expected.dw, 1e-4, 1e-3)) {
+        ++wrong;
+      }
+      at::Tensor scratch = at::empty({1 << 14});  // heap traffic that would trip over a corrupted heap
+      scratch.fill_(1);
+    }
+  }
+  stop = true;
+  pinger.join();
+  sigaction(SIGUSR1, &old, nullptr);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_GT(g_signals.load(), 0);
+}
+
+TEST(Dense, BackendIsDescribed) {
+  const DenseBackend& b = DenseGemmBackend();
+  EXPECT_FALSE(b.description.empty());
+  if (b.onednn) {
+    EXPECT_NE(b.description.find("oneDNN"), std::string::npos);
+    EXPECT_FALSE(b.isa.empty());
+  }
+}
+
+}  // namespace
+}  // namespace bertc::model
