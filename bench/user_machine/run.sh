@@ -4,9 +4,11 @@
 # torch 1.13 (Debian) and on a current PyTorch from PyPI.
 #
 #   before = the generic OpenBLAS kernel a CPU newer than OpenBLAS 0.3.21 gets (OPENBLAS_CORETYPE=Prescott,
-#            which bertc respects as a user's choice) and the old thread default (all cores: BERTC_THREADS=all)
+#            which bertc respects as a user's choice), the old thread default (all cores: BERTC_THREADS=all)
+#            and every GEMM in LibTorch's BLAS (BERTC_GEMM=blas: no oneDNN), as earlier releases ran
 #   after  = OpenBLAS left to pick, and told it does not know the CPU (BERTC_SIMULATE_GENERIC_BLAS=1: it
-#            falls back to Prescott as on such a CPU, then bertc's switch runs), adaptive thread default
+#            falls back to Prescott as on such a CPU, then bertc's switch runs), adaptive thread default,
+#            dense-layer GEMMs in oneDNN
 #   busy   = one other single-threaded CPU-bound process beside the benchmark ("while True: pass")
 #
 #   bench/user_machine/run.sh [BUILD_DIR] [WORK_DIR]
@@ -54,12 +56,13 @@ knum() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<< "$2" | tail -1; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
 envs() {  # config -> env assignments
   case $1 in
-    before) echo "OPENBLAS_CORETYPE=Prescott BERTC_THREADS=all" ;;
+    before) echo "OPENBLAS_CORETYPE=Prescott BERTC_THREADS=all BERTC_GEMM=blas" ;;
     after) echo "BERTC_SIMULATE_GENERIC_BLAS=1" ;;
   esac
 }
 kernel() { env $(envs "$1") "$build/src/cli/bertc" version --verbose | sed -n 's/^blas.kernel: *//p' | head -1; }
 chosen() { env $(envs "$1") "$build/src/cli/bertc" version --verbose | sed -n 's/^blas.chosen_by: *//p' | head -1; }
+dense() { env $(envs "$1") "$build/src/cli/bertc" version --verbose | sed -n 's/^gemm.\(dense\|isa\): *//p' | paste -sd' ' -; }
 
 train() {  # config threads mode extra... -> JSON line of bench_pretrain
   local c=$1 t=$2 mode=$3
@@ -92,8 +95,8 @@ best() {  # max|min FUNCTION ARGS... -> best of $repeats runs
   echo "$b"
 }
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $cores cores; flags:$(grep -m1 -o -w -E 'avx2|avx512f|avx512_bf16|avx512_fp16|amx_tile' /proc/cpuinfo | tr '\n' ' ' | sed 's/^/ /')"
-for c in before after; do echo "$c: kernel $(kernel $c) (chosen by $(chosen $c)); env: $(envs $c)"; done
-echo "native (no env): kernel $(kernel none) (chosen by $(chosen none))"
+for c in before after; do echo "$c: BLAS kernel $(kernel $c) (chosen by $(chosen $c)), dense GEMMs $(dense $c); env: $(envs $c)"; done
+echo "native (no env): BLAS kernel $(kernel none) (chosen by $(chosen none)), dense GEMMs $(dense none)"
 rows=$work/rows.tsv
 : > "$rows"
 row() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$rows"; }  # host measurement config value
