@@ -9,6 +9,8 @@
 #include <random>
 #include <set>
 
+#include <unistd.h>
+
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "model/bert.h"
@@ -73,13 +75,30 @@ at::ScalarType ToScalarType(Dtype d, const std::string& name) {
   }
 }
 
-std::string TempSibling(const std::string& dir) {
+// Creates a fresh, empty staging directory next to `dir` and returns its path. The name carries the
+// process id and a random part, and the directory must not exist yet: a process forked from this one
+// shares the generator's state, and one killed mid-save leaves its staging directory behind, so a
+// name alone could collide with a stale directory full of half-written files.
+std::string MakeStagingSibling(const std::string& dir) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
-  char suffix[40];
-  std::snprintf(suffix, sizeof suffix, ".tmp-save-%08llx", static_cast<unsigned long long>(rng() & 0xffffffffULL));
   std::string base = dir;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
-  return base + suffix;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    char suffix[64];
+    std::snprintf(suffix, sizeof suffix, ".tmp-save-%d-%08llx", static_cast<int>(getpid()),
+                  static_cast<unsigned long long>(rng() & 0xffffffffULL));
+    std::error_code ec;
+    if (fs::create_directory(base + suffix, ec)) return base + suffix;
+    if (ec) throw IoError("cannot create a staging directory next to '" + dir + "': " + ec.message());
+  }
+  throw IoError("cannot create a staging directory next to '" + dir + "': every name tried exists");
+}
+
+// A temporary file of an interrupted atomic write ("<name>.tmp-<pid>-<hex>", common/atomic_file.cc):
+// never carried into the new directory.
+bool IsAtomicWriteLeftover(const std::string& name) {
+  const size_t at = name.rfind(".tmp-");
+  return at != std::string::npos && at > 0 && name.find_first_not_of("0123456789abcdef-", at + 5) == std::string::npos;
 }
 
 }  // namespace
@@ -323,15 +342,14 @@ void SaveBert(const BertImpl& model, const std::string& dir) {
   }
   const std::string parent = fs::path(dir).parent_path().string();
   if (!parent.empty()) MakeDirs(parent);
-  const std::string tmp = TempSibling(dir);
-  MakeDirs(tmp);
+  const std::string tmp = MakeStagingSibling(dir);
   try {
     WriteSafetensors(tmp + "/" + kWeightsFile, out);
     WriteFileAtomic(tmp + "/" + kConfigFile, config_json);
     if (exists) {  // keep the other files (tokenizer files) of the existing directory
       for (const auto& e : fs::directory_iterator(dir)) {
         const std::string name = e.path().filename().string();
-        if (name == kWeightsFile || name == kConfigFile || !e.is_regular_file()) continue;
+        if (name == kWeightsFile || name == kConfigFile || !e.is_regular_file() || IsAtomicWriteLeftover(name)) continue;
         fs::create_hard_link(e.path(), fs::path(tmp) / name, ec);
         if (ec) fs::copy_file(e.path(), fs::path(tmp) / name);
       }

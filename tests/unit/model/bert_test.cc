@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <fstream>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -274,6 +276,42 @@ TEST(BertIo, FailedSaveKeepsTheOldModel) {
   }
   EXPECT_EQ(CodeOf([&] { SaveBert(*m, dir + "/model/config.json"); }), ErrorCode::kIo);
   std::filesystem::remove_all(dir);
+}
+
+// A save killed mid-way leaves a temporary file in the directory (an interrupted atomic write) and a
+// staging directory beside it; a forked child shares the staging names' generator. The next save must
+// neither trip over them nor carry the leftover temporary file into the new directory.
+TEST(BertIo, SaveAfterAKilledSaveAndInAForkedChild) {
+  namespace fs = std::filesystem;
+  const std::string dir = TempDir("leftovers");
+  Bert m(Tiny(), 5);
+  SaveBert(*m, dir + "/model");
+  { std::ofstream(dir + "/model/model.safetensors.tmp-4242-0badc0de") << "half written"; }
+  { std::ofstream(dir + "/model/vocab.txt") << "[PAD]\n"; }  // the user's own file: kept
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // the child saves (same generator state as the parent) and dies without cleaning up
+    Bert c(Tiny(), 6);
+    try {
+      SaveBert(*c, dir + "/child");
+    } catch (...) {
+      _exit(2);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  for (int i = 0; i < 3; ++i) ASSERT_NO_THROW(SaveBert(*m, dir + "/model"));
+  EXPECT_FALSE(fs::exists(dir + "/model/model.safetensors.tmp-4242-0badc0de"));
+  EXPECT_TRUE(fs::exists(dir + "/model/vocab.txt"));
+  for (const auto& e : fs::directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-save-"), std::string::npos) << e.path();
+  }
+  Bert back = LoadBert(dir + "/model");
+  EXPECT_TRUE(at::equal(back->named_parameters()["cls.predictions.transform.dense.weight"],
+                        m->named_parameters()["cls.predictions.transform.dense.weight"]));
+  fs::remove_all(dir);
 }
 
 // Writes a checkpoint from `m` with tensor names/values transformed by `edit` (return false to drop).
