@@ -158,13 +158,16 @@ class BertSelfAttentionImpl : public nn::Module {
       k = project(key);
       v = project(value);
     }
-    // scores = q k^T / sqrt(d) + bias in one GEMM (alpha scales the product; the bias is the C operand).
+    // scores = q k^T / sqrt(d) + bias (alpha scales the product), the batch x heads products in parallel.
     const double scale = 1.0 / std::sqrt(static_cast<double>(head_size));
-    at::Tensor scores = in.bias.defined() ? at::baddbmm(in.bias, q, k.transpose(1, 2), 1.0, scale)
-                                          : at::bmm(q, k.transpose(1, 2)).mul_(scale);
+    at::Tensor scores = BatchedMatmul(q, k, /*trans_b=*/true, scale);
+    if (in.bias.defined()) scores = scores + in.bias;
     at::Tensor probs = at::softmax(scores, -1);
     if (dropout && dropout_p > 0) probs = Dropout(probs, dropout_p, true);
-    return at::bmm(probs, v).view({b, heads, t, head_size}).permute({0, 2, 1, 3}).reshape({b * t, hidden});
+    return BatchedMatmul(probs, v, /*trans_b=*/false, 1.0)
+        .view({b, heads, t, head_size})
+        .permute({0, 2, 1, 3})
+        .reshape({b * t, hidden});
   }
 
   nn::Linear query, key, value;
@@ -530,9 +533,12 @@ at::Tensor InferSelfAttention(const BertSelfAttentionImpl& s, const at::Tensor& 
     k = k.reshape({n * heads, t, d});
     v = v.reshape({n * heads, t, d});
   }
-  at::Tensor scores =
-      bias.defined() ? at::baddbmm(bias, q, k.transpose(1, 2), 1.0, scale) : at::bmm(q, k.transpose(1, 2)).mul_(scale);
-  return at::bmm(at::softmax(scores, -1), v).view({n, heads, qt, d}).permute({0, 2, 1, 3}).reshape({n * qt, heads * d});
+  at::Tensor scores = BatchedMatmul(q, k, /*trans_b=*/true, scale);
+  if (bias.defined()) scores.add_(bias);
+  return BatchedMatmul(at::softmax(scores, -1), v, /*trans_b=*/false, 1.0)
+      .view({n, heads, qt, d})
+      .permute({0, 2, 1, 3})
+      .reshape({n * qt, heads * d});
 }
 
 at::Tensor InferLayer(const BertLayerImpl& l, const at::Tensor& h, const AttentionInputs& in, const at::Tensor& rows) {

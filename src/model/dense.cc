@@ -71,21 +71,44 @@ struct GemmArgs {
   float beta;
   float* c;
   int64_t ldc;
+  float alpha = 1.0f;
 };
 
-// One dnnl_sgemm with the asynchronous signals blocked in this thread. oneDNN's JIT GEMM kernels
-// (every release before the fix of oneDNN issue #4845, Debian's 2.6 included) point rsp into a heap
-// buffer while they run, so a signal handled meanwhile (the host's Ctrl-C handler, a profiler's
-// SIGPROF) writes its frame into the heap and corrupts it. Blocked, the signal waits the few
-// milliseconds of the call and is then delivered as usual. Synchronous signals stay unblocked.
+// Blocks the asynchronous signals in this thread while it lives. oneDNN's JIT GEMM kernels (every
+// release before the fix of oneDNN issue #4845, Debian's 2.6 included) point rsp into a heap buffer
+// while they run, so a signal handled meanwhile (the host's Ctrl-C handler, a profiler's SIGPROF)
+// writes its frame into the heap and corrupts it. Blocked, the signal waits the few milliseconds of
+// the GEMMs and is then delivered as usual. Synchronous signals stay unblocked.
+class ScopedAsyncSignalBlock {
+ public:
+  ScopedAsyncSignalBlock() {
+    sigset_t block;
+    sigfillset(&block);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) sigdelset(&block, sig);
+    pthread_sigmask(SIG_BLOCK, &block, &old_);
+  }
+  ~ScopedAsyncSignalBlock() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  ScopedAsyncSignalBlock(const ScopedAsyncSignalBlock&) = delete;
+  ScopedAsyncSignalBlock& operator=(const ScopedAsyncSignalBlock&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
+// One dnnl_sgemm; the caller blocks the asynchronous signals (ScopedAsyncSignalBlock).
+dnnl_status_t RawSgemm(const GemmArgs& g) {
+  return dnnl_sgemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc);
+}
+
+// One dnnl_sgemm with the asynchronous signals blocked in this thread.
 dnnl_status_t SignalSafeSgemm(const GemmArgs& g) {
-  sigset_t block, old;
-  sigfillset(&block);
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) sigdelset(&block, sig);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
-  const dnnl_status_t s = dnnl_sgemm(g.ta, g.tb, g.m, g.n, g.k, 1.0f, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  return s;
+  const ScopedAsyncSignalBlock blocked;
+  return RawSgemm(g);
+}
+
+void CheckGemmStatus(int status) {
+  if (status == dnnl_out_of_memory) Fail(ErrorCode::kOutOfMemory, "out of memory in oneDNN sgemm");
+  if (status != dnnl_success) Fail(ErrorCode::kInternal, "oneDNN sgemm failed with status " + std::to_string(status));
 }
 
 // Below this many flops a GEMM runs on one thread (splitting costs more than it saves).
@@ -129,8 +152,36 @@ void Sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, in
       }
     }
   }
-  if (status == dnnl_out_of_memory) Fail(ErrorCode::kOutOfMemory, "out of memory in oneDNN sgemm");
-  if (status != dnnl_success) Fail(ErrorCode::kInternal, "oneDNN sgemm failed with status " + std::to_string(status.load()));
+  CheckGemmStatus(status.load());
+}
+
+// A batch of independent row-major GEMMs, C_i = alpha op(A_i) op(B_i) (beta 0), the i-th operands
+// `stride_*` floats after the (i-1)-th. The batch items are split between this thread's OpenMP
+// threads, each item one single-threaded GEMM, so the result does not depend on the thread count.
+// This replaces LibTorch 1.13's CPU bmm, which runs the items one after another (a tensor select
+// and a BLAS call each) and leaves the other threads idle: for attention's many small products
+// (batch x heads items of T x T x head_size) that serial loop was the largest cost after the dense GEMMs.
+void BatchedSgemm(char ta, char tb, int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float* c, int64_t ldc,
+                  int64_t stride_c) {
+  int parts = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(n) *
+                       static_cast<double>(k);
+  if (flops < kSplitMinFlops) parts = 1;
+  parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(parts, batch)));
+  std::atomic<int> status{dnnl_success};
+#pragma omp parallel num_threads(parts)
+  {
+    omp_set_num_threads(1);  // oneDNN runs single-threaded inside this region
+    const ScopedAsyncSignalBlock blocked;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < batch; ++i) {
+      GemmArgs g{ta, tb, m, n, k, a + i * stride_a, lda, b + i * stride_b, ldb, 0.0f, c + i * stride_c, ldc, alpha};
+      const dnnl_status_t s = RawSgemm(g);
+      if (s != dnnl_success) status = s;
+    }
+  }
+  CheckGemmStatus(status.load());
 }
 
 // y = x w^T + b; x [n, in] and w [out, in] contiguous float.
@@ -180,6 +231,60 @@ class DenseFunction : public torch::autograd::Function<DenseFunction> {
     return {dx, dw, db};
   }
 };
+
+// a [B, M, K] and b [B, K, N] (or [B, N, K] when trans_b), contiguous float: alpha a op(b) [B, M, N].
+at::Tensor BatchedForward(const at::Tensor& a, const at::Tensor& b, bool trans_b, double alpha) {
+  const int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = trans_b ? b.size(1) : b.size(2);
+  if (k == 0) return at::zeros({batch, m, n}, a.options());
+  at::Tensor c = at::empty({batch, m, n}, a.options());
+  if (batch > 0 && m > 0 && n > 0) {
+    BatchedSgemm('N', trans_b ? 'T' : 'N', batch, m, n, k, static_cast<float>(alpha), a.data_ptr<float>(), k, m * k,
+                 b.data_ptr<float>(), trans_b ? k : n, n * k, c.data_ptr<float>(), n, m * n);
+  }
+  return c;
+}
+
+class BatchedMatmulFunction : public torch::autograd::Function<BatchedMatmulFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& a, const at::Tensor& b,
+                            bool trans_b, double alpha) {
+    ctx->save_for_backward({a, b});
+    ctx->saved_data["trans_b"] = trans_b;
+    ctx->saved_data["alpha"] = alpha;
+    return BatchedForward(a, b, trans_b, alpha);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& a = saved[0];
+    const at::Tensor& b = saved[1];
+    const bool trans_b = ctx->saved_data["trans_b"].toBool();
+    const auto alpha = static_cast<float>(ctx->saved_data["alpha"].toDouble());
+    const at::Tensor g = grads[0].contiguous();
+    const int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = g.size(2);
+    const bool empty = batch == 0 || m == 0 || n == 0 || k == 0;
+    at::Tensor da, db;
+    if (ctx->needs_input_grad(0)) {  // da [M, K] = alpha g [M, N] op(b)^T
+      da = empty ? at::zeros(a.sizes(), a.options()) : at::empty(a.sizes(), a.options());
+      if (!empty) {
+        BatchedSgemm('N', trans_b ? 'N' : 'T', batch, m, k, n, alpha, g.data_ptr<float>(), n, m * n,
+                     b.data_ptr<float>(), trans_b ? k : n, n * k, da.data_ptr<float>(), k, m * k);
+      }
+    }
+    if (ctx->needs_input_grad(1)) {
+      db = empty ? at::zeros(b.sizes(), b.options()) : at::empty(b.sizes(), b.options());
+      if (!empty && trans_b) {  // db [N, K] = alpha g^T [N, M] a [M, K]
+        BatchedSgemm('T', 'N', batch, n, k, m, alpha, g.data_ptr<float>(), n, m * n, a.data_ptr<float>(), k, m * k,
+                     db.data_ptr<float>(), k, n * k);
+      } else if (!empty) {  // db [K, N] = alpha a^T [K, M] g [M, N]
+        BatchedSgemm('T', 'N', batch, k, n, m, alpha, a.data_ptr<float>(), k, m * k, g.data_ptr<float>(), n, m * n,
+                     db.data_ptr<float>(), n, n * k);
+      }
+    }
+    return {da, db, at::Tensor(), at::Tensor()};
+  }
+};
 #endif
 
 }  // namespace
@@ -199,6 +304,19 @@ at::Tensor Dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) 
   }
 #endif
   return b.defined() ? at::addmm(b, x, w.t()) : at::mm(x, w.t());
+}
+
+at::Tensor BatchedMatmul(const at::Tensor& a, const at::Tensor& b, bool trans_b, double alpha) {
+  const int64_t inner = trans_b && b.dim() == 3 ? b.size(2) : (b.dim() == 3 ? b.size(1) : -1);
+#ifdef BERTC_WITH_ONEDNN
+  if (DenseGemmBackend().onednn && a.dim() == 3 && b.dim() == 3 && a.size(0) == b.size(0) && a.size(2) == inner &&
+      a.scalar_type() == at::kFloat && b.scalar_type() == at::kFloat && a.device().is_cpu() && b.device().is_cpu()) {
+    return BatchedMatmulFunction::apply(a.contiguous(), b.contiguous(), trans_b, alpha);
+  }
+#endif
+  (void)inner;
+  at::Tensor c = at::bmm(a, trans_b ? b.transpose(1, 2) : b);
+  return alpha == 1.0 ? c : c.mul_(alpha);
 }
 
 }  // namespace bertc::model

@@ -18,6 +18,11 @@ namespace bertc::model {
 // x [N, in], w [out, in], b [out] -> [N, out]; differentiable in x, w and b.
 at::Tensor Dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b);
 
+// a [B, M, K] times b [B, K, N] (or b [B, N, K] transposed, `trans_b`), times alpha -> [B, M, N], as
+// at::bmm; differentiable in a and b. With oneDNN the B products run in parallel over the batch, one
+// single-threaded GEMM each (attention's score and context products); otherwise at::bmm.
+at::Tensor BatchedMatmul(const at::Tensor& a, const at::Tensor& b, bool trans_b, double alpha);
+
 // What Dense runs: "oneDNN 2.6.3 (avx512_core_bf16)" or "LibTorch BLAS (...reason)".
 struct DenseBackend {
   bool onednn = false;

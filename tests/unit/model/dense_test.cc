@@ -1,5 +1,6 @@
-// Dense layers (model/dense.h): the same numbers as LibTorch's addmm forward and backward, for every
-// transpose the GEMMs use, on 1 and 2 threads, and safe while the process is flooded with signals.
+// Dense layers and batched products (model/dense.h): the same numbers as LibTorch's addmm / bmm forward
+// and backward, for every transpose the GEMMs use, on 1 and 2 threads, and safe while the process is
+// flooded with signals.
 #include "model/dense.h"
 
 #include <ATen/ATen.h>
@@ -58,6 +59,66 @@ TEST(Dense, MatchesAddmmForwardAndBackward) {
   }
 }
 
+struct BatchedGrads {
+  at::Tensor c, da, db;
+};
+
+BatchedGrads RunBatched(bool reference, const at::Tensor& a0, const at::Tensor& b0, bool trans_b, double alpha,
+                        const at::Tensor& gc) {
+  at::Tensor a = a0.clone().requires_grad_(true), b = b0.clone().requires_grad_(true);
+  at::Tensor c = reference ? at::bmm(a, trans_b ? b.transpose(1, 2) : b) * alpha : BatchedMatmul(a, b, trans_b, alpha);
+  torch::autograd::backward({c}, {gc});
+  return {c.detach(), a.grad(), b.grad()};
+}
+
+TEST(BatchedMatmul, MatchesBmmForwardAndBackwardOnAnyThreadCount) {
+  at::manual_seed(5);
+  // {batch, m, k, n}: attention's shapes (batch x heads items of T x d and T x T), a single item, one
+  // query row (fill-mask), and empty batch / rows / inner dimension.
+  const std::vector<std::array<int64_t, 4>> shapes = {{128, 30, 64, 30}, {8, 57, 32, 57}, {1, 5, 7, 3}, {24, 1, 64, 19},
+                                                      {0, 4, 8, 4},      {6, 0, 8, 4},    {6, 4, 0, 4}, {6, 4, 8, 0}};
+  for (bool trans_b : {true, false}) {
+    for (const auto& s : shapes) {
+      const int64_t batch = s[0], m = s[1], k = s[2], n = s[3];
+      SCOPED_TRACE(testing::Message() << "batch " << batch << " m " << m << " k " << k << " n " << n << " trans_b "
+                                      << trans_b);
+      const at::Tensor a = at::randn({batch, m, k});
+      const at::Tensor b = trans_b ? at::randn({batch, n, k}) : at::randn({batch, k, n});
+      const at::Tensor gc = at::randn({batch, m, n});
+      const double alpha = trans_b ? 0.125 : 1.0;
+      const BatchedGrads ref = RunBatched(true, a, b, trans_b, alpha, gc);
+      BatchedGrads one;
+      for (int threads : {1, 2}) {
+        ScopedIntraOpThreads scoped(threads);
+        const BatchedGrads got = RunBatched(false, a, b, trans_b, alpha, gc);
+        ASSERT_EQ(got.c.sizes(), ref.c.sizes());
+        EXPECT_TRUE(at::allclose(got.c, ref.c, 1e-5, 1e-4));
+        EXPECT_TRUE(at::allclose(got.da, ref.da, 1e-5, 1e-4));
+        EXPECT_TRUE(at::allclose(got.db, ref.db, 1e-5, 1e-4));
+        if (threads == 1) {
+          one = got;
+        } else {  // every item is one GEMM on one thread: the same bits on any thread count
+          EXPECT_TRUE(at::equal(got.c, one.c));
+          EXPECT_TRUE(at::equal(got.da, one.da));
+          EXPECT_TRUE(at::equal(got.db, one.db));
+        }
+      }
+    }
+  }
+}
+
+TEST(BatchedMatmul, NonContiguousOperands) {
+  at::manual_seed(6);
+  // Transposed views, as attention's permuted q/k/v would be before their copy.
+  const at::Tensor a = at::randn({4, 9, 6}).transpose(1, 2);  // [4, 6, 9]
+  const at::Tensor b = at::randn({4, 5, 9}).transpose(1, 2);  // [4, 9, 5]
+  EXPECT_TRUE(at::allclose(BatchedMatmul(a, b, false, 2.0), at::bmm(a, b) * 2.0, 1e-5, 1e-5));
+  EXPECT_TRUE(at::allclose(BatchedMatmul(a, b.transpose(1, 2), true, 1.0), at::bmm(a, b), 1e-5, 1e-5));
+  // Double falls back to at::bmm.
+  const at::Tensor ad = a.to(at::kDouble), bd = b.to(at::kDouble);
+  EXPECT_TRUE(at::allclose(BatchedMatmul(ad, bd, false, 1.0), at::bmm(ad, bd)));
+}
+
 TEST(Dense, NonContiguousInputsAndNoBias) {
   at::manual_seed(4);
   const at::Tensor x = at::randn({40, 96}).t();  // [96, 40], a transposed view
@@ -82,6 +143,8 @@ TEST(Dense, SignalsDuringGemmsAreHarmless) {
   const at::Tensor x0 = at::randn({160, 512}), w0 = at::randn({128, 512}), b0 = at::randn({128});
   const at::Tensor gy = at::randn({160, 128});
   const Grads expected = RunDense(true, x0, w0, b0, gy);
+  const at::Tensor qa = at::randn({32, 30, 64}), kb = at::randn({32, 30, 64}), gs = at::randn({32, 30, 30});
+  const BatchedGrads expected_scores = RunBatched(true, qa, kb, true, 0.125, gs);
   const pthread_t target = pthread_self();
   std::atomic<bool> stop{false};
   std::thread pinger([&] {
@@ -98,6 +161,12 @@ TEST(Dense, SignalsDuringGemmsAreHarmless) {
       const Grads got = RunDense(false, x0, w0, b0, gy);  // all three GEMM forms: NT, NN, TN
       if (!at::allclose(got.y, expected.y, 1e-4, 1e-3) || !at::allclose(got.dx, expected.dx, 1e-4, 1e-3) ||
           !at::allclose(got.dw, expected.dw, 1e-4, 1e-3)) {
+        ++wrong;
+      }
+      const BatchedGrads scores = RunBatched(false, qa, kb, true, 0.125, gs);  // attention's batched GEMMs
+      if (!at::allclose(scores.c, expected_scores.c, 1e-4, 1e-3) ||
+          !at::allclose(scores.da, expected_scores.da, 1e-4, 1e-3) ||
+          !at::allclose(scores.db, expected_scores.db, 1e-4, 1e-3)) {
         ++wrong;
       }
       at::Tensor scratch = at::empty({1 << 14});  // heap traffic that would trip over a corrupted heap
