@@ -5,6 +5,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
@@ -796,10 +797,56 @@ int64_t BertImpl::num_parameters() const {
   return n;
 }
 
+namespace {
+
+// Mean cross-entropy over the rows whose label is not kIgnoreIndex, as at::cross_entropy_loss, with
+// a backward of one pass over the [rows, vocab] logits: d loss / d logits = (softmax - one-hot) /
+// count = exp(log_softmax) * g / count, minus g / count at the label. LibTorch's nll_loss_backward +
+// log_softmax_backward write a dense one-hot gradient first and then read it and the saved
+// log-probabilities again (three vocab-sized passes); on a small model's masked-LM step they were the
+// largest cost after the GEMMs.
+class CrossEntropyFunction : public torch::autograd::Function<CrossEntropyFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& labels) {
+    const at::Tensor logp = at::log_softmax(logits, 1);
+    const at::Tensor ignored = labels.eq(kIgnoreIndex);
+    const at::Tensor target = labels.masked_fill(ignored, 0).unsqueeze(1);
+    const at::Tensor count = labels.numel() - ignored.sum();
+    const at::Tensor picked = logp.gather(1, target).squeeze(1).masked_fill(ignored, 0);
+    ctx->save_for_backward({logp, target, ignored, count});
+    return picked.sum().neg_().div_(count);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& logp = saved[0];
+    const at::Tensor& target = saved[1];
+    const at::Tensor& ignored = saved[2];
+    const int64_t count = saved[3].item<int64_t>();
+    at::Tensor grad = at::empty_like(logp, at::MemoryFormat::Contiguous);
+    if (count == 0 || logp.numel() == 0) return {grad.zero_(), at::Tensor()};  // as LibTorch: no label, no gradient
+    const at::Tensor scale = grads[0].to(logp.scalar_type()) / static_cast<double>(count);
+    at::exp_out(grad, logp).mul_(scale);
+    // Minus the scale at each label; ignored rows get no gradient at all.
+    grad.scatter_add_(1, target, scale.neg().expand({logp.size(0), 1}).contiguous());
+    if (count < logp.size(0)) grad.masked_fill_(ignored.unsqueeze(1), 0);
+    return {grad, at::Tensor()};
+  }
+};
+
+}  // namespace
+
 at::Tensor MlmLoss(const at::Tensor& logits, const at::Tensor& labels) {
   const int64_t vocab = logits.size(-1);
-  return at::cross_entropy_loss(logits.reshape({-1, vocab}), labels.reshape({-1}), {}, at::Reduction::Mean,
-                                kIgnoreIndex);
+  const at::Tensor flat_logits = logits.reshape({-1, vocab});
+  const at::Tensor flat_labels = labels.reshape({-1});
+  if (at::GradMode::is_enabled() && logits.requires_grad() && logits.scalar_type() == at::kFloat &&
+      logits.device().is_cpu() && flat_labels.scalar_type() == at::kLong &&
+      flat_labels.size(0) == flat_logits.size(0)) {
+    return CrossEntropyFunction::apply(flat_logits.contiguous(), flat_labels);
+  }
+  return at::cross_entropy_loss(flat_logits, flat_labels, {}, at::Reduction::Mean, kIgnoreIndex);
 }
 
 }  // namespace bertc::model

@@ -214,6 +214,36 @@ TEST(BertForMaskedLM, FullLogitsLossAndGradientsMatchIgnoreIndex) {
   }
 }
 
+TEST(MlmLoss, FusedBackwardEqualsCrossEntropyWithIgnoreIndex) {
+  // MlmLoss's own backward (softmax minus one-hot in one pass) against LibTorch's cross_entropy_loss:
+  // some rows ignored, none ignored, every row ignored (LibTorch: NaN loss, zero gradient), no rows.
+  at::manual_seed(9);
+  const std::vector<std::vector<int64_t>> cases = {{3, -100, 0, 7, -100, 7}, {1, 2, 3, 4}, {-100, -100}, {}};
+  for (const auto& ls : cases) {
+    SCOPED_TRACE(testing::Message() << ls.size() << " rows");
+    const auto n = static_cast<int64_t>(ls.size());
+    const at::Tensor labels = at::tensor(ls.empty() ? std::vector<int64_t>{0} : ls, at::kLong).narrow(0, 0, n);
+    const at::Tensor x0 = at::randn({n, 8}) * 3;
+    at::Tensor x = x0.clone().requires_grad_(true), xr = x0.clone().requires_grad_(true);
+    const at::Tensor loss = MlmLoss(x, labels);
+    const at::Tensor ref = at::cross_entropy_loss(xr, labels, {}, at::Reduction::Mean, kIgnoreIndex);
+    if (ref.isnan().item<bool>()) {
+      EXPECT_TRUE(loss.isnan().item<bool>());
+    } else {
+      EXPECT_NEAR(loss.item<double>(), ref.item<double>(), 1e-6);
+    }
+    (loss * 0.5).backward();
+    (ref * 0.5).backward();
+    ASSERT_TRUE(x.grad().defined());
+    EXPECT_EQ(x.grad().sizes(), xr.grad().sizes());
+    EXPECT_TRUE(at::allclose(x.grad(), xr.grad(), 1e-6, 1e-7)) << x.grad() << xr.grad();
+  }
+  // Without gradients (evaluation) it is LibTorch's loss itself.
+  const at::Tensor x = at::randn({4, 8}), labels = at::tensor(std::vector<int64_t>{1, -100, 2, 3});
+  at::NoGradGuard no_grad;
+  EXPECT_TRUE(at::equal(MlmLoss(x, labels), at::cross_entropy_loss(x, labels, {}, at::Reduction::Mean, kIgnoreIndex)));
+}
+
 TEST(BertForMaskedLM, ParameterGroupsExcludeBiasAndLayerNorm) {
   Bert m(Tiny(), 1);
   ParameterGroups g = m->parameter_groups();
