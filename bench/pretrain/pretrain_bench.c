@@ -3,7 +3,7 @@
  *   bench_pretrain padding   tokenizer=DIR train=FILE [max_length=128 batch=8]
  *       share of padding tokens per grouping on the training file
  *   bench_pretrain throughput tokenizer=DIR train=FILE [hidden=256 layers=4 heads=4 seq=128 batch=8
- *       steps=20 warmup=3 threads=2 mode=identical|defaults]
+ *       steps=20 warmup=3 threads=2 mode=identical|defaults dropout=0.1 mlm=0.15]
  *       steady-state tokens/s (non-padding), samples/s and peak RSS. mode=identical: truncate_pad to
  *       max_length and logits at every position (HF's math); mode=defaults: dynamic padding and
  *       masked-only logits (bertc's defaults); grouping=packed packs lines into max_length rows instead.
@@ -55,9 +55,12 @@ static double peak_rss_mib(void) {
   return (double)ru.ru_maxrss / 1024.0;
 }
 
-static bert_model* make_model(size_t vocab, long hidden, long layers, long heads, long seq, uint64_t seed) {
+/* dropout < 0 keeps the library default (0.1 hidden and attention dropout). */
+static bert_model* make_model(size_t vocab, long hidden, long layers, long heads, long seq, uint64_t seed,
+                              double dropout) {
   bert_model_params mp;
   check(BERT_MODEL_PARAMS_INIT(&mp), "params init");
+  if (dropout >= 0) mp.hidden_dropout_prob = mp.attention_probs_dropout_prob = dropout;
   mp.vocab_size = vocab;
   mp.hidden_size = (size_t)hidden;
   mp.num_hidden_layers = (size_t)layers;
@@ -72,7 +75,7 @@ static bert_model* make_model(size_t vocab, long hidden, long layers, long heads
 
 static int padding(int argc, char** argv, bert_tokenizer* tok, bert_trainer_data* data) {
   const char* names[] = {"truncate_pad", "concat_chunk", "dynamic", "packed"};
-  bert_model* m = make_model(bert_tokenizer_vocab_size(tok), 32, 1, 2, 512, 1);
+  bert_model* m = make_model(bert_tokenizer_vocab_size(tok), 32, 1, 2, 512, 1, -1);
   for (int g = 0; g < 4; ++g) {
     bert_trainer_params p;
     check(BERT_TRAINER_PARAMS_INIT(&p), "params init");
@@ -103,7 +106,8 @@ static int throughput(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   const long steps = argl(argc, argv, "steps", 20), warm = argl(argc, argv, "warmup", 3);
   const char* mode = arg(argc, argv, "mode", "defaults");
   const int identical = strcmp(mode, "identical") == 0;
-  bert_model* m = make_model(bert_tokenizer_vocab_size(tok), hidden, layers, heads, seq, 42);
+  bert_model* m = make_model(bert_tokenizer_vocab_size(tok), hidden, layers, heads, seq, 42,
+                            argd(argc, argv, "dropout", -1));
   bert_trainer_params p;
   check(BERT_TRAINER_PARAMS_INIT(&p), "params init");
   p.max_length = (size_t)seq;
@@ -119,6 +123,7 @@ static int throughput(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   if (!identical && grouping && strcmp(grouping, "packed") == 0) p.grouping = BERT_GROUPING_PACKED;
   p.masked_only_logits = identical ? 0 : 1;
   p.at_least_one_mask = identical ? 0 : 1;
+  p.mlm_probability = argd(argc, argv, "mlm", p.mlm_probability);
   bert_trainer* t = NULL;
   check(bert_trainer_create(m, tok, data, NULL, &p, &t), "bert_trainer_create");
   bert_trainer_step_result r;
@@ -141,10 +146,10 @@ static int throughput(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   const double padded_tps = (double)tokens / dt / (1.0 - info.train_padding_share);
   printf("{\"encoder_gemm_gflops\":%.2f}\n", padded_tps * gemm_flops_per_token / 1e9);
   printf("{\"impl\":\"bertc\",\"mode\":\"%s\",\"grouping\":\"%s\",\"hidden\":%ld,\"layers\":%ld,\"seq\":%ld,\"batch\":%zu,\"threads\":%zu,"
-         "\"steps\":%ld,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"padded_tokens_per_s\":%.1f,\"samples_per_s\":%.2f,"
+         "\"mlm\":%.2f,\"dropout\":%.2f,\"steps\":%ld,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"padded_tokens_per_s\":%.1f,\"samples_per_s\":%.2f,"
          "\"padding_share\":%.4f,\"last_loss\":%.4f,\"peak_rss_mib\":%.1f}\n",
          mode, p.grouping == BERT_GROUPING_PACKED ? "packed" : identical ? "truncate_pad" : "dynamic", hidden, layers,
-         seq, p.batch_size, p.threads, steps, dt, (double)tokens / dt,
+         seq, p.batch_size, p.threads, p.mlm_probability, argd(argc, argv, "dropout", 0.1), steps, dt, (double)tokens / dt,
          (double)tokens / dt / (1.0 - info.train_padding_share), (double)((size_t)steps * p.batch_size) / dt,
          info.train_padding_share, loss, peak_rss_mib());
   bert_trainer_free(t);
@@ -184,7 +189,7 @@ static int experiment(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   const size_t vocab = bert_tokenizer_vocab_size(tok);
   const long seq = argl(argc, argv, "seq", 64);
   bert_model* m = make_model(vocab, argl(argc, argv, "hidden", 128), argl(argc, argv, "layers", 2),
-                             argl(argc, argv, "heads", 2), seq, 42);
+                             argl(argc, argv, "heads", 2), seq, 42, argd(argc, argv, "dropout", -1));
   const char* test_files[] = {test_file};
   bert_trainer_data eval;
   check(BERT_TRAINER_DATA_INIT(&eval), "data init");

@@ -70,10 +70,10 @@ train() {  # config threads mode extra... -> JSON line of bench_pretrain
   env $(envs "$c") "$pre" throughput tokenizer="$tok30k" train="$work/train.txt" hidden=256 layers=4 heads=4 seq=128 \
     batch=8 steps="$steps" warmup=3 threads="$t" mode="$mode" "$@" || fail "bench_pretrain $c threads=$t $mode $*"
 }
-demo() {  # config threads -> tokens/s of the demo recipe (BERT-tiny shape, seq 64, batch 64, dynamic)
+demo() {  # config threads -> tokens/s of the demo recipe (BERT-tiny shape, seq 64, batch 64, dynamic, dropout 0, 20 % masked as scripts/demo-pipeline.sh)
   local out
   out=$(env $(envs "$1") "$pre" throughput tokenizer="$tok8k" train="$work/train.txt" hidden=128 layers=2 heads=2 \
-        seq=64 batch=64 steps=$((steps * 3)) warmup=5 threads="$2" mode=defaults) || fail "bench_pretrain demo $1 threads=$2"
+        seq=64 batch=64 steps=$((steps * 3)) warmup=5 threads="$2" mode=defaults dropout=0 mlm=0.2) || fail "bench_pretrain demo $1 threads=$2"
   echo "$(jnum tokens_per_s "$out") $(jnum samples_per_s "$out")"
 }
 fill() {  # config model -> "p50(threads 1) p50(threads 2) p50(default)" in ms, best of $repeats runs
