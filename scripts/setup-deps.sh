@@ -10,6 +10,7 @@ PACKAGES=(
   libcmocka-dev libgtest-dev
   abigail-tools dpkg-dev file binutils patchelf
   doxygen help2man gnuplot-nox
+  qemu-user  # scripts/check-cpu-dispatch.sh: the kernel choice on emulated Intel/AMD CPUs
 )
 
 SUDO=""

@@ -6,6 +6,7 @@
 #   BERTC_SANITIZE=1       ASan/UBSan build (separate default build dir)
 #   JOBS=N                 parallel build/test jobs (default: all cores)
 #   BERTC_TEST_SDKS=0      skip the SDK suites (scripts/hardening.sh's ASan run: ctest only)
+#   BERTC_TEST_EMULATED_CPUS=0  skip the GEMM kernel choice on emulated Intel/AMD CPUs (qemu-user, ~2.5 min)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -40,6 +41,11 @@ ctest --test-dir "$build" --output-on-failure -j "$jobs" || status=1
 if [[ $san == OFF && -f abi/libbertc.abi ]]; then
   echo "== ABI check"
   bash scripts/check-abi.sh "$build" || status=1
+fi
+
+if [[ $san == OFF && ${BERTC_TEST_EMULATED_CPUS:-1} != 0 ]]; then
+  echo "== GEMM kernel choice on emulated CPUs (scripts/check-cpu-dispatch.sh)"
+  bash scripts/check-cpu-dispatch.sh "$build" || status=1
 fi
 
 # SDK test runners (python, ...) are not built with the sanitizers: preload their runtimes.

@@ -37,7 +37,22 @@ int KernelLevel(const std::string& core) {
   return 0;  // Prescott, Core2, Nehalem, Penryn, Atom, Barcelona, ...: SSE kernels
 }
 
+// The processor's brand string from cpuid (leaves 0x80000002-4): what this process runs on, also inside
+// an emulator or a container whose /proc/cpuinfo describes another CPU; /proc/cpuinfo when cpuid lacks it.
 std::string CpuModel() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000004u) {
+    unsigned regs[12] = {};
+    for (unsigned i = 0; i < 3; ++i) {
+      __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
+    }
+    char text[sizeof regs + 1] = {};
+    std::memcpy(text, regs, sizeof regs);
+    std::string brand(text);
+    const size_t first = brand.find_first_not_of(' ');
+    const size_t last = brand.find_last_not_of(' ');
+    if (first != std::string::npos) return brand.substr(first, last - first + 1);
+  }
   std::ifstream in("/proc/cpuinfo");
   std::string line;
   while (std::getline(in, line)) {
