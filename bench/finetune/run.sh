@@ -6,6 +6,7 @@
 #   bench/finetune/run.sh [BUILD_DIR] [sequence] [token]
 # Env: MODEL (pre-trained model dir, default runs/demo/model from scripts/demo.sh), BROWN_DIR,
 #      EPOCHS (3), LR (3e-4), BATCH (32), MAX_LENGTH (64), WARMUP (0.06), THREADS (2), SEED (42),
+#      DROPOUT (unset: the model's own; P: hidden and attention dropout P on both sides),
 #      HF_PYTHON (/opt/bertc-ref/bin/python; the HF side fails loudly when it is missing), WORK,
 #      TRAIN_LINES (train on a seeded random sample of N training lines: the low-resource setting in
 #      which pre-training matters most; default all 51,606), REPEATS (1: run (a), (b), (c) N times,
@@ -33,10 +34,25 @@ WORK="${WORK:-/tmp/bertc-finetune-bench}"
 mkdir -p "$WORK"
 RESULTS="$WORK/results.jsonl"
 : > "$RESULTS"
+if [ -n "${DROPOUT:-}" ]; then
+  # Hidden and attention dropout P on both sides, as transformers' from_pretrained(MODEL,
+  # hidden_dropout_prob=P, attention_probs_dropout_prob=P): a copy of MODEL whose config.json says P
+  # (the demo pre-trains without dropout, so its config says 0 and fine-tuning would inherit none).
+  src="$MODEL"
+  MODEL="$WORK/model-dropout-$DROPOUT"
+  rm -rf "$MODEL" && mkdir -p "$MODEL"
+  cp "$src"/*.json "$src"/*.txt "$src"/model.safetensors "$MODEL"/
+  python3 - "$MODEL/config.json" "$DROPOUT" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["hidden_dropout_prob"] = c["attention_probs_dropout_prob"] = float(sys.argv[2])
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+fi
 
 echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores; threads $THREADS"
 "$BERTC" version --verbose | grep -E '^(bertc|blas.kernel|blas.chosen_by|libtorch)' | sed 's/^/# /'
-echo "# model $MODEL; epochs $EPOCHS, lr $LR, batch $BATCH, max_length $MAX_LENGTH, warmup $WARMUP, seed $SEED"
+echo "# model $MODEL${DROPOUT:+ (dropout $DROPOUT)}; epochs $EPOCHS, lr $LR, batch $BATCH, max_length $MAX_LENGTH, warmup $WARMUP, seed $SEED"
 
 python3 "$ROOT/bench/finetune/baselines.py" "$BROWN_DIR" >> "$RESULTS"
 TRAIN_DIR="$BROWN_DIR"
