@@ -106,8 +106,10 @@ static int throughput(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
   const long steps = argl(argc, argv, "steps", 20), warm = argl(argc, argv, "warmup", 3);
   const char* mode = arg(argc, argv, "mode", "defaults");
   const int identical = strcmp(mode, "identical") == 0;
-  bert_model* m = make_model(bert_tokenizer_vocab_size(tok), hidden, layers, heads, seq, 42,
-                            argd(argc, argv, "dropout", -1));
+  bert_model_params defaults;
+  check(BERT_MODEL_PARAMS_INIT(&defaults), "params init");
+  const double dropout = argd(argc, argv, "dropout", defaults.hidden_dropout_prob);
+  bert_model* m = make_model(bert_tokenizer_vocab_size(tok), hidden, layers, heads, seq, 42, dropout);
   bert_trainer_params p;
   check(BERT_TRAINER_PARAMS_INIT(&p), "params init");
   p.max_length = (size_t)seq;
@@ -149,7 +151,7 @@ static int throughput(int argc, char** argv, bert_tokenizer* tok, bert_trainer_d
          "\"mlm\":%.2f,\"dropout\":%.2f,\"steps\":%ld,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"padded_tokens_per_s\":%.1f,\"samples_per_s\":%.2f,"
          "\"padding_share\":%.4f,\"last_loss\":%.4f,\"peak_rss_mib\":%.1f}\n",
          mode, p.grouping == BERT_GROUPING_PACKED ? "packed" : identical ? "truncate_pad" : "dynamic", hidden, layers,
-         seq, p.batch_size, p.threads, p.mlm_probability, argd(argc, argv, "dropout", 0.1), steps, dt, (double)tokens / dt,
+         seq, p.batch_size, p.threads, p.mlm_probability, dropout, steps, dt, (double)tokens / dt,
          (double)tokens / dt / (1.0 - info.train_padding_share), (double)((size_t)steps * p.batch_size) / dt,
          info.train_padding_share, loss, peak_rss_mib());
   bert_trainer_free(t);
