@@ -105,7 +105,10 @@ def test_score_text_ranks_and_counts(tok, model):
     (s1, n1), (s2, n2) = model.score_text(tok, ["the house of the state.", "house the state the of."])
     assert n1 == n2 == len(tok.encode("the house of the state.").ids) - 2
     assert s1 < 0 and s2 < 0
-    assert model.score_text(tok, "the house of the state.") == (s1, n1)
+    # Alone vs in a batch of two: other GEMM shapes, so equal up to float rounding (exactly equal on
+    # AVX-512 kernels, ~3e-6 apart on AVX2 ones), as tests/c/test_fill_mask.c allows.
+    alone, count = model.score_text(tok, "the house of the state.")
+    assert count == n1 and alone == pytest.approx(s1, abs=1e-4)
     assert model.score_text(tok, [""]) == [(0.0, 0)]
 
 
