@@ -112,7 +112,7 @@
 /** Major version of this header: the ABI (SONAME libbertc.so.MAJOR). */
 #define BERTC_VERSION_MAJOR 1
 /** Minor version of this header: functions, enum values and struct fields added compatibly. */
-#define BERTC_VERSION_MINOR 2
+#define BERTC_VERSION_MINOR 3
 /** Patch version of this header: fixes only. */
 #define BERTC_VERSION_PATCH 0
 /** Header version as one number, MAJOR*10000 + MINOR*100 + PATCH (compare bert_version_number()). */
@@ -693,6 +693,13 @@ typedef struct bert_task_params {
   size_t num_labels;            /**< entries in labels (or the number of LABEL_i names); 0 with labels */
   double classifier_dropout;    /**< -1: the checkpoint's (or hidden_dropout_prob); else in [0, 1) */
   uint64_t seed;                /**< 42: initialisation of a new head */
+  double hidden_dropout_prob;   /**< (1.3) -1: the checkpoint's; else in [0, 1): the encoder's hidden
+                                   dropout while training (embeddings, attention and FFN outputs), as
+                                   from_pretrained(DIR, hidden_dropout_prob=P); saved in config.json.
+                                   Useful on a checkpoint pre-trained without dropout (config says 0) */
+  double attention_probs_dropout_prob; /**< (1.3) -1: the checkpoint's; else in [0, 1): dropout on the
+                                   attention probabilities while training, as from_pretrained(DIR,
+                                   attention_probs_dropout_prob=P); saved in config.json */
 } bert_task_params;
 
 /** (1.1) Writes the defaults above into *params (see bert_tokenizer_params_init() for the statuses). */
@@ -711,8 +718,10 @@ BERT_API bert_status bert_task_params_init(bert_task_params* params, size_t stru
  * are newly initialized: [...]. You should probably TRAIN this model ..."). On success *out_model
  * owns the model (bert_model_free()). Returns BERT_ERR_INVALID_ARGUMENT (NULL dir/out_model; unknown
  * task; labels NULL for a checkpoint without this head; labels given but different from the
- * checkpoint's — the message lists both; empty or duplicate labels), BERT_ERR_INVALID_UTF8 (a label),
- * and the statuses of bert_model_load(). Thread-safe. */
+ * checkpoint's — the message lists both; empty or duplicate labels; a dropout outside [0, 1) other
+ * than -1), BERT_ERR_INVALID_UTF8 (a label), and the statuses of bert_model_load(). (1.3) The
+ * dropout fields override the checkpoint's config, as from_pretrained's keyword arguments do; a
+ * program built against an older header gets the checkpoint's. Thread-safe. */
 BERT_API bert_status bert_model_load_for_task(const char* dir, const bert_task_params* params, bert_model** out_model);
 
 /** Flags of bert_model_load_from_memory (OR them together). */

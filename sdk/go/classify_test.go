@@ -461,6 +461,21 @@ func TestLoadModelForTask(t *testing.T) {
 		t.Fatalf("other head: %v %v", tagger, err)
 	}
 	tagger.Close()
+	// The encoder's dropout, as from_pretrained's keyword arguments (the checkpoint says 0.1 / 0.1).
+	d, err := bertc.LoadModelForTask(tinyDir(t), bertc.TaskOptions{Task: bertc.TaskSequenceClassification,
+		Labels: []string{"a", "b"}, HiddenDropoutProb: bertc.Ptr(0.3), AttentionProbsDropoutProb: bertc.Ptr(0.0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := d.Config(); *cfg.HiddenDropoutProb != 0.3 || *cfg.AttentionProbsDropoutProb != 0 {
+		t.Fatalf("dropout override: %v %v", *cfg.HiddenDropoutProb, *cfg.AttentionProbsDropoutProb)
+	}
+	d.Close()
+	if _, err := bertc.LoadModelForTask(tinyDir(t), bertc.TaskOptions{Task: bertc.TaskSequenceClassification,
+		Labels: []string{"a", "b"}, AttentionProbsDropoutProb: bertc.Ptr(1.0)}); !errors.Is(err, bertc.ErrInvalidArgument) ||
+		!strings.Contains(err.Error(), "attention_probs_dropout_prob must be in [0, 1)") {
+		t.Fatalf("dropout 1: %v", err)
+	}
 	if bertc.TaskTokenClassification.String() != "token_classification" || bertc.Task(9).String() != "task(9)" ||
 		!bertc.TaskSequenceClassification.IsClassifier() || bertc.TaskMaskedLM.IsClassifier() {
 		t.Fatal("Task methods")

@@ -304,6 +304,12 @@ type TaskOptions struct {
 	ClassifierDropout *float64
 	// Seed initialises a new head; nil: 42.
 	Seed *uint64
+	// HiddenDropoutProb and AttentionProbsDropoutProb (ABI 1.3) replace the checkpoint's encoder
+	// dropout while training, in [0, 1), as from_pretrained(dir, hidden_dropout_prob=...,
+	// attention_probs_dropout_prob=...) does; nil: the checkpoint's. Saved in config.json. Useful on
+	// a model pre-trained without dropout.
+	HiddenDropoutProb         *float64
+	AttentionProbsDropoutProb *float64
 }
 
 // LoadModelForTask loads DIR (like LoadModel) as a model with the head opts.Task: the first step of
@@ -342,6 +348,12 @@ func LoadModelForTask(dir string, opts TaskOptions) (*Model, error) {
 		}
 		if opts.Seed != nil {
 			p.seed = C.uint64_t(*opts.Seed)
+		}
+		if opts.HiddenDropoutProb != nil {
+			p.hidden_dropout_prob = C.double(*opts.HiddenDropoutProb)
+		}
+		if opts.AttentionProbsDropoutProb != nil {
+			p.attention_probs_dropout_prob = C.double(*opts.AttentionProbsDropoutProb)
 		}
 		return C.bert_model_load_for_task(cdir, &p, &out)
 	})

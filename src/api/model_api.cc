@@ -117,6 +117,8 @@ bert_task_params TaskDefaults() {
   p.num_labels = 0;
   p.classifier_dropout = -1;
   p.seed = 42;
+  p.hidden_dropout_prob = -1;
+  p.attention_probs_dropout_prob = -1;
   return p;
 }
 
@@ -182,6 +184,16 @@ BERT_API bert_status bert_model_load_for_task(const char* dir, const bert_task_p
     }
     head.classifier_dropout = p.classifier_dropout;
     head.seed = p.seed;
+    // (1.3) from_pretrained(DIR, hidden_dropout_prob=..., attention_probs_dropout_prob=...).
+    auto dropout = [](double v, const char* name) {
+      if (v == -1) return -1.0;
+      if (!(v >= 0 && v < 1)) {
+        throw bertc::InvalidArgument(std::string("params.") + name + " must be in [0, 1) or -1 (the checkpoint's)");
+      }
+      return v;
+    };
+    head.hidden_dropout_prob = dropout(p.hidden_dropout_prob, "hidden_dropout_prob");
+    head.attention_probs_dropout_prob = dropout(p.attention_probs_dropout_prob, "attention_probs_dropout_prob");
     bertc::model::LoadReport report;
     bertc::model::Bert model = bertc::model::LoadBertForTask(dir, head, &report);
     WarnAbout(report);

@@ -265,6 +265,7 @@ int FinetuneCommand(int argc, char** argv) {
       .Option("lr", "LR", "5e-5", "peak learning rate (AdamW)")
       .Option("weight-decay", "W", "0.01", "AdamW weight decay")
       .Option("warmup-ratio", "R", "0", "share of the steps spent warming up linearly")
+      .Option("dropout", "P", "", "hidden and attention dropout of the encoder while fine-tuning (default: the model's config)")
       .Option("classifier-dropout", "P", "", "dropout before the classifier (default: hidden_dropout_prob)")
       .Option("max-grad-norm", "N", "1.0", "clip the global gradient norm (0 = off)")
       .Option("max-steps", "N", "0", "optimizer steps (overrides --epochs)")
@@ -309,6 +310,9 @@ int FinetuneCommand(int argc, char** argv) {
   hp.task = task;
   hp.seed = static_cast<uint64_t>(args.integer("seed", 0, 1LL << 62));
   if (!args.str("classifier-dropout").empty()) hp.classifier_dropout = args.number("classifier-dropout", 0, 0.999999);
+  if (!args.str("dropout").empty()) {
+    hp.hidden_dropout_prob = hp.attention_probs_dropout_prob = args.number("dropout", 0, 0.999999);
+  }
   ModelPtr model;
   {
     // A checkpoint that already has this head keeps its label map unless --labels says otherwise.
@@ -331,6 +335,8 @@ int FinetuneCommand(int argc, char** argv) {
       mp.num_labels = hp.labels != nullptr ? hp.num_labels : mp.num_labels;
       mp.seed = hp.seed;
       if (hp.classifier_dropout >= 0) mp.classifier_dropout = hp.classifier_dropout;
+      if (hp.hidden_dropout_prob >= 0) mp.hidden_dropout_prob = hp.hidden_dropout_prob;
+      if (hp.attention_probs_dropout_prob >= 0) mp.attention_probs_dropout_prob = hp.attention_probs_dropout_prob;
       bert_model* m = nullptr;
       Check(bert_model_create(&mp, &m), "cannot create the model");
       model.reset(m);

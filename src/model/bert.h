@@ -186,6 +186,9 @@ struct HeadSpec {
   std::vector<std::string> labels;  // classifiers: empty = the checkpoint's own label map
   double classifier_dropout = -1;   // < 0: the checkpoint's (or unset)
   uint64_t seed = 42;               // initialisation of a new head
+  // < 0: the checkpoint's; else replaces config.json's value (from_pretrained's keyword arguments).
+  double hidden_dropout_prob = -1;
+  double attention_probs_dropout_prob = -1;
 };
 
 // Loads <dir> for `head.task`. When the checkpoint already has that head, it is kept (its label map

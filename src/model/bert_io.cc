@@ -278,6 +278,8 @@ Bert LoadBertForTask(const std::string& dir, const HeadSpec& head, LoadReport* r
     config.id2label = IsClassifier(head.task) ? head.labels : std::vector<std::string>();
   }
   if (head.classifier_dropout >= 0) config.classifier_dropout = head.classifier_dropout;
+  if (head.hidden_dropout_prob >= 0) config.hidden_dropout_prob = head.hidden_dropout_prob;
+  if (head.attention_probs_dropout_prob >= 0) config.attention_probs_dropout_prob = head.attention_probs_dropout_prob;
   try {
     Validate(config);
   } catch (const Error& e) {

@@ -3,8 +3,10 @@
  * exact resume, best metric), bert_classify / bert_tag / bert_tag_words against the HF pipeline
  * values of tests/fixtures/model/tiny_classifiers.json, bert_trainer_data_labels, and the bad-input
  * list of the fine-tuning issue (unknown label, words/tags mismatch, disagreeing label map, a
- * sequence classifier used for tagging). Tiny models (hidden 32, 2 layers, vocab 1000). */
+ * sequence classifier used for tagging), (1.3) the dropout override of bert_task_params. Tiny models
+ * (hidden 32, 2 layers, vocab 1000). */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -303,6 +305,104 @@ static void test_label_map_must_agree(void** state) {
   bert_model_free(m);
 }
 
+/* (1.3) bert_task_params' dropout fields override the checkpoint's config, as from_pretrained(DIR,
+ * hidden_dropout_prob=..., attention_probs_dropout_prob=...): reported by bert_model_config, saved in
+ * config.json, applied by the trainer; -1 keeps the checkpoint's; anything else outside [0, 1) fails. */
+static bert_model* seq_model_with_dropout(const char* dir, double hidden, double attention) {
+  bert_task_params hp;
+  assert_int_equal(BERT_TASK_PARAMS_INIT(&hp), BERT_OK);
+  assert_true(hp.hidden_dropout_prob == -1 && hp.attention_probs_dropout_prob == -1);
+  hp.labels = kGenres;
+  hp.num_labels = 3;
+  hp.hidden_dropout_prob = hidden;
+  hp.attention_probs_dropout_prob = attention;
+  bert_model* m = NULL;
+  assert_int_equal(bert_model_load_for_task(dir, &hp, &m), BERT_OK);
+  return m;
+}
+
+static bert_model_params config_of(const bert_model* m) {
+  bert_model_params mp;
+  assert_int_equal(BERT_MODEL_PARAMS_INIT(&mp), BERT_OK);
+  assert_int_equal(bert_model_config(m, &mp), BERT_OK);
+  return mp;
+}
+
+static double first_step_loss(bert_model* m, const char* data_path, const char* out) {
+  const char* files[] = {data_path};
+  bert_trainer_data tr;
+  assert_int_equal(BERT_TRAINER_DATA_INIT(&tr), BERT_OK);
+  tr.files = files;
+  tr.num_files = 1;
+  bert_trainer_params p = ft_params(out);
+  bert_trainer* t = NULL;
+  assert_int_equal(bert_trainer_create(m, g_tok, &tr, NULL, &p, &t), BERT_OK);
+  bert_trainer_step_result sr;
+  sr.struct_size = sizeof sr;
+  assert_int_equal(bert_trainer_step(t, NULL, NULL, &sr), BERT_OK);
+  bert_trainer_free(t);
+  return sr.loss;
+}
+
+static void test_dropout_override(void** state) {
+  (void)state;
+  /* The checkpoint says 0.1 / 0.1; the fields replace either one. */
+  bert_model* m = seq_model_with_dropout(TINY, 0.3, 0.0);
+  bert_model_params mp = config_of(m);
+  assert_true(absd(mp.hidden_dropout_prob - 0.3) < 1e-12);
+  assert_true(mp.attention_probs_dropout_prob == 0.0);
+  assert_true(mp.classifier_dropout < 0); /* untouched: unset, so hidden_dropout_prob applies */
+  char dir[300];
+  snprintf(dir, sizeof dir, "%s/dropout_model", g_root);
+  assert_int_equal(bert_model_save(m, dir), BERT_OK);
+  bert_model_free(m);
+  /* Saved in config.json; -1 (the default) then keeps the checkpoint's values. */
+  bert_model* reloaded = seq_model_with_dropout(dir, -1, -1);
+  mp = config_of(reloaded);
+  assert_true(absd(mp.hidden_dropout_prob - 0.3) < 1e-12);
+  assert_true(mp.attention_probs_dropout_prob == 0.0);
+  bert_model_free(reloaded);
+  bert_model* kept = seq_model_with_dropout(TINY, -1, 0.2);
+  mp = config_of(kept);
+  assert_true(absd(mp.hidden_dropout_prob - 0.1) < 1e-12);
+  assert_true(absd(mp.attention_probs_dropout_prob - 0.2) < 1e-12);
+  bert_model_free(kept);
+
+  /* Out of range: a clear message naming the field, no model. */
+  const double bad[] = {1.0, -0.5, NAN, 7.0};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+    bert_task_params hp;
+    assert_int_equal(BERT_TASK_PARAMS_INIT(&hp), BERT_OK);
+    hp.labels = kGenres;
+    hp.num_labels = 3;
+    if (i % 2 == 0) hp.hidden_dropout_prob = bad[i]; else hp.attention_probs_dropout_prob = bad[i];
+    bert_model* none = NULL;
+    assert_int_equal(bert_model_load_for_task(TINY, &hp, &none), BERT_ERR_INVALID_ARGUMENT);
+    assert_null(none);
+    assert_non_null(strstr(bert_last_error(), i % 2 == 0 ? "hidden_dropout_prob" : "attention_probs_dropout_prob"));
+    assert_non_null(strstr(bert_last_error(), "[0, 1)"));
+  }
+
+  /* The trainer applies it: with every dropout 0 the first step's loss is the same from two loads,
+   * and with dropout 0.5 (same seed, same batch, same head) it differs. */
+  char data[300], out[300];
+  snprintf(data, sizeof data, "%s/dropout_train.jsonl", g_root);
+  snprintf(out, sizeof out, "%s/dropout_run", g_root);
+  write_genre(data, 16, NULL);
+  bert_model* a = seq_model_with_dropout(TINY, 0.0, 0.0);
+  bert_model* b = seq_model_with_dropout(TINY, 0.0, 0.0);
+  bert_model* c = seq_model_with_dropout(TINY, 0.5, 0.5);
+  const double loss_a = first_step_loss(a, data, out);
+  const double loss_b = first_step_loss(b, data, out);
+  const double loss_c = first_step_loss(c, data, out);
+  assert_true(finite(loss_a) && finite(loss_c));
+  assert_true(loss_a == loss_b);
+  assert_true(absd(loss_a - loss_c) > 1e-6);
+  bert_model_free(a);
+  bert_model_free(b);
+  bert_model_free(c);
+}
+
 static void test_sequence_finetuning(void** state) {
   (void)state;
   char train_path[300], eval_path[300], bad_path[300], out[300];
@@ -499,6 +599,7 @@ int main(void) {
       cmocka_unit_test(test_pipelines_match_hugging_face),
       cmocka_unit_test(test_label_map_must_agree),
       cmocka_unit_test(test_default_label_names),
+      cmocka_unit_test(test_dropout_override),
       cmocka_unit_test(test_sequence_finetuning),
       cmocka_unit_test(test_token_finetuning),
   };

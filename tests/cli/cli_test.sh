@@ -17,6 +17,10 @@ one_error_line() {
   [[ $(wc -l < "$tmp/err") == 1 ]] || { cat "$tmp/err" >&2; fail "want exactly one stderr line"; }
   grep -q '^bertc: ' "$tmp/err" || fail "stderr line must start with 'bertc: '"
 }
+config_check() {  # config_check FILE PYTHON_EXPR_ON_OBJ (the file is one JSON document)
+  python3 -c 'import json, sys; o = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" ||
+    fail "$1: $2 is false: $(tr -d '\n' < "$1")"
+}
 json_check() {  # json_check FILE PYTHON_EXPR_ON_OBJ (each line one JSON object)
   python3 - "$1" "$2" <<'PY'
 import json, sys
@@ -158,7 +162,14 @@ case "$case_name" in
     expect_exit 0 "$bertc" classify --model "$tmp/seq" --data "$tmp/test.genre.jsonl"
     grep -q "^confusion matrix" "$tmp/out" || fail "no confusion matrix"
     expect_exit 0 "$bertc" finetune --task token --model "$m" --train "$tmp/train.pos.jsonl" --split 0.2 \
-      --out "$tmp/tok" --max-length 32 --batch-size 16 --epochs 2 --lr 2e-3 --threads 1
+      --out "$tmp/tok" --max-length 32 --batch-size 16 --epochs 2 --lr 2e-3 --threads 1 --dropout 0.05
+    # --dropout replaces the checkpoint's hidden and attention dropout (tiny_mlm says 0.1), also with --random-init.
+    config_check "$tmp/tok/config.json" 'o["hidden_dropout_prob"] == 0.05 and o["attention_probs_dropout_prob"] == 0.05'
+    expect_exit 0 "$bertc" finetune --task token --model "$m" --train "$tmp/train.pos.jsonl" --split 0 \
+      --out "$tmp/tok-random" --max-length 32 --batch-size 16 --max-steps 1 --threads 1 --dropout 0 --random-init
+    config_check "$tmp/tok-random/config.json" 'o["hidden_dropout_prob"] == 0 and o["attention_probs_dropout_prob"] == 0'
+    expect_exit 2 "$bertc" finetune --task token --model "$m" --train "$tmp/train.pos.jsonl" --out "$tmp/tok-bad" \
+      --dropout 1; one_error_line
     expect_exit 0 "$bertc" tag --model "$tmp/tok" --json "the man was old."
     json_check "$tmp/out" '[w["word"] for w in o["words"]] == ["the", "man", "was", "old", "."] and all("entity_group" in g for g in o["groups"])'
     expect_exit 0 "$bertc" tag --model "$tmp/tok" --data "$tmp/test.pos.jsonl" --json

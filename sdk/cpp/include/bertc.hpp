@@ -677,6 +677,11 @@ struct TaskOptions {
   std::vector<std::string> labels;
   std::optional<double> classifier_dropout;  // unset: the checkpoint's (or hidden_dropout_prob)
   uint64_t seed = 42;                        // initialisation of a new head
+  // (1.3) The encoder's dropout while training, in [0, 1), replacing the checkpoint's as
+  // from_pretrained(dir, hidden_dropout_prob=..., attention_probs_dropout_prob=...); unset: the
+  // checkpoint's. Saved in config.json.
+  std::optional<double> hidden_dropout_prob;
+  std::optional<double> attention_probs_dropout_prob;
 };
 
 // (1.1) Options of classify / tag / tag_words (bert_classify_params); the defaults are the library's.
@@ -812,6 +817,8 @@ class Model {
     }
     if (options.classifier_dropout) p.classifier_dropout = *options.classifier_dropout;
     p.seed = options.seed;
+    if (options.hidden_dropout_prob) p.hidden_dropout_prob = *options.hidden_dropout_prob;
+    if (options.attention_probs_dropout_prob) p.attention_probs_dropout_prob = *options.attention_probs_dropout_prob;
     return Make([&](bert_model** out) { return bert_model_load_for_task(dir.c_str(), &p, out); });
   }
   static Expected<Model> try_load_for_task(const std::string& dir, Task task,

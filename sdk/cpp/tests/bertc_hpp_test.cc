@@ -624,6 +624,18 @@ TEST(CppFineTune, CreateConfigLoadForTask) {
   EXPECT_EQ(other.error().status, bertc::Status::kInvalidArgument);
   EXPECT_NE(other.error().message.find("disagrees with the checkpoint's"), std::string::npos);
   EXPECT_FALSE(bertc::Model::try_load_for_task(kTiny, bertc::Task::kTokenClassification));  // no labels
+  // (1.3) The encoder's dropout, as from_pretrained's keyword arguments (the checkpoint says 0.1).
+  bertc::TaskOptions dropout = to;
+  dropout.hidden_dropout_prob = 0.3;
+  dropout.attention_probs_dropout_prob = 0.0;
+  const bertc::ModelConfig dc = bertc::Model::load_for_task(kTiny, dropout).config();
+  EXPECT_DOUBLE_EQ(dc.hidden_dropout_prob, 0.3);
+  EXPECT_EQ(dc.attention_probs_dropout_prob, 0.0);
+  dropout.hidden_dropout_prob = 1.0;
+  auto bad_dropout = bertc::Model::try_load_for_task(kTiny, dropout);
+  ASSERT_FALSE(bad_dropout);
+  EXPECT_EQ(bad_dropout.error().status, bertc::Status::kInvalidArgument);
+  EXPECT_NE(bad_dropout.error().message.find("hidden_dropout_prob must be in [0, 1)"), std::string::npos);
 }
 
 // Sequence classification end to end: labels from the data, a new head, fine-tuning with evaluation

@@ -958,6 +958,7 @@ class Model(_Handle):
     @classmethod
     def for_task(cls, directory: PathLike, task: Union[Task, str] = Task.SEQUENCE_CLASSIFICATION,
                  labels: Optional[Sequence[str]] = None, *, classifier_dropout: Optional[float] = None,
+                 hidden_dropout_prob: Optional[float] = None, attention_probs_dropout_prob: Optional[float] = None,
                  seed: int = 42) -> "Model":
         """Loads a checkpoint with the head `task` — transformers'
         AutoModelFor{Sequence,Token}Classification.from_pretrained(dir, id2label=...). A checkpoint that
@@ -965,7 +966,10 @@ class Model(_Handle):
         pre-trained masked LM, a BertModel, the other classifier) the encoder is kept and a new head
         for `labels` (required then) is initialised from `seed`, with HF's "newly initialized ... You
         should probably TRAIN this model" as a BertcWarning. `classifier_dropout` None: the
-        checkpoint's (or hidden_dropout_prob)."""
+        checkpoint's (or hidden_dropout_prob). `hidden_dropout_prob` / `attention_probs_dropout_prob`
+        (ABI 1.3) replace the checkpoint's encoder dropout while training, as from_pretrained's keyword
+        arguments do (None: the checkpoint's; else in [0, 1)); useful on a model pre-trained without
+        dropout. They are saved in config.json."""
         p = _init(C.TaskParams, C.task_params_init)
         p.task = _task(task)
         if labels is not None:
@@ -976,6 +980,10 @@ class Model(_Handle):
             p.label_lengths = ctypes.cast(lengths, C.c_size_p)
         if classifier_dropout is not None:
             p.classifier_dropout = float(classifier_dropout)
+        if hidden_dropout_prob is not None:
+            p.hidden_dropout_prob = float(hidden_dropout_prob)
+        if attention_probs_dropout_prob is not None:
+            p.attention_probs_dropout_prob = float(attention_probs_dropout_prob)
         p.seed = _count(seed, "seed")
         h = ctypes.c_void_p()
         _check(C.model_load_for_task(_path(directory), ctypes.byref(p), ctypes.byref(h)))

@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 
 # The header version these bindings were written against (BERTC_VERSION_NUMBER of bertc.h): 1.1, for
 # fine-tuning (tasks, classify/tag, labelled trainer data). Every struct below has its 1.1 size.
-BINDINGS_VERSION = 10200
+BINDINGS_VERSION = 10300
 
 c_size_t = ctypes.c_size_t
 c_int32_p = ctypes.POINTER(ctypes.c_int32)
@@ -77,7 +77,9 @@ class ModelParams(ctypes.Structure):
 class TaskParams(ctypes.Structure):  # (1.1)
     _fields_ = [("struct_size", c_size_t), ("task", ctypes.c_int32), ("labels", c_char_pp),
                 ("label_lengths", c_size_p), ("num_labels", c_size_t), ("classifier_dropout", ctypes.c_double),
-                ("seed", ctypes.c_uint64)]
+                ("seed", ctypes.c_uint64),
+                # (1.3)
+                ("hidden_dropout_prob", ctypes.c_double), ("attention_probs_dropout_prob", ctypes.c_double)]
 
 
 class FillMaskParams(ctypes.Structure):

@@ -234,6 +234,25 @@ def test_for_task(tmp_path):
     assert tagger.task == bertc.Task.TOKEN_CLASSIFICATION and tagger.config.classifier_dropout == 0.0
 
 
+def test_for_task_dropout(tmp_path):
+    # from_pretrained(dir, hidden_dropout_prob=..., attention_probs_dropout_prob=...): the checkpoint
+    # says 0.1 / 0.1; each keyword replaces its own value and is saved in config.json.
+    assert json.loads((TINY / "config.json").read_text())["hidden_dropout_prob"] == 0.1
+    m = for_task_quietly(TINY, "sequence", GENRES, hidden_dropout_prob=0.3, attention_probs_dropout_prob=0.0)
+    assert m.config.hidden_dropout_prob == pytest.approx(0.3) and m.config.attention_probs_dropout_prob == 0.0
+    m.save(tmp_path / "clf")
+    saved = json.loads((tmp_path / "clf" / "config.json").read_text())
+    assert saved["hidden_dropout_prob"] == pytest.approx(0.3) and saved["attention_probs_dropout_prob"] == 0.0
+    kept = bertc.Model.for_task(tmp_path / "clf", "sequence")  # None: the checkpoint's
+    assert kept.config.hidden_dropout_prob == pytest.approx(0.3)
+    only = for_task_quietly(TINY, "sequence", GENRES, attention_probs_dropout_prob=0.2)
+    assert only.config.hidden_dropout_prob == pytest.approx(0.1)
+    assert only.config.attention_probs_dropout_prob == pytest.approx(0.2)
+    for bad in (1.0, -0.5, float("nan")):
+        with pytest.raises(bertc.InvalidArgumentError, match=r"hidden_dropout_prob must be in \[0, 1\)"):
+            bertc.Model.for_task(TINY, "sequence", GENRES, hidden_dropout_prob=bad)
+
+
 # ---- fine-tuning ----------------------------------------------------------------------------------
 
 def ft_options(out, **over):

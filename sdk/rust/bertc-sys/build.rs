@@ -31,7 +31,7 @@ fn main() {
             (vec![dir], include.is_dir().then_some(include).into_iter().collect())
         }
         None => match pkg_config::Config::new()
-            .range_version("1.2".."2")
+            .range_version("1.3".."2")
             .statik(statik)
             .probe("bertc")
         {

@@ -280,6 +280,24 @@ TEST_F(HfClassifier, HeadOnAnMlmCheckpointKeepsTheEncoder) {
   EXPECT_TRUE(m->named_parameters()["classifier.weight"].equal(again->named_parameters()["classifier.weight"]));
 }
 
+// from_pretrained(dir, hidden_dropout_prob=..., attention_probs_dropout_prob=...): the config's dropout
+// is replaced (on a kept head too), the weights are the checkpoint's.
+TEST_F(HfClassifier, DropoutOverrideReplacesTheConfigsOnly) {
+  model::HeadSpec head;
+  head.task = model::Task::kSequenceClassification;
+  const model::Bert plain = model::LoadBertForTask(kModels + "tiny_seqcls", head);
+  EXPECT_EQ(plain->config().hidden_dropout_prob, 0.0);  // as the generator saved it
+  head.hidden_dropout_prob = 0.2;
+  head.attention_probs_dropout_prob = 0.3;
+  const model::Bert m = model::LoadBertForTask(kModels + "tiny_seqcls", head);
+  EXPECT_DOUBLE_EQ(m->config().hidden_dropout_prob, 0.2);
+  EXPECT_DOUBLE_EQ(m->config().attention_probs_dropout_prob, 0.3);
+  EXPECT_DOUBLE_EQ(m->config().ClassifierDropout(), 0.2);  // classifier_dropout unset: follows hidden
+  auto a = m->named_parameters(), b = plain->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& item : a) EXPECT_TRUE(item.value().equal(b[item.key()])) << item.key();
+}
+
 TEST_F(HfClassifier, LabelMapsMustAgree) {
   model::HeadSpec head;
   head.task = model::Task::kSequenceClassification;

@@ -216,6 +216,13 @@ pub struct TaskOptions {
     pub classifier_dropout: Option<f64>,
     /// Seed of a new head's initialisation.
     pub seed: u64,
+    /// (ABI 1.3) The encoder's hidden dropout while training, in `[0, 1)`, replacing the
+    /// checkpoint's as `from_pretrained(dir, hidden_dropout_prob=...)` does; `None`: the
+    /// checkpoint's. Saved in config.json. Useful on a model pre-trained without dropout.
+    pub hidden_dropout_prob: Option<f64>,
+    /// (ABI 1.3) Dropout on the attention probabilities while training, in `[0, 1)`; `None`: the
+    /// checkpoint's.
+    pub attention_probs_dropout_prob: Option<f64>,
 }
 
 setters!(TaskOptions {
@@ -223,6 +230,8 @@ setters!(TaskOptions {
     seed: u64,
 } opt {
     classifier_dropout: f64,
+    hidden_dropout_prob: f64,
+    attention_probs_dropout_prob: f64,
 });
 
 impl TaskOptions {
@@ -258,6 +267,9 @@ impl Default for TaskOptions {
             labels: None,
             classifier_dropout: (p.classifier_dropout >= 0.0).then_some(p.classifier_dropout),
             seed: p.seed,
+            hidden_dropout_prob: (p.hidden_dropout_prob >= 0.0).then_some(p.hidden_dropout_prob),
+            attention_probs_dropout_prob: (p.attention_probs_dropout_prob >= 0.0)
+                .then_some(p.attention_probs_dropout_prob),
         }
     }
 }
@@ -384,6 +396,8 @@ impl Model {
         }
         p.classifier_dropout = options.classifier_dropout.unwrap_or(-1.0);
         p.seed = options.seed;
+        p.hidden_dropout_prob = options.hidden_dropout_prob.unwrap_or(-1.0);
+        p.attention_probs_dropout_prob = options.attention_probs_dropout_prob.unwrap_or(-1.0);
         // SAFETY: NUL-terminated path; p and its arrays are valid for the call.
         construct(|out| unsafe { sys::bert_model_load_for_task(dir.as_ptr(), &p, out) })
             .map(|raw| Model { raw })

@@ -279,6 +279,28 @@ fn load_for_task_puts_a_new_head_or_keeps_one() {
     assert_eq!(model.task(), Task::SequenceClassification);
     assert_eq!(model.labels()[2], "press");
     assert_eq!(model.config().unwrap().classifier_dropout, Some(0.0));
+    // (ABI 1.3) The encoder's dropout, as from_pretrained's keyword arguments (the file says 0.1).
+    assert_eq!(defaults.hidden_dropout_prob, None);
+    assert_eq!(defaults.attention_probs_dropout_prob, None);
+    let dropout = opts
+        .clone()
+        .hidden_dropout_prob(0.3)
+        .attention_probs_dropout_prob(0.0);
+    let cfg = Model::load_for_task(tiny_mlm(), &dropout)
+        .unwrap()
+        .config()
+        .unwrap();
+    assert_eq!(
+        (cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob),
+        (0.3, 0.0)
+    );
+    let err = Model::load_for_task(tiny_mlm(), &dropout.hidden_dropout_prob(1.0)).unwrap_err();
+    assert_eq!(err.status(), Status::InvalidArgument);
+    assert!(
+        err.message()
+            .contains("hidden_dropout_prob must be in [0, 1)"),
+        "{err}"
+    );
     // Same seed, same head.
     let again = Model::load_for_task(tiny_mlm(), &opts).unwrap();
     let tok = tok();
