@@ -75,11 +75,14 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dropout", type=float, default=None,
+                    help="hidden and attention dropout (from_pretrained keyword arguments); default: the config's")
     ap.add_argument("--out", default="/tmp/bertc-hf-finetune")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     tok = BertTokenizerFast.from_pretrained(a.model)
+    dropout = {} if a.dropout is None else {"hidden_dropout_prob": a.dropout, "attention_probs_dropout_prob": a.dropout}
     train, test = read_jsonl(a.train), read_jsonl(a.test)
     if a.task == "sequence":
         labels = sorted({r["label"] for r in train})
@@ -94,7 +97,7 @@ def main():
                             "token_type_ids": e["token_type_ids"], "labels": gid.setdefault(r["label"], len(gid))})
             return out
         model = AutoModelForSequenceClassification.from_pretrained(
-            a.model, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=lid)
+            a.model, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=lid, **dropout)
         collator = DataCollatorWithPadding(tok)
     else:
         labels = sorted({t for r in train for t in r["tags"]})
@@ -115,7 +118,7 @@ def main():
                             "token_type_ids": e["token_type_ids"], "labels": lab})
             return out
         model = AutoModelForTokenClassification.from_pretrained(
-            a.model, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=lid)
+            a.model, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=lid, **dropout)
         collator = DataCollatorForTokenClassification(tok)
     train_ds, test_ds = encode(train), encode(test)
     args = TrainingArguments(output_dir=a.out, per_device_train_batch_size=a.batch, per_device_eval_batch_size=64,
@@ -145,7 +148,7 @@ def main():
                 gold += lab[m].tolist()
                 pred += p[m].tolist()
     acc = sum(g == p for g, p in zip(gold, pred)) / len(gold)
-    print(json.dumps({"side": "hf", "task": a.task, "accuracy": acc, "macro_f1": macro_f1(gold, pred, len(gid)),
+    print(json.dumps({"side": "hf", "task": a.task, "seed": a.seed, "accuracy": acc, "macro_f1": macro_f1(gold, pred, len(gid)),
                       "unknown_gold": sum(g >= len(labels) for g in gold),
                       "scored": len(gold), "train_tokens": tokens, "train_seconds": round(seconds, 2),
                       "train_runtime": metrics.get("train_runtime"), "tokens_per_second": round(tokens / seconds, 1),
