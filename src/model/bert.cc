@@ -142,8 +142,11 @@ class BertSelfAttentionImpl : public nn::Module {
     if (h.size(0) >= kFusedQkvMinRows) {
       const at::Tensor w = at::cat({query->weight, key->weight, value->weight}, 0);
       const at::Tensor bias = at::cat({query->bias, key->bias, value->bias}, 0);
-      const at::Tensor qkv =
-          Dense(h, w, bias).view({b, t, 3, heads, head_size}).permute({2, 0, 3, 1, 4}).contiguous();
+      const at::Tensor projected = Dense(h, w, bias);
+      if (AttentionCoreAvailable() && !(dropout && dropout_p > 0)) {
+        return AttentionCore(projected, in.bias, b, t, heads, 1.0 / std::sqrt(static_cast<double>(head_size)));
+      }
+      const at::Tensor qkv = projected.view({b, t, 3, heads, head_size}).permute({2, 0, 3, 1, 4}).contiguous();
       q = qkv.select(0, 0).view({b * heads, t, head_size});
       k = qkv.select(0, 1).view({b * heads, t, head_size});
       v = qkv.select(0, 2).view({b * heads, t, head_size});
@@ -805,10 +808,20 @@ namespace {
 // log_softmax_backward write a dense one-hot gradient first and then read it and the saved
 // log-probabilities again (three vocab-sized passes); on a small model's masked-LM step they were the
 // largest cost after the GEMMs.
+constexpr int64_t kLogSoftmaxGrainRows = 8;
+
 class CrossEntropyFunction : public torch::autograd::Function<CrossEntropyFunction> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& labels) {
-    const at::Tensor logp = at::log_softmax(logits, 1);
+    // LibTorch 1.13 splits a last-dim log-softmax between threads only in blocks of 256 rows, so a
+    // masked-LM batch's few hundred labelled rows ran on one thread (the second biggest cost of the
+    // demo recipe's step on an AVX2 CPU, after the GEMMs); each row's result does not depend on the split.
+    const at::Tensor logp = at::empty_like(logits, at::MemoryFormat::Contiguous);
+    at::parallel_for(0, logits.size(0), kLogSoftmaxGrainRows, [&](int64_t begin, int64_t end) {
+      const at::NoGradGuard no_grad;  // grad mode is per thread: the OpenMP workers' is on
+      at::Tensor out = logp.narrow(0, begin, end - begin);
+      at::_log_softmax_out(out, logits.narrow(0, begin, end - begin), 1, false);
+    });
     const at::Tensor ignored = labels.eq(kIgnoreIndex);
     const at::Tensor target = labels.masked_fill(ignored, 0).unsqueeze(1);
     const at::Tensor count = labels.numel() - ignored.sum();

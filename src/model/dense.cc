@@ -117,8 +117,15 @@ constexpr double kSplitMinFlops = 4e6;
 // Row-major C[m, n] = op(A) op(B) + beta C on this thread's OpenMP thread count (the intra-op count
 // LibTorch set for the calling thread). bertc splits C between the threads itself, so that every
 // thread running oneDNN's kernels has its signals blocked (oneDNN's own threads would not).
+// `bias` (n floats, or null): C starts as `bias` in every row (beta is then 1), each thread filling
+// its own part of C right before its GEMM, while that part is about to be in its cache anyway.
+void FillRows(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias) {
+  for (int64_t i = 0; i < rows; ++i) std::memcpy(c + i * ldc, bias, static_cast<size_t>(cols) * sizeof(float));
+}
+
 void Sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-           int64_t ldb, float beta, float* c, int64_t ldc) {
+           int64_t ldb, float beta, float* c, int64_t ldc, const float* bias = nullptr) {
+  if (bias != nullptr) beta = 1.0f;
   const GemmArgs g{ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc};
   const bool by_rows = m >= n;
   const int64_t dim = by_rows ? m : n;
@@ -128,6 +135,7 @@ void Sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, in
   parts = static_cast<int>(std::min<int64_t>(parts, (dim + kAlign - 1) / kAlign));
   std::atomic<int> status{dnnl_success};
   if (parts <= 1) {
+    if (bias != nullptr) FillRows(c, ldc, m, n, bias);
     status = SignalSafeSgemm(g);
   } else {
 #pragma omp parallel num_threads(parts)
@@ -142,10 +150,12 @@ void Sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, in
           part.m = hi - lo;
           part.a = ta == 'N' ? a + lo * lda : a + lo;
           part.c = c + lo * ldc;
+          if (bias != nullptr) FillRows(part.c, ldc, part.m, n, bias);
         } else {  // columns lo..hi of op(B) and C
           part.n = hi - lo;
           part.b = tb == 'N' ? b + lo : b + lo * ldb;
           part.c = c + lo;
+          if (bias != nullptr) FillRows(part.c, ldc, m, part.n, bias + lo);
         }
         const dnnl_status_t s = SignalSafeSgemm(part);
         if (s != dnnl_success) status = s;
@@ -187,11 +197,13 @@ void BatchedSgemm(char ta, char tb, int64_t batch, int64_t m, int64_t n, int64_t
 // y = x w^T + b; x [n, in] and w [out, in] contiguous float.
 at::Tensor Forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
   const int64_t n = x.size(0), in = x.size(1), out = w.size(0);
-  at::Tensor y = b.defined() ? b.unsqueeze(0).expand({n, out}).contiguous() : at::zeros({n, out}, x.options());
-  if (n > 0 && out > 0) {
-    if (in == 0) return y;
-    Sgemm('N', 'T', n, out, in, x.data_ptr<float>(), in, w.data_ptr<float>(), in, 1.0f, y.data_ptr<float>(), out);
+  if (in == 0 || n == 0 || out == 0) {
+    return b.defined() ? b.unsqueeze(0).expand({n, out}).contiguous() : at::zeros({n, out}, x.options());
   }
+  at::Tensor y = at::empty({n, out}, x.options());
+  const at::Tensor bias = b.defined() ? b.contiguous() : at::Tensor();
+  Sgemm('N', 'T', n, out, in, x.data_ptr<float>(), in, w.data_ptr<float>(), in, 0.0f, y.data_ptr<float>(), out,
+        bias.defined() ? bias.data_ptr<float>() : nullptr);
   return y;
 }
 
@@ -285,6 +297,114 @@ class BatchedMatmulFunction : public torch::autograd::Function<BatchedMatmulFunc
     return {da, db, at::Tensor(), at::Tensor()};
   }
 };
+
+// Runs item(i, &status) for i in [0, items) split between this thread's OpenMP threads, each
+// thread single-threaded in oneDNN with the asynchronous signals blocked; one thread below
+// kSplitMinFlops in all.
+template <typename Item>
+void ForEachGemmItem(int64_t items, double flops, const Item& item) {
+  int parts = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (flops < kSplitMinFlops) parts = 1;
+  parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(parts, items)));
+  std::atomic<int> status{dnnl_success};
+#pragma omp parallel num_threads(parts)
+  {
+    omp_set_num_threads(1);  // oneDNN runs single-threaded inside this region
+    const ScopedAsyncSignalBlock blocked;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < items; ++i) {
+      const dnnl_status_t s = item(i);
+      if (s != dnnl_success) status = s;
+    }
+  }
+  CheckGemmStatus(status.load());
+}
+
+// Scaled dot-product attention on the fused projection, without a single layout copy: qkv is the
+// [B * T, 3H] output of the Q/K/V dense layer (row b * T + t holds q | k | v, each heads x d), so
+// head h of sequence b's Q is the T x d matrix at qkv + b*T*3H + h*d with leading dimension 3H, and
+// K and V sit H and 2H floats further. The score and context products read those strided matrices
+// directly, and the context is written straight into the [B * T, H] layout the output dense layer
+// reads; backward writes dQ, dK and dV into one [B * T, 3H] gradient the same way. This replaces
+// view/permute/contiguous copies, three selects whose backward each zero-fills and copies a full
+// qkv-sized tensor, and the sum of those three, in both passes. Same GEMMs (operands, order and
+// scaling) and the same LibTorch softmax as the unfused path, one single-threaded GEMM per
+// (sequence, head) item.
+class AttentionCoreFunction : public torch::autograd::Function<AttentionCoreFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& qkv, const at::Tensor& bias,
+                            int64_t batch, int64_t seq, int64_t heads, double scale) {
+    const int64_t hidden = qkv.size(1) / 3, d = hidden / heads, items = batch * heads, ld = 3 * hidden;
+    const float* src = qkv.data_ptr<float>();
+    at::Tensor scores = at::empty({items, seq, seq}, qkv.options());
+    float* s = scores.data_ptr<float>();
+    const double flops = 2.0 * static_cast<double>(items) * static_cast<double>(seq * seq) * static_cast<double>(d);
+    auto q_of = [&](int64_t i) { return src + (i / heads) * seq * ld + (i % heads) * d; };
+    ForEachGemmItem(items, flops, [&](int64_t i) {
+      const float* q = q_of(i);
+      return RawSgemm({'N', 'T', seq, seq, d, q, ld, q + hidden, ld, 0.0f, s + i * seq * seq, seq, static_cast<float>(scale)});
+    });
+    if (bias.numel() > 0) scores.add_(bias);
+    at::Tensor probs = at::_softmax(scores, -1, false);
+    at::Tensor context = at::empty({batch * seq, hidden}, qkv.options());
+    float* c = context.data_ptr<float>();
+    const float* p = probs.data_ptr<float>();
+    ForEachGemmItem(items, flops, [&](int64_t i) {
+      const float* v = q_of(i) + 2 * hidden;
+      float* out = c + (i / heads) * seq * hidden + (i % heads) * d;
+      return RawSgemm({'N', 'N', seq, d, seq, p + i * seq * seq, seq, v, ld, 0.0f, out, hidden});
+    });
+    ctx->save_for_backward({qkv, probs});
+    ctx->saved_data["batch"] = batch;
+    ctx->saved_data["seq"] = seq;
+    ctx->saved_data["heads"] = heads;
+    ctx->saved_data["scale"] = scale;
+    return context;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& qkv = saved[0];
+    const at::Tensor& probs = saved[1];
+    const int64_t batch = ctx->saved_data["batch"].toInt(), seq = ctx->saved_data["seq"].toInt();
+    const int64_t heads = ctx->saved_data["heads"].toInt();
+    const auto scale = static_cast<float>(ctx->saved_data["scale"].toDouble());
+    const int64_t hidden = qkv.size(1) / 3, d = hidden / heads, items = batch * heads, ld = 3 * hidden;
+    const at::Tensor g = grads[0].contiguous();  // d context, [B * T, H]
+    const float* src = qkv.data_ptr<float>();
+    const float* gc = g.data_ptr<float>();
+    const float* p = probs.data_ptr<float>();
+    const double flops = 2.0 * static_cast<double>(items) * static_cast<double>(seq * seq) * static_cast<double>(d);
+    auto row0 = [&](int64_t i) { return (i / heads) * seq; };
+    auto col0 = [&](int64_t i) { return (i % heads) * d; };
+    at::Tensor dqkv = at::empty_like(qkv, at::MemoryFormat::Contiguous);
+    float* dst = dqkv.data_ptr<float>();
+    at::Tensor dprobs = at::empty_like(probs, at::MemoryFormat::Contiguous);
+    float* dp = dprobs.data_ptr<float>();
+    // d probs = dC V^T and dV = probs^T dC, per item.
+    ForEachGemmItem(items, 2 * flops, [&](int64_t i) {
+      const float* dc = gc + row0(i) * hidden + col0(i);
+      const float* v = src + row0(i) * ld + col0(i) + 2 * hidden;
+      const float* pi = p + i * seq * seq;
+      dnnl_status_t s = RawSgemm({'N', 'T', seq, seq, d, dc, hidden, v, ld, 0.0f, dp + i * seq * seq, seq});
+      if (s != dnnl_success) return s;
+      return RawSgemm({'T', 'N', seq, d, seq, pi, seq, dc, hidden, 0.0f, dst + row0(i) * ld + col0(i) + 2 * hidden, ld});
+    });
+    const at::Tensor dscores = at::_softmax_backward_data(dprobs, probs, -1, at::kFloat);
+    const float* ds = dscores.data_ptr<float>();
+    // scores = scale Q K^T: dQ = scale dS K and dK = scale dS^T Q, per item.
+    ForEachGemmItem(items, 2 * flops, [&](int64_t i) {
+      const float* q = src + row0(i) * ld + col0(i);
+      const float* dsi = ds + i * seq * seq;
+      float* dq = dst + row0(i) * ld + col0(i);
+      dnnl_status_t s = RawSgemm({'N', 'N', seq, d, seq, dsi, seq, q + hidden, ld, 0.0f, dq, ld, scale});
+      if (s != dnnl_success) return s;
+      return RawSgemm({'T', 'N', seq, d, seq, dsi, seq, q, ld, 0.0f, dq + hidden, ld, scale});
+    });
+    return {dqkv, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
 #endif
 
 }  // namespace
@@ -304,6 +424,23 @@ at::Tensor Dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) 
   }
 #endif
   return b.defined() ? at::addmm(b, x, w.t()) : at::mm(x, w.t());
+}
+
+bool AttentionCoreAvailable() { return DenseGemmBackend().onednn; }
+
+at::Tensor AttentionCore(const at::Tensor& qkv, const at::Tensor& bias, int64_t batch, int64_t seq, int64_t heads,
+                         double scale) {
+#ifdef BERTC_WITH_ONEDNN
+  if (AttentionCoreAvailable() && qkv.dim() == 2 && qkv.scalar_type() == at::kFloat && qkv.device().is_cpu() &&
+      heads > 0 && qkv.size(0) == batch * seq && qkv.size(1) % (3 * heads) == 0 &&
+      (!bias.defined() || (bias.scalar_type() == at::kFloat && bias.numel() == batch * heads * seq * seq))) {
+    // autograd::Function takes no undefined inputs: no bias is an empty tensor.
+    const at::Tensor b = bias.defined() ? bias.reshape({batch * heads, seq, seq}) : at::empty({0}, qkv.options());
+    return AttentionCoreFunction::apply(qkv.contiguous(), b, batch, seq, heads, scale);
+  }
+#endif
+  (void)qkv, (void)bias, (void)batch, (void)seq, (void)heads, (void)scale;
+  Fail(ErrorCode::kInternal, "AttentionCore: unsupported inputs (check AttentionCoreAvailable first)");
 }
 
 at::Tensor BatchedMatmul(const at::Tensor& a, const at::Tensor& b, bool trans_b, double alpha) {

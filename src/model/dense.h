@@ -23,6 +23,15 @@ at::Tensor Dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b);
 // single-threaded GEMM each (attention's score and context products); otherwise at::bmm.
 at::Tensor BatchedMatmul(const at::Tensor& a, const at::Tensor& b, bool trans_b, double alpha);
 
+// Scaled dot-product attention (no dropout) on the fused Q/K/V projection: qkv [B * T, 3H] float
+// (each row q | k | v, heads x d each), bias [B * heads, T, T] additive (or undefined: none) ->
+// softmax(scale q k^T + bias) v as [B * T, H], heads side by side in each row; differentiable in qkv.
+// Available with oneDNN only (AttentionCoreAvailable); the same GEMMs and softmax as BatchedMatmul +
+// at::softmax on permuted copies, without the copies.
+bool AttentionCoreAvailable();
+at::Tensor AttentionCore(const at::Tensor& qkv, const at::Tensor& bias, int64_t batch, int64_t seq, int64_t heads,
+                         double scale);
+
 // What Dense runs: "oneDNN 2.6.3 (avx512_core_bf16)" or "LibTorch BLAS (...reason)".
 struct DenseBackend {
   bool onednn = false;

@@ -1,6 +1,6 @@
 // Dense layers and batched products (model/dense.h): the same numbers as LibTorch's addmm / bmm forward
 // and backward, for every transpose the GEMMs use, on 1 and 2 threads, and safe while the process is
-// flooded with signals.
+// flooded with signals; attention on the fused Q/K/V projection as on permuted copies.
 #include "model/dense.h"
 
 #include <ATen/ATen.h>
@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
+#include <limits>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -105,6 +107,92 @@ TEST(BatchedMatmul, MatchesBmmForwardAndBackwardOnAnyThreadCount) {
       }
     }
   }
+}
+
+struct AttentionGrads {
+  at::Tensor context, dqkv;
+};
+
+// softmax(scale q k^T + bias) v on the [B * T, 3H] projection, heads side by side: `how` 0 = LibTorch
+// ops on permuted copies (the reference), 1 = BatchedMatmul on contiguous copies (bertc's unfused
+// path), 2 = AttentionCore.
+AttentionGrads RunAttention(int how, const at::Tensor& qkv0, const at::Tensor& bias, int64_t b, int64_t t,
+                            int64_t heads, const at::Tensor& gc) {
+  const int64_t hidden = qkv0.size(1) / 3, d = hidden / heads;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  at::Tensor qkv = qkv0.clone().requires_grad_(true);
+  at::Tensor context;
+  if (how == 2) {
+    context = AttentionCore(qkv, bias, b, t, heads, scale);
+  } else {
+    const at::Tensor x = qkv.view({b, t, 3, heads, d}).permute({2, 0, 3, 1, 4}).contiguous();
+    const at::Tensor q = x.select(0, 0).reshape({b * heads, t, d}), k = x.select(0, 1).reshape({b * heads, t, d}),
+                     v = x.select(0, 2).reshape({b * heads, t, d});
+    at::Tensor scores = how == 0 ? at::bmm(q, k.transpose(1, 2)) * scale : BatchedMatmul(q, k, true, scale);
+    if (bias.defined()) scores = scores + bias;
+    const at::Tensor probs = at::softmax(scores, -1);
+    const at::Tensor c = how == 0 ? at::bmm(probs, v) : BatchedMatmul(probs, v, false, 1.0);
+    context = c.view({b, heads, t, d}).permute({0, 2, 1, 3}).reshape({b * t, hidden});
+  }
+  torch::autograd::backward({context}, {gc});
+  return {context.detach(), qkv.grad()};
+}
+
+TEST(AttentionCore, MatchesPermutedAttentionForwardAndBackwardOnAnyThreadCount) {
+  if (!AttentionCoreAvailable()) GTEST_SKIP() << "built without oneDNN";
+  at::manual_seed(9);
+  // {batch, seq, heads, hidden}: the demo's shape, BERT-small's, a single token, and one too small to split.
+  const std::vector<std::array<int64_t, 4>> shapes = {{64, 30, 2, 128}, {3, 57, 4, 256}, {2, 1, 1, 8}, {2, 5, 2, 16}};
+  for (const auto& s : shapes) {
+    const int64_t b = s[0], t = s[1], heads = s[2], hidden = s[3];
+    for (bool padded : {false, true}) {
+      SCOPED_TRACE(testing::Message() << "batch " << b << " seq " << t << " heads " << heads << " hidden " << hidden
+                                      << " padded " << padded);
+      const at::Tensor qkv = at::randn({b * t, 3 * hidden}), gc = at::randn({b * t, hidden});
+      at::Tensor bias;
+      if (padded) {  // the last third of every other sequence is padding: HF's additive float32-lowest bias
+        at::Tensor keep = at::ones({b, t});
+        for (int64_t i = 1; i < b; i += 2) keep[i].slice(0, t - t / 3).zero_();
+        bias = ((1.0 - keep) * static_cast<double>(std::numeric_limits<float>::lowest()))
+                   .view({b, 1, 1, t})
+                   .expand({b, heads, t, t})
+                   .reshape({b * heads, t, t});
+      }
+      const AttentionGrads ref = RunAttention(0, qkv, bias, b, t, heads, gc);
+      AttentionGrads one;
+      for (int threads : {1, 2}) {
+        ScopedIntraOpThreads scoped(threads);
+        const AttentionGrads unfused = RunAttention(1, qkv, bias, b, t, heads, gc);
+        const AttentionGrads got = RunAttention(2, qkv, bias, b, t, heads, gc);
+        ASSERT_EQ(got.context.sizes(), ref.context.sizes());
+        EXPECT_TRUE(at::allclose(got.context, ref.context, 1e-5, 1e-4));
+        EXPECT_TRUE(at::allclose(got.dqkv, ref.dqkv, 1e-5, 1e-4));
+        // The same GEMMs and softmax as the unfused path: the same bits, without its copies.
+        EXPECT_TRUE(at::equal(got.context, unfused.context));
+        EXPECT_TRUE(at::equal(got.dqkv, unfused.dqkv));
+        if (threads == 1) {
+          one = got;
+        } else {
+          EXPECT_TRUE(at::equal(got.context, one.context));
+          EXPECT_TRUE(at::equal(got.dqkv, one.dqkv));
+        }
+      }
+    }
+  }
+}
+
+TEST(AttentionCore, WorksWithoutGradAndRejectsWhatItCannotRun) {
+  if (!AttentionCoreAvailable()) GTEST_SKIP() << "built without oneDNN";
+  const at::Tensor qkv = at::randn({2 * 7, 3 * 16});
+  {
+    at::NoGradGuard no_grad;
+    const at::Tensor c = AttentionCore(qkv, at::Tensor(), 2, 7, 2, 0.25);
+    EXPECT_EQ(c.sizes(), (at::IntArrayRef{14, 16}));
+    EXPECT_FALSE(c.requires_grad());
+  }
+  EXPECT_THROW(AttentionCore(qkv, at::Tensor(), 3, 7, 2, 0.25), std::exception);    // rows != batch * seq
+  EXPECT_THROW(AttentionCore(qkv, at::Tensor(), 2, 7, 5, 0.25), std::exception);    // 3H not a multiple of heads
+  EXPECT_THROW(AttentionCore(qkv.to(at::kDouble), at::Tensor(), 2, 7, 2, 0.25), std::exception);
 }
 
 TEST(BatchedMatmul, NonContiguousOperands) {
