@@ -298,9 +298,9 @@ class BatchedMatmulFunction : public torch::autograd::Function<BatchedMatmulFunc
   }
 };
 
-// Runs item(i, &status) for i in [0, items) split between this thread's OpenMP threads, each
-// thread single-threaded in oneDNN with the asynchronous signals blocked; one thread below
-// kSplitMinFlops in all.
+// Runs item(i) -> dnnl_status_t for i in [0, items), split between this thread's OpenMP threads,
+// each single-threaded in oneDNN with the asynchronous signals blocked; one thread below
+// kSplitMinFlops in all. Throws (CheckGemmStatus) if any item failed.
 template <typename Item>
 void ForEachGemmItem(int64_t items, double flops, const Item& item) {
   int parts = omp_in_parallel() ? 1 : omp_get_max_threads();
@@ -342,7 +342,8 @@ class AttentionCoreFunction : public torch::autograd::Function<AttentionCoreFunc
     auto q_of = [&](int64_t i) { return src + (i / heads) * seq * ld + (i % heads) * d; };
     ForEachGemmItem(items, flops, [&](int64_t i) {
       const float* q = q_of(i);
-      return RawSgemm({'N', 'T', seq, seq, d, q, ld, q + hidden, ld, 0.0f, s + i * seq * seq, seq, static_cast<float>(scale)});
+      const float alpha = static_cast<float>(scale);
+      return RawSgemm({'N', 'T', seq, seq, d, q, ld, q + hidden, ld, 0.0f, s + i * seq * seq, seq, alpha});
     });
     if (bias.numel() > 0) scores.add_(bias);
     at::Tensor probs = at::_softmax(scores, -1, false);
@@ -389,7 +390,8 @@ class AttentionCoreFunction : public torch::autograd::Function<AttentionCoreFunc
       const float* pi = p + i * seq * seq;
       dnnl_status_t s = RawSgemm({'N', 'T', seq, seq, d, dc, hidden, v, ld, 0.0f, dp + i * seq * seq, seq});
       if (s != dnnl_success) return s;
-      return RawSgemm({'T', 'N', seq, d, seq, pi, seq, dc, hidden, 0.0f, dst + row0(i) * ld + col0(i) + 2 * hidden, ld});
+      float* dv = dst + row0(i) * ld + col0(i) + 2 * hidden;
+      return RawSgemm({'T', 'N', seq, d, seq, pi, seq, dc, hidden, 0.0f, dv, ld});
     });
     const at::Tensor dscores = at::_softmax_backward_data(dprobs, probs, -1, at::kFloat);
     const float* ds = dscores.data_ptr<float>();
@@ -432,7 +434,8 @@ at::Tensor AttentionCore(const at::Tensor& qkv, const at::Tensor& bias, int64_t 
                          double scale) {
 #ifdef BERTC_WITH_ONEDNN
   if (AttentionCoreAvailable() && qkv.dim() == 2 && qkv.scalar_type() == at::kFloat && qkv.device().is_cpu() &&
-      heads > 0 && qkv.size(0) == batch * seq && qkv.size(1) % (3 * heads) == 0 &&
+      batch > 0 && seq > 0 && heads > 0 && qkv.size(1) > 0 && qkv.size(0) == batch * seq &&
+      qkv.size(1) % (3 * heads) == 0 &&
       (!bias.defined() || (bias.scalar_type() == at::kFloat && bias.numel() == batch * heads * seq * seq))) {
     // autograd::Function takes no undefined inputs: no bias is an empty tensor.
     const at::Tensor b = bias.defined() ? bias.reshape({batch * heads, seq, seq}) : at::empty({0}, qkv.options());

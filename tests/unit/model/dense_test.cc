@@ -193,6 +193,8 @@ TEST(AttentionCore, WorksWithoutGradAndRejectsWhatItCannotRun) {
   EXPECT_THROW(AttentionCore(qkv, at::Tensor(), 3, 7, 2, 0.25), std::exception);    // rows != batch * seq
   EXPECT_THROW(AttentionCore(qkv, at::Tensor(), 2, 7, 5, 0.25), std::exception);    // 3H not a multiple of heads
   EXPECT_THROW(AttentionCore(qkv.to(at::kDouble), at::Tensor(), 2, 7, 2, 0.25), std::exception);
+  EXPECT_THROW(AttentionCore(at::empty({0, 48}), at::Tensor(), 0, 7, 2, 0.25), std::exception);  // no rows
+  EXPECT_THROW(AttentionCore(qkv, at::zeros({2 * 2 * 7 * 6}), 2, 7, 2, 0.25), std::exception);  // bias size
 }
 
 TEST(BatchedMatmul, NonContiguousOperands) {
