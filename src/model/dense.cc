@@ -165,6 +165,28 @@ void Sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, in
   CheckGemmStatus(status.load());
 }
 
+// Runs item(i) -> dnnl_status_t for i in [0, items), split between this thread's OpenMP threads,
+// each single-threaded in oneDNN with the asynchronous signals blocked; one thread below
+// kSplitMinFlops in all. Throws (CheckGemmStatus) if any item failed.
+template <typename Item>
+void ForEachGemmItem(int64_t items, double flops, const Item& item) {
+  int parts = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (flops < kSplitMinFlops) parts = 1;
+  parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(parts, items)));
+  std::atomic<int> status{dnnl_success};
+#pragma omp parallel num_threads(parts)
+  {
+    omp_set_num_threads(1);  // oneDNN runs single-threaded inside this region
+    const ScopedAsyncSignalBlock blocked;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < items; ++i) {
+      const dnnl_status_t s = item(i);
+      if (s != dnnl_success) status = s;
+    }
+  }
+  CheckGemmStatus(status.load());
+}
+
 // A batch of independent row-major GEMMs, C_i = alpha op(A_i) op(B_i) (beta 0), the i-th operands
 // `stride_*` floats after the (i-1)-th. The batch items are split between this thread's OpenMP
 // threads, each item one single-threaded GEMM, so the result does not depend on the thread count.
@@ -174,24 +196,13 @@ void Sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, in
 void BatchedSgemm(char ta, char tb, int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                   int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float* c, int64_t ldc,
                   int64_t stride_c) {
-  int parts = omp_in_parallel() ? 1 : omp_get_max_threads();
   const double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(n) *
                        static_cast<double>(k);
-  if (flops < kSplitMinFlops) parts = 1;
-  parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(parts, batch)));
-  std::atomic<int> status{dnnl_success};
-#pragma omp parallel num_threads(parts)
-  {
-    omp_set_num_threads(1);  // oneDNN runs single-threaded inside this region
-    const ScopedAsyncSignalBlock blocked;
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < batch; ++i) {
-      GemmArgs g{ta, tb, m, n, k, a + i * stride_a, lda, b + i * stride_b, ldb, 0.0f, c + i * stride_c, ldc, alpha};
-      const dnnl_status_t s = RawSgemm(g);
-      if (s != dnnl_success) status = s;
-    }
-  }
-  CheckGemmStatus(status.load());
+  ForEachGemmItem(batch, flops, [&](int64_t i) {
+    const float* ai = a + i * stride_a;
+    const float* bi = b + i * stride_b;
+    return RawSgemm({ta, tb, m, n, k, ai, lda, bi, ldb, 0.0f, c + i * stride_c, ldc, alpha});
+  });
 }
 
 // y = x w^T + b; x [n, in] and w [out, in] contiguous float.
@@ -297,28 +308,6 @@ class BatchedMatmulFunction : public torch::autograd::Function<BatchedMatmulFunc
     return {da, db, at::Tensor(), at::Tensor()};
   }
 };
-
-// Runs item(i) -> dnnl_status_t for i in [0, items), split between this thread's OpenMP threads,
-// each single-threaded in oneDNN with the asynchronous signals blocked; one thread below
-// kSplitMinFlops in all. Throws (CheckGemmStatus) if any item failed.
-template <typename Item>
-void ForEachGemmItem(int64_t items, double flops, const Item& item) {
-  int parts = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (flops < kSplitMinFlops) parts = 1;
-  parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(parts, items)));
-  std::atomic<int> status{dnnl_success};
-#pragma omp parallel num_threads(parts)
-  {
-    omp_set_num_threads(1);  // oneDNN runs single-threaded inside this region
-    const ScopedAsyncSignalBlock blocked;
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < items; ++i) {
-      const dnnl_status_t s = item(i);
-      if (s != dnnl_success) status = s;
-    }
-  }
-  CheckGemmStatus(status.load());
-}
 
 // Scaled dot-product attention on the fused projection, without a single layout copy: qkv is the
 // [B * T, 3H] output of the Q/K/V dense layer (row b * T + t holds q | k | v, each heads x d), so
