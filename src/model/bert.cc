@@ -136,6 +136,7 @@ class BertSelfAttentionImpl : public nn::Module {
   // `h` is [B * T, H] (rows of the batch, contiguous); returns the context [B * T, H].
   at::Tensor forward(const at::Tensor& h, const AttentionInputs& in, bool dropout) {
     const int64_t b = in.batch, t = in.seq, hidden = heads * head_size;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(head_size));
     // q, k, v as [B * heads, T, d], contiguous, so that the score/context products are plain bmm
     // calls (at::matmul on 4-D permuted views would copy each operand and its gradient again).
     at::Tensor q, k, v;
@@ -144,7 +145,7 @@ class BertSelfAttentionImpl : public nn::Module {
       const at::Tensor bias = at::cat({query->bias, key->bias, value->bias}, 0);
       const at::Tensor projected = Dense(h, w, bias);
       if (AttentionCoreAvailable() && !(dropout && dropout_p > 0)) {
-        return AttentionCore(projected, in.bias, b, t, heads, 1.0 / std::sqrt(static_cast<double>(head_size)));
+        return AttentionCore(projected, in.bias, b, t, heads, scale);
       }
       const at::Tensor qkv = projected.view({b, t, 3, heads, head_size}).permute({2, 0, 3, 1, 4}).contiguous();
       q = qkv.select(0, 0).view({b * heads, t, head_size});
@@ -163,7 +164,6 @@ class BertSelfAttentionImpl : public nn::Module {
       v = project(value);
     }
     // scores = q k^T / sqrt(d) + bias (alpha scales the product), the batch x heads products in parallel.
-    const double scale = 1.0 / std::sqrt(static_cast<double>(head_size));
     at::Tensor scores = BatchedMatmul(q, k, /*trans_b=*/true, scale);
     if (in.bias.defined()) scores = scores + in.bias;
     at::Tensor probs = at::softmax(scores, -1);
@@ -802,14 +802,15 @@ int64_t BertImpl::num_parameters() const {
 
 namespace {
 
+// Rows per thread below which the masked-LM log-softmax is not split further.
+constexpr int64_t kLogSoftmaxGrainRows = 8;
+
 // Mean cross-entropy over the rows whose label is not kIgnoreIndex, as at::cross_entropy_loss, with
 // a backward of one pass over the [rows, vocab] logits: d loss / d logits = (softmax - one-hot) /
 // count = exp(log_softmax) * g / count, minus g / count at the label. LibTorch's nll_loss_backward +
 // log_softmax_backward write a dense one-hot gradient first and then read it and the saved
 // log-probabilities again (three vocab-sized passes); on a small model's masked-LM step they were the
 // largest cost after the GEMMs.
-constexpr int64_t kLogSoftmaxGrainRows = 8;
-
 class CrossEntropyFunction : public torch::autograd::Function<CrossEntropyFunction> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& labels) {
