@@ -802,8 +802,8 @@ int64_t BertImpl::num_parameters() const {
 
 namespace {
 
-// Rows per thread below which the masked-LM log-softmax is not split further.
-constexpr int64_t kLogSoftmaxGrainRows = 8;
+// Rows of the masked-LM log-softmax per block shared out between the threads.
+constexpr int64_t kLogSoftmaxBlockRows = 32;
 
 // Mean cross-entropy over the rows whose label is not kIgnoreIndex, as at::cross_entropy_loss, with
 // a backward of one pass over the [rows, vocab] logits: d loss / d logits = (softmax - one-hot) /
@@ -816,12 +816,18 @@ class CrossEntropyFunction : public torch::autograd::Function<CrossEntropyFuncti
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& labels) {
     // LibTorch 1.13 splits a last-dim log-softmax between threads only in blocks of 256 rows, so a
     // masked-LM batch's few hundred labelled rows ran on one thread (the second biggest cost of the
-    // demo recipe's step on an AVX2 CPU, after the GEMMs); each row's result does not depend on the split.
+    // demo recipe's step on an AVX2 CPU, after the GEMMs). Here fixed blocks of rows are shared out:
+    // LibTorch's kernel takes the logarithm of a block's sums vectorised, the last few scalar, so a
+    // row's last bit depends on its block; with fixed blocks it does not depend on the thread count.
     const at::Tensor logp = at::empty_like(logits, at::MemoryFormat::Contiguous);
-    at::parallel_for(0, logits.size(0), kLogSoftmaxGrainRows, [&](int64_t begin, int64_t end) {
+    const int64_t rows = logits.size(0), blocks = (rows + kLogSoftmaxBlockRows - 1) / kLogSoftmaxBlockRows;
+    at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
       const at::NoGradGuard no_grad;  // grad mode is per thread: the OpenMP workers' is on
-      at::Tensor out = logp.narrow(0, begin, end - begin);
-      at::_log_softmax_out(out, logits.narrow(0, begin, end - begin), 1, false);
+      for (int64_t block = first; block < last; ++block) {
+        const int64_t begin = block * kLogSoftmaxBlockRows, n = std::min(kLogSoftmaxBlockRows, rows - begin);
+        at::Tensor out = logp.narrow(0, begin, n);
+        at::_log_softmax_out(out, logits.narrow(0, begin, n), 1, false);
+      }
     });
     const at::Tensor ignored = labels.eq(kIgnoreIndex);
     const at::Tensor target = labels.masked_fill(ignored, 0).unsqueeze(1);

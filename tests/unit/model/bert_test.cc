@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common/atomic_file.h"
+#include "model/intra_op_threads.h"
 #include "model/weights_layout.h"
 #include "common/error.h"
 #include "model/safetensors.h"
@@ -237,6 +238,25 @@ TEST(MlmLoss, FusedBackwardEqualsCrossEntropyWithIgnoreIndex) {
     ASSERT_TRUE(x.grad().defined());
     EXPECT_EQ(x.grad().sizes(), xr.grad().sizes());
     EXPECT_TRUE(at::allclose(x.grad(), xr.grad(), 1e-6, 1e-7)) << x.grad() << xr.grad();
+  }
+  // A masked-LM batch's worth of rows: the same bits on 1 and 2 threads, loss and gradient.
+  {
+    at::Tensor lab = at::randint(0, 500, {300}, at::kLong);
+    lab.slice(0, 0, 300, 7).fill_(kIgnoreIndex);
+    const at::Tensor x0 = at::randn({300, 500}) * 3;
+    std::vector<at::Tensor> losses, grads;
+    for (int threads : {1, 2}) {
+      ScopedIntraOpThreads scoped(threads);
+      at::Tensor x = x0.clone().requires_grad_(true);
+      const at::Tensor loss = MlmLoss(x, lab);
+      loss.backward();
+      losses.push_back(loss.detach());
+      grads.push_back(x.grad());
+    }
+    EXPECT_TRUE(at::equal(losses[0], losses[1]));
+    EXPECT_TRUE(at::equal(grads[0], grads[1]));
+    EXPECT_NEAR(losses[0].item<double>(),
+                at::cross_entropy_loss(x0, lab, {}, at::Reduction::Mean, kIgnoreIndex).item<double>(), 1e-5);
   }
   // Without gradients (evaluation) it is LibTorch's loss itself.
   const at::Tensor x = at::randn({4, 8}), labels = at::tensor(std::vector<int64_t>{1, -100, 2, 3});
