@@ -198,10 +198,16 @@ case "$case_name" in
   demo_finetune)  # scripts/demo-finetune.sh's pipeline with its real flags, on a tiny model and data
     labelled "$tmp"
     expect_exit 0 bash "$(dirname "$0")/../../scripts/demo-finetune-pipeline.sh" "$bertc" "$tmp" \
-      "$fixtures/model/tiny_mlm" "$tmp/demo" 1 1 1
+      "$fixtures/model/tiny_mlm" "$tmp/demo" 1 1 1 200
     for f in genre-pretrained/config.json genre-random/model.safetensors pos-pretrained/config.json; do
       [[ -s "$tmp/demo/$f" ]] || fail "demo left no $f"
     done
+    for t in genre pos; do  # the seeded sample: 200 of the 300 lines, each one of them
+      [[ $(wc -l < "$tmp/demo/train-sample/train.$t.jsonl") == 200 ]] || fail "no 200-line $t sample"
+      [[ -z $(comm -23 <(sort "$tmp/demo/train-sample/train.$t.jsonl") <(sort "$tmp/train.$t.jsonl")) ]] ||
+        fail "the $t sample has lines the training file lacks"
+    done
+    grep -q "what pre-training bought on the test set: accuracy" "$tmp/out" || fail "no pre-trained vs random line"
     [[ $(grep -c '^confusion matrix' "$tmp/out") == 2 ]] || { cat "$tmp/out"; fail "want two confusion matrices"; }
     grep -q "token accuracy" "$tmp/out" || fail "no POS evaluation"
     ;;
