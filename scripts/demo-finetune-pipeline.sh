@@ -25,12 +25,7 @@ if [[ $lines != 0 ]]; then
   mkdir -p "$train"
   for task in genre pos; do
     [[ -f $data/train.$task.jsonl ]] || continue
-    python3 - "$data/train.$task.jsonl" "$lines" > "$train/train.$task.jsonl" <<'PY'
-import random, sys
-lines = open(sys.argv[1], encoding="utf-8").readlines()
-random.Random(42).shuffle(lines)
-sys.stdout.writelines(lines[:int(sys.argv[2])])
-PY
+    python3 "$(dirname "$0")/sample_lines.py" "$data/train.$task.jsonl" "$lines" 42 > "$train/train.$task.jsonl"
   done
 fi
 # BERT-tiny-sized models fine-tune best with a learning rate far above BERT-base's 2e-5. The demo pre-trains

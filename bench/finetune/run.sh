@@ -66,12 +66,7 @@ if [ -n "${TRAIN_LINES:-}" ]; then
   TRAIN_DIR="$WORK/sample-$TRAIN_LINES"
   mkdir -p "$TRAIN_DIR"
   for d in genre pos; do
-    python3 - "$BROWN_DIR/train.$d.jsonl" "$TRAIN_LINES" "$SEED" > "$TRAIN_DIR/train.$d.jsonl" <<'PY'
-import random, sys
-lines = open(sys.argv[1], encoding="utf-8").readlines()
-random.Random(int(sys.argv[3])).shuffle(lines)
-sys.stdout.writelines(lines[:int(sys.argv[2])])
-PY
+    python3 "$ROOT/scripts/sample_lines.py" "$BROWN_DIR/train.$d.jsonl" "$TRAIN_LINES" "$SEED" > "$TRAIN_DIR/train.$d.jsonl"
   done
   echo "# training on a random sample of $TRAIN_LINES lines (seed $SEED)"
 fi
