@@ -13,7 +13,9 @@
 #
 #   bench/user_machine/run.sh [BUILD_DIR] [WORK_DIR]
 # env: HF_PYTHON (torch 1.13 + transformers 4.49: /opt/bertc-ref/bin/python, tests/fixtures/setup-ref-env.sh)
-#      HF2_PYTHON (a venv with a current PyPI torch + transformers + accelerate; required, or "none" to
+#      HF2_PYTHON (a venv with a current PyPI torch + transformers + accelerate, as
+#                  tests/fixtures/setup-current-torch-env.sh builds it at /opt/bertc-ref-current, the default
+#                  when that exists; required, or "none" to
 #                  print that row as not measured), STEPS (20), ITERS (100 fill-mask queries per thread setting), REPEATS (1: best of N runs
 #                  per cell, interleaved — a 2-core VM's run-to-run noise is ~10 %),
 #      THREADS_ONLY=1 (only the thread-count rows of the "after" build: default vs 1 vs all threads, idle
@@ -31,7 +33,8 @@ threads_only=${THREADS_ONLY:-0}
 cores=$(nproc)
 hf=${HF_PYTHON:-/opt/bertc-ref/bin/python}
 hf2=${HF2_PYTHON:-}
-[[ -n $hf2 || $threads_only == 1 ]] || { echo "set HF2_PYTHON to a venv python with a current PyPI torch, transformers and accelerate (or to none)" >&2; exit 1; }
+[[ -z $hf2 && -x /opt/bertc-ref-current/bin/python ]] && hf2=/opt/bertc-ref-current/bin/python
+[[ -n $hf2 || $threads_only == 1 ]] || { echo "set HF2_PYTHON to a venv python with a current PyPI torch, transformers and accelerate (tests/fixtures/setup-current-torch-env.sh), or to none" >&2; exit 1; }
 brown=${BERTC_BROWN_DIR:-$root/../shared/data/brown}
 pre="$build/bench/pretrain/bench_pretrain"
 fm="$build/bench/fill_mask/bench_fill_mask"
