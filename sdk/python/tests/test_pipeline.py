@@ -5,6 +5,7 @@ import os
 import pathlib
 import signal
 import threading
+import time
 
 import pytest
 
@@ -152,7 +153,24 @@ def test_trainer_steps_progress_cancel_checkpoint_resume(small_tok, tmp_path):
     model2.close()
 
 
-def test_trainer_ctrl_c_stops_cleanly(small_tok, tmp_path):
+@pytest.fixture
+def interactive_sigint():
+    """SIGINT as an interactive Python has it (KeyboardInterrupt), for the test's duration. A Python
+    started in the background by a shell without job control (`cmd &` in a script, nohup) inherits
+    SIGINT ignored, and train() rightly leaves an ignored SIGINT alone: Ctrl-C tests need the default."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def until(seconds):
+    """A progress callable that cancels train() after `seconds`: a lost Ctrl-C fails the test
+    (CancelledError instead of KeyboardInterrupt) instead of training for max_steps."""
+    deadline = time.monotonic() + seconds
+    return lambda e: time.monotonic() < deadline
+
+
+def test_trainer_ctrl_c_stops_cleanly(small_tok, tmp_path, interactive_sigint):
     model = tiny_model(small_tok)
     t = make_trainer(small_tok, model, tmp_path, max_steps=10**6, logging_steps=1)
 
@@ -160,6 +178,7 @@ def test_trainer_ctrl_c_stops_cleanly(small_tok, tmp_path):
     def interrupt_at_5(e):
         if e.current == 5:
             signal.raise_signal(signal.SIGINT)
+        return e.current < 1000  # a lost Ctrl-C: CancelledError, not an endless run
     with pytest.raises(KeyboardInterrupt):
         t.train(progress=interrupt_at_5)
     assert t.info().global_step == 5
@@ -168,7 +187,7 @@ def test_trainer_ctrl_c_stops_cleanly(small_tok, tmp_path):
     timer = threading.Timer(0.3, lambda: signal.raise_signal(signal.SIGINT))
     timer.start()
     with pytest.raises(KeyboardInterrupt):
-        t.train()
+        t.train(progress=until(60))
     timer.join()
     step = t.info().global_step
     assert 5 < step < 10**6
@@ -176,7 +195,29 @@ def test_trainer_ctrl_c_stops_cleanly(small_tok, tmp_path):
     t.close()
 
 
-def test_trainer_ctrl_c_inside_a_finalizer_is_not_lost(small_tok, tmp_path):
+def test_trainer_leaves_an_ignored_sigint_alone(small_tok, tmp_path):
+    # A host that ignores SIGINT (a daemon, a background job) keeps it ignored while train() runs.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        model = tiny_model(small_tok)
+        t = make_trainer(small_tok, model, tmp_path, max_steps=10**6, logging_steps=1)
+        seen = []
+
+        def ctrl_c_at_2(e):
+            seen.append(signal.getsignal(signal.SIGINT))
+            if e.current == 2:
+                signal.raise_signal(signal.SIGINT)  # ignored: training goes on
+            return e.current < 4
+        with pytest.raises(bertc.CancelledError):
+            t.train(progress=ctrl_c_at_2)
+        assert t.info().global_step == 4 and all(h is signal.SIG_IGN for h in seen)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        t.close()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_trainer_ctrl_c_inside_a_finalizer_is_not_lost(small_tok, tmp_path, interactive_sigint):
     # Python drops an exception raised in __del__; a Ctrl-C handled there must still stop train().
     model = tiny_model(small_tok)
     t = make_trainer(small_tok, model, tmp_path, max_steps=10**6, logging_steps=1)
@@ -190,6 +231,7 @@ def test_trainer_ctrl_c_inside_a_finalizer_is_not_lost(small_tok, tmp_path):
     def free_one_at_3(e):
         if e.current == 3:
             RaisesOnFree()
+        return e.current < 1000
     with pytest.raises(KeyboardInterrupt):
         t.train(progress=free_one_at_3)
     assert t.info().global_step == 3
