@@ -1463,7 +1463,10 @@ class Trainer(_Handle):
     def train(self, progress: Optional[ProgressFn] = None) -> None:
         """Trains to the end (max_steps or num_epochs), then saves the final model (save_final_model).
         Steps run one C call at a time, so Ctrl-C (KeyboardInterrupt) or an exception from `progress`
-        stops after the current step and leaves the trainer usable: call train() again to continue."""
+        stops after the current step and leaves the trainer usable: call train() again to continue.
+        That holds while SIGINT has Python's default handler (from the main thread); a handler of the
+        application's own, or a SIGINT the process ignores (a daemon, a job started with `&` or nohup),
+        is left as it is."""
         # Ctrl-C sets a flag that the loop turns into KeyboardInterrupt after the step. Python's default
         # handler would raise it wherever the main thread happens to be, and one raised inside a
         # finalizer (__del__, a weakref callback) is printed and dropped: the loop would never stop.
