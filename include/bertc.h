@@ -95,7 +95,12 @@
  *    afterwards. It never calls at::set_num_threads or changes any other process-wide LibTorch state
  *    (thread counts, default random generator), so one thread may train with 1 thread while others
  *    serve fill-mask with 4, and a host's own LibTorch settings are untouched. 0 means the library's
- *    default (all cores); at most 1024. What cannot be isolated: OpenBLAS keeps one process-wide thread
+ *    default (OMP_NUM_THREADS when set; else the cores of the process's affinity set that other
+ *    processes leave free, re-measured at most every 0.25 s: all cores on an idle machine, fewer on a
+ *    busy one; BERTC_THREADS=all: always all cores); at most 1024. Training's floating-point results
+ *    depend on the thread count (the order of some sums), so a run that must be bit-reproducible
+ *    (same seed, same bits) sets `threads` explicitly rather than taking the load-dependent default.
+ *    What cannot be isolated: OpenBLAS keeps one process-wide thread
  *    count that it re-reads from the calling thread at each BLAS call, so concurrent calls with
  *    different `threads` may briefly share BLAS helper threads; results do not depend on it.
  *  - Long calls take a ::bert_progress_fn; returning non-zero from it cancels the call cleanly with
@@ -1097,8 +1102,9 @@ typedef struct bert_trainer_params {
   int save_final_model;        /**< flag, 1: bert_trainer_train() saves the final model into output_dir */
   /* Environment. */
   uint64_t seed;               /**< 42: data order, masks, dropout, eval split */
-  size_t threads;              /**< 0 = all cores: intra-op threads of this trainer's calls (per call,
-                                  on the calling thread; see "Handles and threads") */
+  size_t threads;              /**< 0 = the library default (all free cores; see "Handles and
+                                  threads": set it for bit-reproducible runs): intra-op threads of this
+                                  trainer's calls (per call, on the calling thread) */
   const char* device;          /**< "cpu"; "cuda"/"cuda:N" only with a CUDA LibTorch build */
   const char* log_file;        /**< NULL: OUTPUT_DIR/train_log.jsonl */
   const char* metric_for_best_model; /**< (1.1) NULL = "loss": the eval metric that picks the best

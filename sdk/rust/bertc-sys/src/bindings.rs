@@ -1458,7 +1458,7 @@ pub struct bert_trainer_params {
     pub save_final_model: ::core::ffi::c_int,
     #[doc = "42: data order, masks, dropout, eval split"]
     pub seed: u64,
-    #[doc = "0 = all cores: intra-op threads of this trainer's calls (per call,\non the calling thread; see \"Handles and threads\")"]
+    #[doc = "0 = the library default (all free cores; see \"Handles and\nthreads\": set it for bit-reproducible runs): intra-op threads of this\ntrainer's calls (per call, on the calling thread)"]
     pub threads: usize,
     #[doc = "\"cpu\"; \"cuda\"/\"cuda:N\" only with a CUDA LibTorch build"]
     pub device: *const ::core::ffi::c_char,
