@@ -810,7 +810,7 @@ typedef struct bert_fill_mask_params {
                                   [MASK] by k [MASK]s and the pieces are predicted left to right, each
                                   given the previous ones; its score is the product (a joint
                                   probability). Costs k extra forward passes per mask. */
-  size_t threads;              /**< intra-op threads for this call; 0 = all cores. With many concurrent
+  size_t threads;              /**< intra-op threads for this call; 0 = the free cores. With many concurrent
                                   callers, 1 is usually best. */
 } bert_fill_mask_params;
 

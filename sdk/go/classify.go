@@ -13,14 +13,14 @@ import (
 
 // ClassifyOptions are the options of Classify, Tag and TagWords (bert_classify_params). nil or the
 // zero value: batches of 32 texts, up to the model's max_position_embeddings tokens per text (a
-// longer text is an error, as in Hugging Face's pipelines), all cores.
+// longer text is an error, as in Hugging Face's pipelines), the free cores.
 type ClassifyOptions struct {
 	BatchSize int // texts per forward pass (sorted by length, padded to the longest); 0: 32
 	MaxLength int // tokens per text incl. [CLS]/[SEP]; 0: the model's max_position_embeddings
 	// Truncation cuts a text longer than MaxLength instead of failing (Tag, TagWords: the words
 	// beyond are not tagged).
 	Truncation bool
-	Threads    int // intra-op threads for this call; 0: all cores. With many concurrent callers 1 is usually best.
+	Threads    int // intra-op threads for this call; 0: the free cores. With many concurrent callers 1 is usually best.
 }
 
 // params fills p for o (nil for nil o) on the locked thread of the call.

@@ -12,7 +12,7 @@ import (
 )
 
 // FillMaskOptions are the options of FillMask and FillMaskBatch (see bert_fill_mask_params). nil or
-// the zero value: the 5 most probable tokens over the whole vocabulary, all cores.
+// the zero value: the 5 most probable tokens over the whole vocabulary, the free cores.
 type FillMaskOptions struct {
 	TopK int // predictions per [MASK]; 0: 5. With Targets it is capped at the number of distinct targets.
 	// Targets restricts the predictions to these words (as Hugging Face: a word found verbatim in the
@@ -22,7 +22,7 @@ type FillMaskOptions struct {
 	// ExpandMultiPieceTargets predicts a target of k > 1 pieces as k [MASK]s, left to right; its
 	// score is the joint probability (beyond Hugging Face; k extra forward passes).
 	ExpandMultiPieceTargets bool
-	Threads                 int // intra-op threads for this call; 0: all cores. With many concurrent callers 1 is usually best.
+	Threads                 int // intra-op threads for this call; 0: the free cores. With many concurrent callers 1 is usually best.
 }
 
 // params fills p for o (nil for nil o) on the locked thread of the call; target strings go to m.
@@ -165,7 +165,7 @@ func convertQuery(res *C.bert_fill_mask_result, q int) ([][]Prediction, error) {
 
 // ScoreOptions are the options of ScoreText.
 type ScoreOptions struct {
-	Threads int // intra-op threads for this call; 0: all cores
+	Threads int // intra-op threads for this call; 0: the free cores
 }
 
 // TextScore is the pseudo-log-likelihood of one text.

@@ -84,7 +84,7 @@ type TrainerOptions struct {
 	MetricForBestModel string
 
 	Seed    *uint64 // data order, masks, dropout, eval split; nil: 42
-	Threads int     // intra-op threads of this trainer's calls; 0: all cores
+	Threads int     // intra-op threads of this trainer's calls; 0: the free cores (all of them when the machine is idle)
 	Device  string  // "": "cpu"; "cuda"/"cuda:N" with a CUDA build
 	LogFile string  // "": OutputDir/train_log.jsonl
 

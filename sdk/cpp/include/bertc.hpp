@@ -732,7 +732,7 @@ struct FillMaskOptions {
   size_t top_k = 5;
   std::vector<std::string> targets;  // empty: the whole vocabulary
   bool expand_multi_piece_targets = false;
-  size_t threads = 0;  // 0 = all cores; applies to this call only
+  size_t threads = 0;  // 0 = the free cores (bertc.h); applies to this call only
 };
 
 // One fill-mask candidate (HF pipeline keys: score, token, token_str, sequence).
@@ -1272,7 +1272,7 @@ struct TrainerOptions {
   std::optional<bert_lr_schedule> schedule;
   std::optional<uint64_t> warmup_steps, max_steps, logging_steps, eval_steps, save_steps, seed;
   std::string cache_dir, device, log_file;
-  size_t threads = 0;  // 0 = all cores; applies to this trainer's calls only
+  size_t threads = 0;  // 0 = the free cores (bertc.h); applies to this trainer's calls only
   // (1.1) The eval metric that picks the best checkpoint: empty = "loss" (lower is better),
   // "accuracy" or, for classifiers, "f1" (higher is better).
   std::string metric_for_best_model;

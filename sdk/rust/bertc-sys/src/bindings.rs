@@ -936,7 +936,7 @@ pub struct bert_fill_mask_params {
     pub num_targets: usize,
     #[doc = "flag, 0. On (beyond HF): a target of k > 1 pieces replaces its\n[MASK] by k [MASK]s and the pieces are predicted left to right, each\ngiven the previous ones; its score is the product (a joint\nprobability). Costs k extra forward passes per mask."]
     pub expand_multi_piece_targets: ::core::ffi::c_int,
-    #[doc = "intra-op threads for this call; 0 = all cores. With many concurrent\ncallers, 1 is usually best."]
+    #[doc = "intra-op threads for this call; 0 = the free cores. With many concurrent\ncallers, 1 is usually best."]
     pub threads: usize,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]

@@ -26,7 +26,7 @@ pub struct ClassifyOptions {
     /// Cut a text longer than `max_length` instead of failing (tagging: the words beyond are not
     /// tagged).
     pub truncation: bool,
-    /// Intra-op threads for this call; 0 = all cores. With many concurrent callers 1 is usually
+    /// Intra-op threads for this call; 0 = the free cores. With many concurrent callers 1 is usually
     /// best.
     pub threads: usize,
 }

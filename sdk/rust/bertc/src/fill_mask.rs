@@ -26,7 +26,7 @@ pub struct FillMaskOptions {
     /// Beyond HF: a target of k > 1 pieces is predicted as k masks, left to right; its score is
     /// the joint probability.
     pub expand_multi_piece_targets: bool,
-    /// Intra-op threads for this call; 0 = all cores. With many concurrent callers 1 is usually
+    /// Intra-op threads for this call; 0 = the free cores. With many concurrent callers 1 is usually
     /// best.
     pub threads: usize,
 }

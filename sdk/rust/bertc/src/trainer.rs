@@ -117,7 +117,7 @@ pub struct TrainerOptions {
     pub save_final_model: bool,
     /// Seed of data order, masks, dropout and eval split.
     pub seed: u64,
-    /// Intra-op threads of this trainer's calls; 0 = all cores.
+    /// Intra-op threads of this trainer's calls; 0 = the free cores (all of them when the machine is idle).
     pub threads: usize,
     /// `"cpu"`; `"cuda"` / `"cuda:N"` only with a CUDA build of LibTorch.
     pub device: String,
