@@ -37,6 +37,23 @@ int KernelLevel(const std::string& core) {
   return 0;  // Prescott, Core2, Nehalem, Penryn, Atom, Barcelona, ...: SSE kernels
 }
 
+// OpenBLAS kernel tables to try, best first, for a CPU of that level (nullptr-terminated). Every
+// AVX-512 table has AVX2 fallbacks after it, so a CPU whose AVX-512 OpenBLAS rejects still leaves SSE.
+const char* const* KernelCandidates(int cpu_level, bool bf16, bool amd) {
+  static const char* const kAvx512Bf16[] = {"Cooperlake", "SkylakeX", "Haswell", nullptr};
+  static const char* const kAvx512[] = {"SkylakeX", "Haswell", nullptr};
+  static const char* const kAvx2Amd[] = {"Zen", "Haswell", nullptr};
+  static const char* const kAvx2[] = {"Haswell", "Zen", nullptr};
+  static const char* const kAvx[] = {"Sandybridge", nullptr};
+  static const char* const kNone[] = {nullptr};
+  switch (cpu_level) {
+    case 3: return bf16 ? kAvx512Bf16 : kAvx512;
+    case 2: return amd ? kAvx2Amd : kAvx2;
+    case 1: return kAvx;
+    default: return kNone;
+  }
+}
+
 // The processor's brand string from cpuid (leaves 0x80000002-4): what this process runs on, also inside
 // an emulator or a container whose /proc/cpuinfo describes another CPU; /proc/cpuinfo when cpuid lacks it.
 std::string CpuModel() {
@@ -133,12 +150,16 @@ GemmBackend Select() {
     return g;
   }
   if (KernelLevel(g.kernel) < cpu_level) {
-    const char* best = cpu_level == 3 ? (bf16 ? "Cooperlake" : "SkylakeX")
-                       : cpu_level == 2 ? (IsAmd() ? "Zen" : "Haswell")
-                                        : "Sandybridge";
+    // Best table first. A name OpenBLAS does not look up falls back to its own choice: Debian's 0.3.21
+    // answers "Core not found" for "Cooperlake" (its name loop stops one short) and then picks by
+    // feature test, which gives Cooperlake on a BF16 CPU but could give less; so each result is
+    // checked and the next candidate tried while the kernels stay below the CPU.
+    const char* const* candidates = KernelCandidates(cpu_level, bf16, IsAmd());
     const std::string before = g.kernel;
-    switch_to(best);
-    g.kernel = corename();
+    for (size_t i = 0; candidates[i] != nullptr && KernelLevel(g.kernel) < cpu_level; ++i) {
+      switch_to(candidates[i]);
+      g.kernel = corename();
+    }
     g.chosen_by = "bertc (OpenBLAS chose " + before + (simulate ? ", simulated" : "") + ")";
   }
   g.generic = KernelLevel(g.kernel) < cpu_level;
