@@ -6,12 +6,58 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <mutex>
 
 namespace bertc {
+
+int BlasKernelLevel(const std::string& core) {
+  static const char* const kAvx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+  static const char* const kAvx2[] = {"Haswell", "Zen", "Excavator"};
+  static const char* const kAvx[] = {"Sandybridge", "Bulldozer", "Piledriver", "Steamroller"};
+  for (const char* k : kAvx512) if (core == k) return 3;
+  for (const char* k : kAvx2) if (core == k) return 2;
+  for (const char* k : kAvx) if (core == k) return 1;
+  return 0;  // Prescott, Core2, Nehalem, Penryn, Atom, Barcelona, ...: SSE kernels
+}
+
 namespace {
 
-// Instruction-set level of a CPU or of an OpenBLAS kernel table: 0 SSE, 1 AVX, 2 AVX2+FMA, 3 AVX-512.
+// OpenBLAS kernel tables to try, best first, for a CPU of that level (nullptr-terminated). The AVX-512
+// lists end in an AVX2 table, so a CPU whose AVX-512 tables OpenBLAS rejects still leaves SSE behind.
+const char* const* KernelCandidates(int cpu_level, bool bf16, bool amd) {
+  static const char* const kAvx512Bf16[] = {"Cooperlake", "SkylakeX", "Haswell", nullptr};
+  static const char* const kAvx512[] = {"SkylakeX", "Haswell", nullptr};
+  static const char* const kAvx2Amd[] = {"Zen", "Haswell", nullptr};
+  static const char* const kAvx2[] = {"Haswell", "Zen", nullptr};
+  static const char* const kAvx[] = {"Sandybridge", nullptr};
+  static const char* const kNone[] = {nullptr};
+  switch (cpu_level) {
+    case 3: return bf16 ? kAvx512Bf16 : kAvx512;
+    case 2: return amd ? kAvx2Amd : kAvx2;
+    case 1: return kAvx;
+    default: return kNone;
+  }
+}
+
+}  // namespace
+
+std::string UpgradeBlasKernel(int cpu_level, bool bf16, bool amd, std::string kernel,
+                              const std::function<std::string(const char*)>& switch_to) {
+  // Best table first. A name OpenBLAS does not look up falls back to its own choice: Debian's 0.3.21
+  // answers "Core not found" for "Cooperlake" (its name loop stops one short) and then picks by feature
+  // test, which gives Cooperlake on a BF16 CPU but can give less where its test and cpuid's disagree;
+  // so each result is checked and the next candidate tried while the kernels stay below the CPU.
+  const char* const* candidates = KernelCandidates(cpu_level, bf16, amd);
+  for (size_t i = 0; candidates[i] != nullptr && BlasKernelLevel(kernel) < cpu_level; ++i) {
+    kernel = switch_to(candidates[i]);
+  }
+  return kernel;
+}
+
+namespace {
+
+// Instruction-set level of this CPU, on BlasKernelLevel's scale; *bf16: it has AVX512_BF16.
 int CpuLevel(bool* bf16) {
   *bf16 = false;
   __builtin_cpu_init();
@@ -27,32 +73,6 @@ int CpuLevel(bool* bf16) {
   return level;
 }
 
-int KernelLevel(const std::string& core) {
-  static const char* const kAvx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
-  static const char* const kAvx2[] = {"Haswell", "Zen", "Excavator"};
-  static const char* const kAvx[] = {"Sandybridge", "Bulldozer", "Piledriver", "Steamroller"};
-  for (const char* k : kAvx512) if (core == k) return 3;
-  for (const char* k : kAvx2) if (core == k) return 2;
-  for (const char* k : kAvx) if (core == k) return 1;
-  return 0;  // Prescott, Core2, Nehalem, Penryn, Atom, Barcelona, ...: SSE kernels
-}
-
-// OpenBLAS kernel tables to try, best first, for a CPU of that level (nullptr-terminated). Every
-// AVX-512 table has AVX2 fallbacks after it, so a CPU whose AVX-512 OpenBLAS rejects still leaves SSE.
-const char* const* KernelCandidates(int cpu_level, bool bf16, bool amd) {
-  static const char* const kAvx512Bf16[] = {"Cooperlake", "SkylakeX", "Haswell", nullptr};
-  static const char* const kAvx512[] = {"SkylakeX", "Haswell", nullptr};
-  static const char* const kAvx2Amd[] = {"Zen", "Haswell", nullptr};
-  static const char* const kAvx2[] = {"Haswell", "Zen", nullptr};
-  static const char* const kAvx[] = {"Sandybridge", nullptr};
-  static const char* const kNone[] = {nullptr};
-  switch (cpu_level) {
-    case 3: return bf16 ? kAvx512Bf16 : kAvx512;
-    case 2: return amd ? kAvx2Amd : kAvx2;
-    case 1: return kAvx;
-    default: return kNone;
-  }
-}
 
 // The processor's brand string from cpuid (leaves 0x80000002-4): what this process runs on, also inside
 // an emulator or a container whose /proc/cpuinfo describes another CPU; /proc/cpuinfo when cpuid lacks it.
@@ -137,7 +157,7 @@ GemmBackend Select() {
     }
   };
   if (quit == nullptr || init == nullptr || keep) {
-    g.generic = KernelLevel(g.kernel) < cpu_level;
+    g.generic = BlasKernelLevel(g.kernel) < cpu_level;
     if (keep) g.chosen_by = "OpenBLAS (BERTC_GEMM_KERNEL=keep)";
     return g;
   }
@@ -146,23 +166,18 @@ GemmBackend Select() {
     g.kernel = corename();
   } else if (forced != nullptr) {
     g.chosen_by = std::string("OPENBLAS_CORETYPE=") + forced;
-    g.generic = KernelLevel(g.kernel) < cpu_level;
+    g.generic = BlasKernelLevel(g.kernel) < cpu_level;
     return g;
   }
-  if (KernelLevel(g.kernel) < cpu_level) {
-    // Best table first. A name OpenBLAS does not look up falls back to its own choice: Debian's 0.3.21
-    // answers "Core not found" for "Cooperlake" (its name loop stops one short) and then picks by
-    // feature test, which gives Cooperlake on a BF16 CPU but could give less; so each result is
-    // checked and the next candidate tried while the kernels stay below the CPU.
-    const char* const* candidates = KernelCandidates(cpu_level, bf16, IsAmd());
+  if (BlasKernelLevel(g.kernel) < cpu_level) {
     const std::string before = g.kernel;
-    for (size_t i = 0; candidates[i] != nullptr && KernelLevel(g.kernel) < cpu_level; ++i) {
-      switch_to(candidates[i]);
-      g.kernel = corename();
-    }
+    g.kernel = UpgradeBlasKernel(cpu_level, bf16, IsAmd(), g.kernel, [&](const char* core) {
+      switch_to(core);
+      return std::string(corename());
+    });
     g.chosen_by = "bertc (OpenBLAS chose " + before + (simulate ? ", simulated" : "") + ")";
   }
-  g.generic = KernelLevel(g.kernel) < cpu_level;
+  g.generic = BlasKernelLevel(g.kernel) < cpu_level;
   g.library = config();  // names the kernel set now in use
   return g;
 }

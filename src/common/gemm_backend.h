@@ -11,6 +11,7 @@
 #ifndef BERTC_COMMON_GEMM_BACKEND_H_
 #define BERTC_COMMON_GEMM_BACKEND_H_
 
+#include <functional>
 #include <string>
 
 namespace bertc {
@@ -23,6 +24,17 @@ struct GemmBackend {
   std::string isa;           // best instruction set: "avx512", "avx2", "avx", "sse"
   bool generic = false;      // the kernels in use are below the CPU's instruction set
 };
+
+// Instruction-set level an OpenBLAS kernel table needs: 0 SSE, 1 AVX, 2 AVX2+FMA, 3 AVX-512.
+int BlasKernelLevel(const std::string& kernel);
+
+// The selection itself, apart from OpenBLAS so it can be tested for CPUs this machine is not: for a CPU
+// of `cpu_level` (as BlasKernelLevel; `bf16`: AVX512_BF16, `amd`: AMD's vendor id) whose OpenBLAS runs
+// `kernel`, asks `switch_to` for better tables, best first, until the table OpenBLAS reports back
+// (switch_to's result) reaches the CPU's level or the candidates run out; returns the table in use.
+// Calls switch_to not at all when `kernel` already suits the CPU.
+std::string UpgradeBlasKernel(int cpu_level, bool bf16, bool amd, std::string kernel,
+                              const std::function<std::string(const char*)>& switch_to);
 
 // Applies the selection once (thread-safe; idempotent) and describes the result.
 const GemmBackend& SelectGemmBackend();
