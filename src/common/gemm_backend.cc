@@ -45,9 +45,9 @@ const char* const* KernelCandidates(int cpu_level, bool bf16, bool amd) {
 std::string UpgradeBlasKernel(int cpu_level, bool bf16, bool amd, std::string kernel,
                               const std::function<std::string(const char*)>& switch_to) {
   // Best table first. A name OpenBLAS does not look up falls back to its own choice: Debian's 0.3.21
-  // answers "Core not found" for "Cooperlake" (its name loop stops one short) and then picks by feature
-  // test, which gives Cooperlake on a BF16 CPU but can give less where its test and cpuid's disagree;
-  // so each result is checked and the next candidate tried while the kernels stay below the CPU.
+  // answers "Core not found" for "Cooperlake" (measured; its name lookup skips that table) and picks
+  // by feature test, which gives Cooperlake on a BF16 CPU but can give less where its test and cpuid's
+  // disagree; so each result is checked and the next candidate tried while the kernels stay below the CPU.
   const char* const* candidates = KernelCandidates(cpu_level, bf16, amd);
   for (size_t i = 0; candidates[i] != nullptr && BlasKernelLevel(kernel) < cpu_level; ++i) {
     kernel = switch_to(candidates[i]);
@@ -72,7 +72,6 @@ int CpuLevel(bool* bf16) {
   }
   return level;
 }
-
 
 // The processor's brand string from cpuid (leaves 0x80000002-4): what this process runs on, also inside
 // an emulator or a container whose /proc/cpuinfo describes another CPU; /proc/cpuinfo when cpuid lacks it.

@@ -10,8 +10,8 @@ namespace bertc {
 namespace {
 
 // What Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does with OPENBLAS_CORETYPE, as measured on it: names in
-// its lookup table switch to that table; any other name ("Cooperlake", "SapphireRapids": its name loop
-// stops before them) gives "Core not found" and the table its own feature test picks.
+// its lookup table switch to that table; any other name ("Cooperlake", "SapphireRapids": its name lookup
+// skips them) gives "Core not found" and the table its own feature test picks.
 struct FakeOpenBlas {
   std::string fallback;  // what its feature test picks on the simulated CPU
   std::vector<std::string> asked;
